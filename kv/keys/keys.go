@@ -1,0 +1,210 @@
+package keys
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+)
+
+// Key-space boundaries.
+var (
+	localPrefix = []byte{0x01}
+	// MinAddressable is the smallest key a KV request may address.
+	MinAddressable = []byte{0x02}
+	// MetaPrefix prefixes meta records: MetaPrefix + end key → descriptor.
+	MetaPrefix = []byte{0x02}
+	// SystemPrefix prefixes system records.
+	SystemPrefix = []byte{0x03}
+	// SystemMax ends the meta range; user data starts here.
+	SystemMax = []byte{0x04}
+	// UserMin is the first key of user and table data.
+	UserMin = []byte{0x04}
+	// MaxKey ends the key space; no key is greater or equal.
+	MaxKey = []byte{0xff, 0xff}
+)
+
+// Local key kinds.
+const (
+	unreplicatedInfix = 'r'
+	replicatedInfix   = 'R'
+	storeInfix        = 's'
+
+	raftLogSuffix    = 'l'
+	hardStateSuffix  = 'h'
+	truncStateSuffix = 't'
+	appliedSuffix    = 'a'
+	descSuffix       = 'd'
+)
+
+func rangePrefix(infix byte, rangeID uint64) []byte {
+	b := make([]byte, 0, 2+8+1+8)
+	b = append(b, localPrefix[0], infix)
+	return binary.BigEndian.AppendUint64(b, rangeID)
+}
+
+// RaftLogKey is the key of log entry index of range rangeID.
+func RaftLogKey(rangeID, index uint64) []byte {
+	b := append(rangePrefix(unreplicatedInfix, rangeID), raftLogSuffix)
+	return binary.BigEndian.AppendUint64(b, index)
+}
+
+// RaftLogPrefix spans all log entries of range rangeID.
+func RaftLogPrefix(rangeID uint64) []byte {
+	return append(rangePrefix(unreplicatedInfix, rangeID), raftLogSuffix)
+}
+
+// HardStateKey holds the Raft HardState of range rangeID's local replica.
+func HardStateKey(rangeID uint64) []byte {
+	return append(rangePrefix(unreplicatedInfix, rangeID), hardStateSuffix)
+}
+
+// TruncatedStateKey holds the index and term of the last truncated log entry.
+func TruncatedStateKey(rangeID uint64) []byte {
+	return append(rangePrefix(unreplicatedInfix, rangeID), truncStateSuffix)
+}
+
+// UnreplicatedSpan covers all unreplicated state of range rangeID.
+func UnreplicatedSpan(rangeID uint64) (start, end []byte) {
+	return rangePrefix(unreplicatedInfix, rangeID), rangePrefix(unreplicatedInfix, rangeID+1)
+}
+
+// AppliedStateKey holds the applied index (and ConfState) of range rangeID.
+// It is written in the same batch as the data it covers.
+func AppliedStateKey(rangeID uint64) []byte {
+	return append(rangePrefix(replicatedInfix, rangeID), appliedSuffix)
+}
+
+// RangeDescKey holds the range-local copy of the range descriptor.
+func RangeDescKey(rangeID uint64) []byte {
+	return append(rangePrefix(replicatedInfix, rangeID), descSuffix)
+}
+
+// ReplicatedSpan covers all replicated range-local state of range rangeID.
+func ReplicatedSpan(rangeID uint64) (start, end []byte) {
+	return rangePrefix(replicatedInfix, rangeID), rangePrefix(replicatedInfix, rangeID+1)
+}
+
+// AllRangeDescsSpan covers every replicated range-local key of every range;
+// a store scans it at start-up to find its replicas.
+func AllRangeDescsSpan() (start, end []byte) {
+	return []byte{localPrefix[0], replicatedInfix}, []byte{localPrefix[0], replicatedInfix + 1}
+}
+
+// DecodeRangeLocalKey returns the range id and suffix of a replicated
+// range-local key.
+func DecodeRangeLocalKey(k []byte) (rangeID uint64, suffix byte, ok bool) {
+	if len(k) != 11 || k[0] != localPrefix[0] || k[1] != replicatedInfix {
+		return 0, 0, false
+	}
+	return binary.BigEndian.Uint64(k[2:10]), k[10], true
+}
+
+// IsRangeDescKey reports whether k is a RangeDescKey.
+func IsRangeDescKey(k []byte) bool {
+	_, s, ok := DecodeRangeLocalKey(k)
+	return ok && s == descSuffix
+}
+
+// StoreIdentKey holds the store's cluster id and node id.
+func StoreIdentKey() []byte {
+	return []byte{localPrefix[0], storeInfix, 'i', 'd', 'e', 'n', 't'}
+}
+
+// MetaKey is the meta record of the range whose end key is endKey.
+func MetaKey(endKey []byte) []byte {
+	return append(bytes.Clone(MetaPrefix), endKey...)
+}
+
+// MetaLookupStart is where a meta scan for the range holding key starts:
+// the range holding key is the first whose end key is greater than key.
+func MetaLookupStart(key []byte) []byte {
+	return Next(MetaKey(key))
+}
+
+// MetaSpanEnd ends the meta records.
+func MetaSpanEnd() []byte { return SystemPrefix }
+
+// Next returns the smallest key greater than k.
+func Next(k []byte) []byte {
+	return append(bytes.Clone(k), 0)
+}
+
+// PrefixEnd returns the smallest key greater than every key with prefix p.
+func PrefixEnd(p []byte) []byte {
+	end := bytes.Clone(p)
+	for i := len(end) - 1; i >= 0; i-- {
+		end[i]++
+		if end[i] != 0 {
+			return end[:i+1]
+		}
+	}
+	return MaxKey
+}
+
+// IsLocal reports whether k is a node-local key that no request may address.
+func IsLocal(k []byte) bool {
+	return len(k) > 0 && k[0] == localPrefix[0]
+}
+
+// Addressable reports whether k may be addressed by a KV request.
+func Addressable(k []byte) bool {
+	return bytes.Compare(k, MinAddressable) >= 0 && bytes.Compare(k, MaxKey) < 0
+}
+
+// System keys.
+
+// NodeDescKey is the registry record of node id.
+func NodeDescKey(id uint64) []byte { return sysKey("node/", id) }
+
+// NodeDescPrefix spans the node registry.
+func NodeDescPrefix() []byte { return sysKey("node/") }
+
+// LivenessKey is the liveness record of node id.
+func LivenessKey(id uint64) []byte { return sysKey("live/", id) }
+
+// LivenessPrefix spans all liveness records.
+func LivenessPrefix() []byte { return sysKey("live/") }
+
+// NodeIDGenKey is the counter node ids are allocated from.
+func NodeIDGenKey() []byte { return sysKey("idgen/node") }
+
+// RangeIDGenKey is the counter range ids are allocated from.
+func RangeIDGenKey() []byte { return sysKey("idgen/range") }
+
+// ClusterIDKey holds the cluster id.
+func ClusterIDKey() []byte { return sysKey("cluster-id") }
+
+func sysKey(name string, id ...uint64) []byte {
+	b := append(bytes.Clone(SystemPrefix), name...)
+	for _, v := range id {
+		b = binary.BigEndian.AppendUint64(b, v)
+	}
+	return b
+}
+
+// Pretty renders a key for humans: printable bytes as is, others escaped,
+// with the key space's well-known prefixes named.
+func Pretty(k []byte) string {
+	switch {
+	case len(k) == 0:
+		return "/Min"
+	case bytes.Equal(k, MaxKey):
+		return "/Max"
+	case k[0] == MetaPrefix[0]:
+		return "/Meta" + prettyRest(k[1:])
+	case k[0] == SystemPrefix[0]:
+		return "/System" + prettyRest(k[1:])
+	case k[0] == localPrefix[0]:
+		return "/Local" + prettyRest(k[1:])
+	}
+	return prettyRest(k)
+}
+
+func prettyRest(k []byte) string {
+	if len(k) == 0 {
+		return ""
+	}
+	q := strconv.Quote(string(k))
+	return fmt.Sprintf("/%s", q[1:len(q)-1])
+}

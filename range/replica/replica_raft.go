@@ -1,0 +1,170 @@
+package replica
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/ordodb/ordo/rpc/rpcpb"
+	"go.etcd.io/raft/v3"
+	pb "go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+)
+
+// HandleReady processes one Raft Ready, if there is one. It returns an error
+// only for a failure that must stop the node (a storage failure).
+func (r *Replica) HandleReady() error {
+	r.raftMu.Lock()
+	defer r.raftMu.Unlock()
+	r.mu.Lock()
+	if r.mu.destroyed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.issueReadsLocked()
+	if !r.mu.raw.HasReady() {
+		r.mu.Unlock()
+		return nil
+	}
+	rd := r.mu.raw.Ready()
+	r.observeStateLocked(rd)
+	r.mu.Unlock()
+
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		if err := r.applySnapshot(rd.Snapshot); err != nil {
+			return err
+		}
+	}
+	if err := r.persist(rd); err != nil {
+		return err
+	}
+	r.sendMessages(rd.Messages)
+	if err := r.applyCommitted(rd.CommittedEntries); err != nil {
+		return err
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rs := range rd.ReadStates {
+		r.mu.reads.indexKnown(rs.RequestCtx, rs.Index)
+	}
+	r.mu.raw.Advance(rd)
+	r.mu.reads.releaseApplied(r.mu.applied)
+	r.issueReadsLocked()
+	if r.mu.raw.HasReady() {
+		r.cfg.Host.Schedule(r.rangeID)
+	}
+	return nil
+}
+
+// observeStateLocked tracks leadership and term; proposals made under a
+// leadership or term that ended are ambiguous, pending reads fail.
+func (r *Replica) observeStateLocked(rd raft.Ready) {
+	if rd.SoftState != nil {
+		r.mu.leader = rd.SoftState.Lead
+		wasLeader := r.mu.state == raft.StateLeader
+		r.mu.state = rd.SoftState.RaftState
+		if wasLeader && r.mu.state != raft.StateLeader {
+			r.failProposalsLocked(func(*proposal) bool { return true }, "leadership lost")
+			r.mu.reads.failAll(r.notLeaseholderLocked())
+		}
+	}
+	if rd.HardState != nil && rd.HardState.GetTerm() != r.mu.term {
+		r.mu.term = rd.HardState.GetTerm()
+		term := r.mu.term
+		r.failProposalsLocked(func(p *proposal) bool { return p.term < term }, "term changed")
+	}
+}
+
+func (r *Replica) persist(rd raft.Ready) error {
+	hasHS := rd.HardState != nil && !raft.IsEmptyHardState(rd.HardState)
+	if len(rd.Entries) == 0 && !hasHS {
+		return nil
+	}
+	b := r.cfg.Engine.NewBatch()
+	defer b.Close()
+	if err := r.log.Append(b, rd.Entries); err != nil {
+		return err
+	}
+	if hasHS {
+		if err := r.log.SetHardState(b, rd.HardState); err != nil {
+			return err
+		}
+	}
+	// MustSync: new entries, or a changed vote or term, must be durable
+	// before any message that depends on them is sent.
+	if err := r.cfg.Engine.Commit(b, rd.MustSync || len(rd.Entries) > 0); err != nil {
+		return fmt.Errorf("range %d: persist raft state: %w", r.rangeID, err)
+	}
+	r.log.Persisted(rd.Entries, rd.HardState)
+	return nil
+}
+
+func (r *Replica) sendMessages(msgs []*pb.Message) {
+	if len(msgs) == 0 {
+		return
+	}
+	r.mu.Lock()
+	from := &rpcpb.ReplicaDescriptor{NodeId: r.cfg.NodeID, ReplicaId: r.mu.replicaID}
+	type target struct {
+		msg  *pb.Message
+		node uint64
+	}
+	targets := make([]target, 0, len(msgs))
+	for _, m := range msgs {
+		node, ok := r.mu.peers[m.GetTo()]
+		if !ok {
+			r.mu.raw.ReportUnreachable(m.GetTo())
+			continue
+		}
+		targets = append(targets, target{m, node})
+	}
+	r.mu.Unlock()
+	for _, t := range targets {
+		data, err := proto.Marshal(t.msg)
+		if err != nil {
+			r.cfg.Logger.Error("marshal raft message", "range", r.rangeID, "err", err)
+			continue
+		}
+		r.cfg.Host.SendRaft(&rpcpb.RaftMessage{
+			RangeId: r.rangeID,
+			From:    from,
+			To:      &rpcpb.ReplicaDescriptor{NodeId: t.node, ReplicaId: t.msg.GetTo()},
+			Message: data,
+		})
+		if t.msg.GetType() == pb.MsgSnap {
+			// The snapshot travels inline; once handed to the transport the
+			// leader may probe again. If it was lost, the follower rejects the
+			// next append and the leader sends a new snapshot.
+			r.mu.Lock()
+			r.mu.raw.ReportSnapshot(t.msg.GetTo(), raft.SnapshotFinish)
+			r.mu.Unlock()
+		}
+	}
+}
+
+// ReportUnreachable tells Raft that sending to nodeID failed.
+func (r *Replica) ReportUnreachable(nodeID uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for rid, n := range r.mu.peers {
+		if n == nodeID {
+			r.mu.raw.ReportUnreachable(rid)
+		}
+	}
+}
+
+// raftLogger adapts slog to raft.Logger; Raft's chatter goes to debug.
+type raftLogger struct{ l *slog.Logger }
+
+func (l raftLogger) Debug(v ...any)                 { l.l.Debug(fmt.Sprint(v...)) }
+func (l raftLogger) Debugf(f string, v ...any)      { l.l.Debug(fmt.Sprintf(f, v...)) }
+func (l raftLogger) Error(v ...any)                 { l.l.Error(fmt.Sprint(v...)) }
+func (l raftLogger) Errorf(f string, v ...any)      { l.l.Error(fmt.Sprintf(f, v...)) }
+func (l raftLogger) Info(v ...any)                  { l.l.Debug(fmt.Sprint(v...)) }
+func (l raftLogger) Infof(f string, v ...any)       { l.l.Debug(fmt.Sprintf(f, v...)) }
+func (l raftLogger) Warning(v ...any)               { l.l.Warn(fmt.Sprint(v...)) }
+func (l raftLogger) Warningf(f string, v ...any)    { l.l.Warn(fmt.Sprintf(f, v...)) }
+func (l raftLogger) Fatal(v ...any)                 { l.l.Error(fmt.Sprint(v...)); panic(fmt.Sprint(v...)) }
+func (l raftLogger) Fatalf(f string, v ...any)      { panic(fmt.Sprintf(f, v...)) }
+func (l raftLogger) Panic(v ...any)                 { panic(fmt.Sprint(v...)) }
+func (l raftLogger) Panicf(f string, v ...any)      { panic(fmt.Sprintf(f, v...)) }

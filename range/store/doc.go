@@ -1,0 +1,14 @@
+// Package store runs all the replicas of one node over its one engine.
+//
+// The loop. One ticker goroutine ticks every replica's Raft clock; a
+// scheduler with a fixed pool of workers runs HandleReady for replicas that
+// have work, one worker per replica at a time, so a node with thousands of
+// ranges still runs a handful of goroutines. Raft messages arrive through
+// HandleRaftMessage; a message for a range the node does not know creates an
+// uninitialised replica that waits for a snapshot or for the split that
+// creates it.
+//
+// Invariant: the spans of the node's initialised replicas never overlap. A
+// snapshot that would overlap another replica is dropped (the leader sends it
+// again later, by when the split that separates them has applied).
+package store

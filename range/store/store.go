@@ -1,0 +1,356 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/ordodb/ordo/kv/keys"
+	"github.com/ordodb/ordo/kv/kverr"
+	"github.com/ordodb/ordo/kv/storage"
+	"github.com/ordodb/ordo/range/raftlog"
+	"github.com/ordodb/ordo/range/replica"
+	"github.com/ordodb/ordo/rpc/rpcpb"
+	pb "go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+)
+
+// Transport sends Raft messages to other nodes. Send must not block; it may
+// drop a message (Raft retransmits).
+type Transport interface {
+	Send(m *rpcpb.RaftMessage) bool
+}
+
+// Config configures a store. Zero values are defaults.
+type Config struct {
+	NodeID    uint64
+	Engine    *storage.Engine
+	Transport Transport
+	Logger    *slog.Logger
+	// TickInterval is one Raft tick (100ms).
+	TickInterval time.Duration
+	// ElectionTicks: election timeout in ticks (10).
+	ElectionTicks int
+	// Workers in the Raft scheduler (8).
+	Workers int
+	// OnFatal is called when a storage failure must stop the node.
+	OnFatal func(error)
+	// LogKeep: Raft log entries kept behind the applied index.
+	LogKeep uint64
+}
+
+func (c *Config) setDefaults() {
+	if c.TickInterval == 0 {
+		c.TickInterval = 100 * time.Millisecond
+	}
+	if c.ElectionTicks == 0 {
+		c.ElectionTicks = 10
+	}
+	if c.Workers == 0 {
+		c.Workers = 8
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.OnFatal == nil {
+		c.OnFatal = func(err error) { panic(err) }
+	}
+}
+
+// Store holds the replicas of one node.
+type Store struct {
+	cfg   Config
+	sched *scheduler
+	stop  chan struct{}
+	wg    sync.WaitGroup
+
+	mu struct {
+		sync.RWMutex
+		replicas map[uint64]*replica.Replica
+	}
+}
+
+// New returns a store; Start loads its replicas and starts its loops.
+func New(cfg Config) *Store {
+	cfg.setDefaults()
+	s := &Store{cfg: cfg, sched: newScheduler(), stop: make(chan struct{})}
+	s.mu.replicas = map[uint64]*replica.Replica{}
+	return s
+}
+
+// NodeID returns the store's node id.
+func (s *Store) NodeID() uint64 { return s.cfg.NodeID }
+
+func (s *Store) replicaConfig() replica.Config {
+	return replica.Config{
+		NodeID:        s.cfg.NodeID,
+		Engine:        s.cfg.Engine,
+		Host:          s,
+		Logger:        s.cfg.Logger,
+		ElectionTicks: s.cfg.ElectionTicks,
+		LogKeep:       s.cfg.LogKeep,
+	}
+}
+
+// Start loads every replica found on the engine and starts the loops.
+func (s *Store) Start() error {
+	ids, err := storedRangeIDs(s.cfg.Engine)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		r, err := replica.Load(s.replicaConfig(), id, 0)
+		if err != nil {
+			return err
+		}
+		s.mu.replicas[id] = r
+	}
+	s.sched.start(s.cfg.Workers, s.process)
+	s.wg.Add(1)
+	go s.tickLoop()
+	for _, id := range ids {
+		s.maybeCampaign(s.mu.replicas[id])
+	}
+	return nil
+}
+
+// maybeCampaign starts an election at once on a freshly created range's
+// first replica instead of waiting out an election timeout.
+func (s *Store) maybeCampaign(r *replica.Replica) {
+	desc := r.Desc()
+	if desc == nil || len(desc.Replicas) == 0 || desc.Replicas[0].NodeId != s.cfg.NodeID {
+		return
+	}
+	hs, err := raftlog.LoadHardState(s.cfg.Engine, r.RangeID())
+	if err != nil || hs.GetVote() != 0 || hs.GetCommit() > 10 {
+		return
+	}
+	_ = r.Campaign()
+	s.Schedule(r.RangeID())
+}
+
+func storedRangeIDs(eng *storage.Engine) ([]uint64, error) {
+	start, end := keys.AllRangeDescsSpan()
+	var ids []uint64
+	err := eng.Scan(start, end, false, func(k, v []byte) bool {
+		if id, _, ok := keys.DecodeRangeLocalKey(k); ok && keys.IsRangeDescKey(k) {
+			ids = append(ids, id)
+		}
+		return true
+	})
+	return ids, err
+}
+
+// Stop stops the loops. Pending requests fail.
+func (s *Store) Stop() {
+	close(s.stop)
+	s.wg.Wait()
+	s.sched.stop()
+	for _, r := range s.Replicas() {
+		r.Destroy()
+	}
+}
+
+func (s *Store) tickLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.TickInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			for _, r := range s.Replicas() {
+				r.Tick()
+				s.Schedule(r.RangeID())
+			}
+		}
+	}
+}
+
+func (s *Store) process(id uint64) {
+	r := s.Replica(id)
+	if r == nil {
+		return
+	}
+	if err := r.HandleReady(); err != nil {
+		s.cfg.Logger.Error("raft ready failed; stopping", "range", id, "err", err)
+		s.cfg.OnFatal(err)
+	}
+}
+
+// Schedule implements replica.Host.
+func (s *Store) Schedule(rangeID uint64) { s.sched.enqueue(rangeID) }
+
+// SendRaft implements replica.Host.
+func (s *Store) SendRaft(m *rpcpb.RaftMessage) {
+	if m.To.NodeId == s.cfg.NodeID {
+		_ = s.HandleRaftMessage(m)
+		return
+	}
+	s.cfg.Transport.Send(m)
+}
+
+// Replica returns the replica of rangeID, or nil.
+func (s *Store) Replica(rangeID uint64) *replica.Replica {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.mu.replicas[rangeID]
+}
+
+// Replicas returns all replicas, ordered by range id.
+func (s *Store) Replicas() []*replica.Replica {
+	s.mu.RLock()
+	out := make([]*replica.Replica, 0, len(s.mu.replicas))
+	for _, r := range s.mu.replicas {
+		out = append(out, r)
+	}
+	s.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].RangeID() < out[j].RangeID() })
+	return out
+}
+
+// LookupReplica returns the initialised replica whose span holds key.
+func (s *Store) LookupReplica(key []byte) *replica.Replica {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, r := range s.mu.replicas {
+		if d := r.Desc(); d != nil && replica.ContainsKey(d, key) {
+			return r
+		}
+	}
+	return nil
+}
+
+// HandleRaftMessage steps a message from a peer into its replica.
+func (s *Store) HandleRaftMessage(m *rpcpb.RaftMessage) error {
+	if m.To == nil || m.To.NodeId != s.cfg.NodeID {
+		return kverr.BadRequestf("raft message for node %v reached node %d", m.To, s.cfg.NodeID)
+	}
+	r, err := s.getOrCreate(m.RangeId, m.To.ReplicaId)
+	if err != nil {
+		return err
+	}
+	if ok, err := s.acceptSnapshot(m); !ok || err != nil {
+		return err
+	}
+	if err := r.Step(m); err != nil {
+		return err
+	}
+	s.Schedule(m.RangeId)
+	return nil
+}
+
+// acceptSnapshot refuses a snapshot that overlaps another initialised replica.
+func (s *Store) acceptSnapshot(m *rpcpb.RaftMessage) (bool, error) {
+	msg := &pb.Message{}
+	if err := proto.Unmarshal(m.Message, msg); err != nil {
+		return false, kverr.BadRequestf("corrupt raft message: %v", err)
+	}
+	if msg.GetType() != pb.MsgSnap {
+		return true, nil
+	}
+	desc, err := replica.DecodeSnapshotDesc(msg)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range s.Replicas() {
+		d := r.Desc()
+		if d == nil || r.RangeID() == m.RangeId {
+			continue
+		}
+		if bytes.Compare(d.StartKey, desc.EndKey) < 0 && bytes.Compare(desc.StartKey, d.EndKey) < 0 {
+			s.cfg.Logger.Info("dropping overlapping snapshot", "range", m.RangeId, "overlaps", d.RangeId)
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func (s *Store) getOrCreate(rangeID, replicaID uint64) (*replica.Replica, error) {
+	if r := s.Replica(rangeID); r != nil {
+		return r, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.mu.replicas[rangeID]; r != nil {
+		return r, nil
+	}
+	r, err := replica.Load(s.replicaConfig(), rangeID, replicaID)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.replicas[rangeID] = r
+	return r, nil
+}
+
+// BeginSplit implements replica.Host: an uninitialised replica of the new
+// range is stopped while the split writes its state, then replaced by one
+// loaded from that state.
+func (s *Store) BeginSplit(left, right *rpcpb.RangeDescriptor) func() {
+	old := s.Replica(right.RangeId)
+	var unlock func()
+	if old != nil {
+		unlock = old.Quiesce()
+	}
+	return func() {
+		r, err := replica.Load(s.replicaConfig(), right.RangeId, 0)
+		if err != nil {
+			s.cfg.OnFatal(fmt.Errorf("store: load range %d created by split: %w", right.RangeId, err))
+			return
+		}
+		s.mu.Lock()
+		s.mu.replicas[right.RangeId] = r
+		s.mu.Unlock()
+		if unlock != nil {
+			unlock()
+		}
+		s.maybeCampaignAfterSplit(left, r)
+		s.Schedule(right.RangeId)
+	}
+}
+
+// maybeCampaignAfterSplit lets the left side's leader start the right side's
+// election at once.
+func (s *Store) maybeCampaignAfterSplit(left *rpcpb.RangeDescriptor, right *replica.Replica) {
+	if l := s.Replica(left.RangeId); l != nil && l.IsLeaseholder() {
+		_ = right.Campaign()
+	}
+}
+
+// SnapshotApplied implements replica.Host.
+func (s *Store) SnapshotApplied(desc *rpcpb.RangeDescriptor) { s.Schedule(desc.RangeId) }
+
+// ReportUnreachable tells every replica that nodeID could not be reached.
+func (s *Store) ReportUnreachable(nodeID uint64) {
+	for _, r := range s.Replicas() {
+		r.ReportUnreachable(nodeID)
+	}
+}
+
+// Send serves a batch addressed to rangeID on this node.
+func (s *Store) Send(ctx context.Context, rangeID uint64, ops []*rpcpb.Op) ([]*rpcpb.OpResult, error) {
+	r := s.Replica(rangeID)
+	if r == nil {
+		return nil, &kverr.RangeNotFoundError{RangeID: rangeID}
+	}
+	res, err := r.Send(ctx, ops)
+	return res, s.addDescriptors(err, ops)
+}
+
+// addDescriptors adds to a RangeKeyMismatchError the descriptor this node
+// holds for the key, so the client can route without another lookup.
+func (s *Store) addDescriptors(err error, ops []*rpcpb.Op) error {
+	km, ok := err.(*kverr.RangeKeyMismatchError)
+	if !ok || len(ops) == 0 {
+		return err
+	}
+	if r := s.LookupReplica(ops[0].Key); r != nil {
+		km.Descriptors = append(km.Descriptors, r.Desc())
+	}
+	return km
+}

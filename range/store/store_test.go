@@ -1,0 +1,185 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/ordodb/ordo/kv/keys"
+	"github.com/ordodb/ordo/kv/kverr"
+	"github.com/ordodb/ordo/kv/storage"
+	"github.com/ordodb/ordo/rpc/rpcpb"
+	"github.com/ordodb/ordo/tests/testutil"
+)
+
+// localTransport connects in-process stores; it can cut nodes off.
+type localTransport struct {
+	mu     sync.Mutex
+	stores map[uint64]*Store
+	cut    map[uint64]bool
+}
+
+func (t *localTransport) Send(m *rpcpb.RaftMessage) bool {
+	t.mu.Lock()
+	dst := t.stores[m.To.NodeId]
+	blocked := t.cut[m.To.NodeId] || t.cut[m.From.NodeId]
+	t.mu.Unlock()
+	if dst == nil || blocked {
+		return false
+	}
+	_ = dst.HandleRaftMessage(m)
+	return true
+}
+
+type testCluster struct {
+	t      *testing.T
+	tr     *localTransport
+	stores []*Store
+	fss    []vfs.FS
+}
+
+func userDesc(id uint64, start, end []byte, nodes int) *rpcpb.RangeDescriptor {
+	d := &rpcpb.RangeDescriptor{RangeId: id, StartKey: start, EndKey: end, NextReplicaId: uint64(nodes) + 1}
+	for i := 1; i <= nodes; i++ {
+		d.Replicas = append(d.Replicas, &rpcpb.ReplicaDescriptor{NodeId: uint64(i), ReplicaId: uint64(i)})
+	}
+	return d
+}
+
+func newTestCluster(t *testing.T, nodes int) *testCluster {
+	tc := &testCluster{t: t, tr: &localTransport{stores: map[uint64]*Store{}, cut: map[uint64]bool{}}}
+	descs := []*rpcpb.RangeDescriptor{userDesc(2, keys.UserMin, keys.MaxKey, nodes)}
+	for i := 1; i <= nodes; i++ {
+		fs := vfs.NewMem()
+		tc.fss = append(tc.fss, fs)
+		eng := tc.openEngine(fs)
+		if err := WriteInitialRanges(eng, descs, nil); err != nil {
+			t.Fatal(err)
+		}
+		tc.stores = append(tc.stores, tc.startStore(uint64(i), eng))
+	}
+	t.Cleanup(tc.stop)
+	return tc
+}
+
+func (tc *testCluster) openEngine(fs vfs.FS) *storage.Engine {
+	eng, err := storage.Open(storage.Config{Dir: "/store", FS: fs, CacheBytes: 1 << 20})
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	return eng
+}
+
+func (tc *testCluster) startStore(id uint64, eng *storage.Engine) *Store {
+	s := New(Config{NodeID: id, Engine: eng, Transport: tc.tr, TickInterval: 10 * time.Millisecond, LogKeep: 20})
+	tc.tr.mu.Lock()
+	tc.tr.stores[id] = s
+	tc.tr.mu.Unlock()
+	if err := s.Start(); err != nil {
+		tc.t.Fatal(err)
+	}
+	return s
+}
+
+func (tc *testCluster) stop() {
+	for _, s := range tc.stores {
+		if s != nil {
+			s.Stop()
+			_ = s.cfg.Engine.Close()
+		}
+	}
+}
+
+// send routes ops for key to whichever node leads its range, retrying.
+func (tc *testCluster) send(key []byte, ops ...*rpcpb.Op) ([]*rpcpb.OpResult, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var res []*rpcpb.OpResult
+	var final error
+	err := testutil.Retry(10*time.Second, func() error {
+		for _, s := range tc.stores {
+			if s == nil {
+				continue
+			}
+			r := s.LookupReplica(key)
+			if r == nil || !r.IsLeaseholder() {
+				continue
+			}
+			var err error
+			res, err = s.Send(ctx, r.RangeID(), ops)
+			var nl *kverr.NotLeaseholderError
+			var km *kverr.RangeKeyMismatchError
+			if errors.As(err, &nl) || errors.As(err, &km) {
+				continue
+			}
+			final = err
+			return nil
+		}
+		return fmt.Errorf("no leaseholder for %q", key)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, final
+}
+
+func put(k, v string) *rpcpb.Op {
+	return &rpcpb.Op{Kind: rpcpb.Op_PUT, Key: []byte(k), Value: []byte(v)}
+}
+func get(k string) *rpcpb.Op { return &rpcpb.Op{Kind: rpcpb.Op_GET, Key: []byte(k)} }
+
+func TestReplicatedPutGet(t *testing.T) {
+	tc := newTestCluster(t, 3)
+	for i := 0; i < 100; i++ {
+		k := fmt.Sprintf("k%03d", i)
+		if _, err := tc.send([]byte(k), put(k, "v"+k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := tc.send([]byte("k042"), get("k042"))
+	if err != nil || !res[0].Found || string(res[0].Value) != "vk042" {
+		t.Fatalf("get: %v %v", res, err)
+	}
+	cas := &rpcpb.Op{Kind: rpcpb.Op_CAS, Key: []byte("k001"), Expected: []byte("wrong"), Value: []byte("x")}
+	res, err = tc.send([]byte("k001"), cas)
+	if err != nil || res[0].Swapped || string(res[0].Value) != "vk001" {
+		t.Fatalf("cas mismatch: %v %v", res, err)
+	}
+	cas.Expected = []byte("vk001")
+	res, err = tc.send([]byte("k001"), cas)
+	if err != nil || !res[0].Swapped {
+		t.Fatalf("cas: %v %v", res, err)
+	}
+	tc.waitChecksumsEqual(2)
+}
+
+func (tc *testCluster) waitChecksumsEqual(rangeID uint64) {
+	tc.t.Helper()
+	testutil.SucceedsSoon(tc.t, func() error {
+		var sums []string
+		var applied []uint64
+		for _, s := range tc.stores {
+			r := s.Replica(rangeID)
+			if r == nil {
+				continue
+			}
+			a, sum, _, err := r.Checksum()
+			if err != nil {
+				tc.t.Fatal(err)
+			}
+			sums, applied = append(sums, string(sum)), append(applied, a)
+		}
+		same := len(sums) == len(tc.stores)
+		for i := 1; same && i < len(sums); i++ {
+			same = sums[i] == sums[0] && applied[i] == applied[0]
+		}
+		if !same {
+			return fmt.Errorf("range %d: replicas disagree: applied %v", rangeID, applied)
+		}
+		return nil
+	})
+}
