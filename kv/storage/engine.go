@@ -68,7 +68,6 @@ func (e *Engine) Get(key []byte) (value []byte, found bool, err error) {
 	return get(e.db, key)
 }
 
-
 func get(r pebble.Reader, key []byte) ([]byte, bool, error) {
 	v, c, err := r.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {

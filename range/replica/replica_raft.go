@@ -156,15 +156,15 @@ func (r *Replica) ReportUnreachable(nodeID uint64) {
 // raftLogger adapts slog to raft.Logger; Raft's chatter goes to debug.
 type raftLogger struct{ l *slog.Logger }
 
-func (l raftLogger) Debug(v ...any)                 { l.l.Debug(fmt.Sprint(v...)) }
-func (l raftLogger) Debugf(f string, v ...any)      { l.l.Debug(fmt.Sprintf(f, v...)) }
-func (l raftLogger) Error(v ...any)                 { l.l.Error(fmt.Sprint(v...)) }
-func (l raftLogger) Errorf(f string, v ...any)      { l.l.Error(fmt.Sprintf(f, v...)) }
-func (l raftLogger) Info(v ...any)                  { l.l.Debug(fmt.Sprint(v...)) }
-func (l raftLogger) Infof(f string, v ...any)       { l.l.Debug(fmt.Sprintf(f, v...)) }
-func (l raftLogger) Warning(v ...any)               { l.l.Warn(fmt.Sprint(v...)) }
-func (l raftLogger) Warningf(f string, v ...any)    { l.l.Warn(fmt.Sprintf(f, v...)) }
-func (l raftLogger) Fatal(v ...any)                 { l.l.Error(fmt.Sprint(v...)); panic(fmt.Sprint(v...)) }
-func (l raftLogger) Fatalf(f string, v ...any)      { panic(fmt.Sprintf(f, v...)) }
-func (l raftLogger) Panic(v ...any)                 { panic(fmt.Sprint(v...)) }
-func (l raftLogger) Panicf(f string, v ...any)      { panic(fmt.Sprintf(f, v...)) }
+func (l raftLogger) Debug(v ...any)              { l.l.Debug(fmt.Sprint(v...)) }
+func (l raftLogger) Debugf(f string, v ...any)   { l.l.Debug(fmt.Sprintf(f, v...)) }
+func (l raftLogger) Error(v ...any)              { l.l.Error(fmt.Sprint(v...)) }
+func (l raftLogger) Errorf(f string, v ...any)   { l.l.Error(fmt.Sprintf(f, v...)) }
+func (l raftLogger) Info(v ...any)               { l.l.Debug(fmt.Sprint(v...)) }
+func (l raftLogger) Infof(f string, v ...any)    { l.l.Debug(fmt.Sprintf(f, v...)) }
+func (l raftLogger) Warning(v ...any)            { l.l.Warn(fmt.Sprint(v...)) }
+func (l raftLogger) Warningf(f string, v ...any) { l.l.Warn(fmt.Sprintf(f, v...)) }
+func (l raftLogger) Fatal(v ...any)              { l.l.Error(fmt.Sprint(v...)); panic(fmt.Sprint(v...)) }
+func (l raftLogger) Fatalf(f string, v ...any)   { panic(fmt.Sprintf(f, v...)) }
+func (l raftLogger) Panic(v ...any)              { panic(fmt.Sprint(v...)) }
+func (l raftLogger) Panicf(f string, v ...any)   { panic(fmt.Sprintf(f, v...)) }
