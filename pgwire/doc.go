@@ -1,0 +1,49 @@
+// Package pgwire speaks the PostgreSQL frontend/backend protocol (version
+// 3.0) so that psql, pgbench, pgx, lib/pq, psycopg2 and other clients work
+// unmodified. Message encoding uses github.com/jackc/pgx/v5/pgproto3; the
+// framing (lengths, limits) is done here so that limits apply before any
+// allocation.
+//
+// # Structure
+//
+// A Server owns its listeners and one goroutine per connection (Close waits
+// for all of them). A connection goes through:
+//
+//  1. Negotiation: SSLRequest ('S' and TLS when Config.TLS is set, else 'N'),
+//     GSSENCRequest ('N'), CancelRequest (dispatched through the Canceller,
+//     then the connection closes silently), StartupMessage.
+//  2. Checks in PostgreSQL's order: NegotiateProtocolVersion for a newer
+//     minor version or "_pq_." options, user name (28000), connection limit
+//     (53300).
+//  3. Authentication chosen by the host-based rules (HBA): trust, cleartext
+//     password or SCRAM-SHA-256 against the Authenticator's verifiers; an
+//     unknown user goes through a mock SCRAM exchange and fails like a wrong
+//     password (28P01). All of this runs under Config.AuthTimeout.
+//  4. Executor.NewSession, AuthenticationOk, the reported parameters
+//     (ParameterStatus), BackendKeyData, ReadyForQuery.
+//  5. The message loop: simple Query, the extended protocol (Parse, Bind,
+//     Describe, Execute, Close, Sync, Flush) with named and unnamed
+//     statements and portals, and COPY sub-protocols driven by the session
+//     through its ResultWriter.
+//
+// The SQL layer is reached only through the interfaces of package
+// pgwirebase (aliased here): pgwire never imports sql.
+//
+// # Invariants
+//
+//   - After an error in an extended-protocol message, every message up to the
+//     next Sync is skipped; Sync answers ReadyForQuery with the session's
+//     transaction status. Each Query or Sync ends with exactly one
+//     ReadyForQuery.
+//   - Portals live as long as their transaction: they are dropped after a
+//     Query or Sync that leaves the session idle.
+//   - A message longer than Config.MaxMessageSize is refused from its header
+//     (FATAL 08P01) before its body is read; bodies are read in chunks as
+//     they arrive, never allocated from the declared length.
+//   - No panic reaches a client as a crash: it is logged, answered with
+//     FATAL XX000 and the connection is closed.
+//   - CopyData/CopyDone/CopyFail outside COPY are ignored, as PostgreSQL
+//     does (a client may still be sending after a COPY failed).
+//   - A CancelRequest cancels only the statement running at that moment; one
+//     arriving between statements has no effect.
+package pgwire
