@@ -267,4 +267,3 @@ func (c *conn) remoteAddr() netip.Addr {
 	}
 	return ap.Addr().Unmap()
 }
-
