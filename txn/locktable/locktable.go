@@ -44,7 +44,7 @@ func (t *txnState) olderThan(o *txnState) bool {
 	return older(t.prio, t.id, o.prio, o.id)
 }
 
-// Acquire asks for a lock. A request covered by a lock the transaction
+// Acquire asks for a lock; its keys are copied. A request covered by a lock the transaction
 // already holds is granted at once without a new entry; otherwise it is
 // granted if it conflicts with no holder and no request ahead of it in the
 // queue, and queued if it does. An older requester wounds every younger,
@@ -66,7 +66,11 @@ func (t *Table) Acquire(req Request) (Result, error) {
 		return Result{}, err
 	}
 	t.seq++
-	r := &request{txn: tx, span: req.Span, mode: req.Mode, seq: t.seq, cost: cost}
+	span := Span{Key: clone(req.Span.Key)}
+	if !req.Span.IsPoint() {
+		span.EndKey = clone(req.Span.EndKey)
+	}
+	r := &request{txn: tx, span: span, mode: req.Mode, seq: t.seq, cost: cost}
 	t.enqueue(r)
 	waitOn, wound := t.blockers(r)
 	if len(waitOn) == 0 {

@@ -172,7 +172,7 @@ func (e *WoundedError) Retryable() bool { return true }
 // MemoryLimitError means a transaction's locks and pending writes at this
 // range would exceed Config.MaxTxnBytes.
 type MemoryLimitError struct {
-	Txn              TxnID
+	Txn               TxnID
 	Used, Need, Limit int64
 }
 
