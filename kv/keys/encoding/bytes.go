@@ -53,6 +53,9 @@ func DecodeString(b []byte, dir Direction) (rest []byte, s string, err error) {
 	if _, err = tagOf(b, TypeString, dir, tagString, tagString); err != nil {
 		return nil, "", err
 	}
+	if i := bytes.IndexByte(b[1:], escape); dir == Ascending && i >= 0 && i+2 < len(b) && b[i+2] == escTerm {
+		return b[i+3:], string(b[1 : i+1]), nil // fast path: no escapes, one allocation
+	}
 	rest, v, err := decodeEscaped(b[1:], dir)
 	return rest, string(v), err
 }
