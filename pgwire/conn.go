@@ -76,7 +76,11 @@ func (c *conn) recoverPanic() {
 // endWith reports the error that ended the connection, if the client should
 // see it.
 func (c *conn) endWith(err error) {
+	var old errOldProtocol
 	switch {
+	case errors.As(err, &old):
+		c.wr.sendRaw(old.v2Message())
+		_ = c.wr.flush()
 	case err == nil, errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 	case c.srv.ctx.Err() != nil:
 		c.sendFatal(errAdminShutdown)

@@ -55,6 +55,10 @@ func fillOptionalFields(r *pgproto3.ErrorResponse, err error) {
 	if errors.As(err, &h) {
 		r.Hint = h.ErrorHint()
 	}
+	var wh interface{ ErrorWhere() string }
+	if errors.As(err, &wh) {
+		r.Where = wh.ErrorWhere()
+	}
 	var p interface{ ErrorPosition() int32 }
 	if errors.As(err, &p) {
 		r.Position = p.ErrorPosition()
@@ -73,6 +77,6 @@ func noticeResponse(n *pgcode.Error) *pgproto3.NoticeResponse {
 	}
 	return &pgproto3.NoticeResponse{
 		Severity: string(sev), SeverityUnlocalized: string(sev), Code: string(code),
-		Message: n.Message, Detail: n.Detail, Hint: n.Hint, Position: n.Position,
+		Message: n.Message, Detail: n.Detail, Hint: n.Hint, Position: n.Position, Where: n.Where,
 	}
 }

@@ -136,13 +136,24 @@ func (c *conn) extended(err error) {
 
 // protoError marks errors found by pgwire itself (as opposed to the
 // session), which the session must hear about through Abort.
-type protoError struct{ err *pgcode.Error }
+type protoError struct {
+	err   *pgcode.Error
+	index int // 1-based parameter number, when about one
+}
+
+// portalParamContext is PostgreSQL's error context for a Bind parameter.
+func portalParamContext(portal string, n int) string {
+	if portal == "" {
+		return fmt.Sprintf("unnamed portal parameter $%d", n)
+	}
+	return fmt.Sprintf("portal %q parameter $%d", portal, n)
+}
 
 func (e *protoError) Error() string { return e.err.Error() }
 func (e *protoError) Unwrap() error { return e.err }
 
 func protoErr(code pgcode.Code, format string, args ...any) error {
-	return &protoError{pgcode.New(code, format, args...)}
+	return &protoError{err: pgcode.New(code, format, args...)}
 }
 
 func (c *conn) sendReady() error {
@@ -280,6 +291,10 @@ func bindArgs(m *pgproto3.Bind, stmt string, nParams, nCols int) (pgwirebase.Bin
 	}
 	pf, err := expandFormats(m.ParameterFormatCodes, np)
 	if err != nil {
+		var pe *protoError
+		if errors.As(err, &pe) {
+			pe.err.Where = portalParamContext(m.DestinationPortal, pe.index)
+		}
 		return pgwirebase.BindArgs{}, err
 	}
 	nr := len(m.ResultFormatCodes)
@@ -306,7 +321,9 @@ func expandFormats(codes []int16, n int) ([]pgwirebase.FormatCode, error) {
 			f = codes[i]
 		}
 		if f != 0 && f != 1 {
-			return nil, protoErr(pgcode.InvalidParameterValue, "unsupported format code: %d", f)
+			err := protoErr(pgcode.InvalidParameterValue, "unsupported format code: %d", f)
+			err.(*protoError).index = i + 1
+			return nil, err
 		}
 		out[i] = pgwirebase.FormatCode(f)
 	}

@@ -127,6 +127,9 @@ func (c *conn) handleCancelRequest(body []byte) {
 func parseStartupMessage(body []byte) (*startupMsg, error) {
 	v := binary.BigEndian.Uint32(body)
 	sm := &startupMsg{major: v >> 16, minor: v & 0xffff, params: map[string]string{}}
+	if sm.major < protocolMajor {
+		return nil, errOldProtocol{sm.major, sm.minor}
+	}
 	if sm.major != protocolMajor {
 		return nil, pgcode.New(pgcode.FeatureNotSupported,
 			"unsupported frontend protocol %d.%d: server supports %d.0 to %d.0",
@@ -151,6 +154,19 @@ func parseStartupMessage(body []byte) (*startupMsg, error) {
 	return sm, nil
 }
 
+// errOldProtocol is a request for protocol 1.0 or 2.0, answered as
+// PostgreSQL does: a version-2 error message ('E', text, NUL).
+type errOldProtocol struct{ major, minor uint32 }
+
+func (e errOldProtocol) Error() string {
+	return fmt.Sprintf("unsupported frontend protocol %d.%d: server supports %d.0 to %d.0",
+		e.major, e.minor, protocolMajor, protocolMajor)
+}
+
+func (e errOldProtocol) v2Message() []byte {
+	return append([]byte("EFATAL:  "+e.Error()+"\n"), 0)
+}
+
 func errStartupLayout() error {
 	return pgcode.New(pgcode.ProtocolViolation,
 		"invalid startup packet layout: expected terminator as last byte").Fatal()
@@ -172,7 +188,7 @@ func cutPair(b []byte) (name, value string, rest []byte, ok bool) {
 // its order: protocol negotiation, user name, connection limit.
 func (c *conn) checkStartup(sm *startupMsg) error {
 	if sm.minor > 0 || len(sm.protoOptions) > 0 {
-		c.wr.send(&pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: 0, UnrecognizedOptions: sm.protoOptions})
+		c.wr.send(&pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: protocolMajor << 16, UnrecognizedOptions: sm.protoOptions})
 	}
 	c.user = sm.params["user"]
 	if c.user == "" {

@@ -127,6 +127,8 @@ func (s *testSession) Prepare(_ context.Context, sql string, paramTypes []uint32
 }
 
 // testStmt is a parsed statement of the test language.
+var errDiv0 = pgcode.New(pgcode.DivisionByZero, "division by zero")
+
 type testStmt struct {
 	sess   *testSession
 	kind   string
@@ -200,6 +202,10 @@ func (p *testPortal) Columns() []pgwirebase.Column { return p.cols }
 func (p *testPortal) Close() error                 { return nil }
 
 func (st *testStmt) Bind(_ context.Context, args pgwirebase.BindArgs) (pgwirebase.Portal, error) {
+	if st.kind == "div0" { // PostgreSQL folds 1/0 when planning, at Bind
+		st.sess.fail()
+		return nil, errDiv0
+	}
 	p := &testPortal{stmt: st, resultFormats: args.ResultFormats}
 	for i, c := range st.cols {
 		c.Format = args.ResultFormats[i]
@@ -212,6 +218,7 @@ func (st *testStmt) Bind(_ context.Context, args pgwirebase.BindArgs) (pgwirebas
 		}
 		n, err := decodeInt8(v, args.ParamFormats[i])
 		if err != nil {
+			err.Where = "unnamed portal parameter $1 = '...'"
 			st.sess.fail()
 			return nil, err
 		}
@@ -220,7 +227,7 @@ func (st *testStmt) Bind(_ context.Context, args pgwirebase.BindArgs) (pgwirebas
 	return p, nil
 }
 
-func decodeInt8(v []byte, f pgwirebase.FormatCode) (int64, error) {
+func decodeInt8(v []byte, f pgwirebase.FormatCode) (int64, *pgcode.Error) {
 	if f == pgwirebase.FormatBinary {
 		if len(v) != 8 {
 			return 0, pgcode.New(pgcode.InvalidBinaryRepresentation, "incorrect binary data format in bind parameter 1")
@@ -290,6 +297,9 @@ func (s *testSession) run(ctx context.Context, st *testStmt, params []*int64, fo
 	if formats == nil {
 		formats = make([]pgwirebase.FormatCode, len(st.cols))
 	}
+	if st.kind == "div0" {
+		return errDiv0
+	}
 	if simple && st.cols != nil {
 		if err := w.StartResult(st.cols); err != nil {
 			return err
@@ -306,8 +316,6 @@ func (s *testSession) run(ctx context.Context, st *testStmt, params []*int64, fo
 			v = encodeInt(*params[0], 8, formats[0])
 		}
 		return s.rows(w, "SELECT 1", v)
-	case "div0":
-		return pgcode.New(pgcode.DivisionByZero, "division by zero")
 	case "series":
 		p := &testPortal{stmt: st, resultFormats: formats}
 		_, err := s.runSeries(p, 0, w)
@@ -354,6 +362,9 @@ func (s *testSession) runCommand(ctx context.Context, st *testStmt, w pgwirebase
 		}
 		return w.Complete("COMMIT")
 	case "rollback":
+		if s.TxnStatus() == pgwirebase.TxnIdle {
+			_ = w.Notice(&pgcode.Error{Severity: pgcode.SeverityWarning, Code: pgcode.NoActiveSQLTransaction, Message: "there is no transaction in progress"})
+		}
 		s.txn = 0
 		return w.Complete("ROLLBACK")
 	case "set":

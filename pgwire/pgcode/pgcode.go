@@ -84,7 +84,8 @@ type Error struct {
 	Message  string
 	Detail   string
 	Hint     string
-	Position int32 // 1-based character position in the query; 0 = none
+	Position int32  // 1-based character position in the query; 0 = none
+	Where    string // context, e.g. "unnamed portal parameter $1"
 	cause    error
 }
 
@@ -126,6 +127,9 @@ func (e *Error) ErrorHint() string { return e.Hint }
 
 // ErrorPosition returns the 1-based position field.
 func (e *Error) ErrorPosition() int32 { return e.Position }
+
+// ErrorWhere returns the context field.
+func (e *Error) ErrorWhere() string { return e.Where }
 
 // Fatal returns a copy of e with FATAL severity.
 func (e *Error) Fatal() *Error {
