@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -52,6 +53,7 @@ func Open(cfg Config) (*Engine, error) {
 		MemTableStopWritesThreshold: 4,
 		L0CompactionThreshold:       4,
 		FormatMajorVersion:          pebble.FormatNewest,
+		Logger:                      quietLogger{},
 	}
 	db, err := pebble.Open(cfg.Dir, opts)
 	if err != nil {
@@ -209,3 +211,10 @@ var (
 	_ Reader = (*Batch)(nil)
 	_ Reader = (*Snapshot)(nil)
 )
+
+// quietLogger drops Pebble's informational chatter and keeps its errors.
+type quietLogger struct{}
+
+func (quietLogger) Infof(format string, args ...any)  {}
+func (quietLogger) Errorf(format string, args ...any) { slog.Error(fmt.Sprintf("pebble: "+format, args...)) }
+func (quietLogger) Fatalf(format string, args ...any) { panic(fmt.Sprintf("pebble: "+format, args...)) }

@@ -418,3 +418,8 @@ func (r *Replica) Quiesce() (release func()) {
 	r.mu.Unlock()
 	return r.raftMu.Unlock
 }
+
+// ContainsNode reports whether desc has a replica on nodeID.
+func ContainsNode(desc *rpcpb.RangeDescriptor, nodeID uint64) bool {
+	return replicaOnNode(desc, nodeID) != nil
+}

@@ -1,0 +1,112 @@
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ordodb/ordo/rpc/rpcpb"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// MaxMessageBytes bounds one gRPC message (snapshots travel inline).
+const MaxMessageBytes = 256 << 20
+
+// Dialer keeps one client connection per address.
+type Dialer struct {
+	mu struct {
+		sync.Mutex
+		conns  map[string]*grpc.ClientConn
+		closed bool
+	}
+}
+
+// NewDialer returns an empty pool.
+func NewDialer() *Dialer {
+	d := &Dialer{}
+	d.mu.conns = map[string]*grpc.ClientConn{}
+	return d
+}
+
+// DialOptions are the options every ordo client connection uses.
+func DialOptions() []grpc.DialOption {
+	return []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageBytes), grpc.MaxCallSendMsgSize(MaxMessageBytes)),
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			MinConnectTimeout: time.Second,
+		}),
+	}
+}
+
+// ServerOptions are the options every ordo gRPC server uses.
+func ServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{grpc.MaxRecvMsgSize(MaxMessageBytes), grpc.MaxSendMsgSize(MaxMessageBytes)}
+}
+
+// Conn returns the connection to addr, creating it lazily.
+func (d *Dialer) Conn(addr string) (*grpc.ClientConn, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mu.closed {
+		return nil, fmt.Errorf("rpc: dialer closed")
+	}
+	if c, ok := d.mu.conns[addr]; ok {
+		return c, nil
+	}
+	c, err := grpc.NewClient(addr, DialOptions()...)
+	if err != nil {
+		return nil, fmt.Errorf("rpc: dial %s: %w", addr, err)
+	}
+	d.mu.conns[addr] = c
+	return c, nil
+}
+
+// Client returns a Node client for addr.
+func (d *Dialer) Client(addr string) (rpcpb.NodeClient, error) {
+	c, err := d.Conn(addr)
+	if err != nil {
+		return nil, err
+	}
+	return rpcpb.NewNodeClient(c), nil
+}
+
+// Ready waits up to timeout for the connection to addr to be established.
+// A request sent on a connection that was never ready cannot have been
+// delivered, so a client may safely try elsewhere.
+func (d *Dialer) Ready(ctx context.Context, addr string, timeout time.Duration) error {
+	c, err := d.Conn(addr)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		st := c.GetState()
+		if st == connectivity.Ready {
+			return nil
+		}
+		if st == connectivity.Idle {
+			c.Connect()
+		}
+		if !c.WaitForStateChange(ctx, st) {
+			return fmt.Errorf("rpc: %s not reachable (%v)", addr, st)
+		}
+	}
+}
+
+// Close closes every connection.
+func (d *Dialer) Close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.mu.closed = true
+	for _, c := range d.mu.conns {
+		_ = c.Close()
+	}
+	d.mu.conns = nil
+}

@@ -1,0 +1,72 @@
+package server
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// Config configures a node. Zero values are defaults.
+type Config struct {
+	// StoreDir is the node's data directory.
+	StoreDir string
+	// FS, if set, replaces the real filesystem (tests).
+	FS vfs.FS
+	// ListenAddr is the node-to-node and kv gRPC address.
+	ListenAddr string
+	// AdvertiseAddr is the address other nodes use; defaults to the
+	// listener's address.
+	AdvertiseAddr string
+	// SQLAddr and HTTPAddr: the Postgres and HTTP status ports.
+	SQLAddr, HTTPAddr string
+	// Join lists addresses of nodes to join.
+	Join []string
+	// SingleNode bootstraps a one-node cluster if the store is empty.
+	SingleNode bool
+	// ReplicationFactor of the initial ranges (3).
+	ReplicationFactor int
+	// TickInterval is one Raft tick (100ms); the election timeout is 10 ticks.
+	TickInterval time.Duration
+	// HeartbeatInterval of liveness (1s); a node is suspect after
+	// SuspectAfter (4s) without a heartbeat, dead after TimeUntilDead (5m).
+	HeartbeatInterval, SuspectAfter, TimeUntilDead time.Duration
+	// InitWait bounds how long init waits for the join list to answer (15s).
+	InitWait time.Duration
+	Logger   *slog.Logger
+	// OnFatal is called when a storage failure must stop the node; the
+	// default logs and exits the process.
+	OnFatal func(error)
+	Knobs   TestingKnobs
+}
+
+// TestingKnobs inject faults in tests.
+type TestingKnobs struct {
+	// RaftDrop drops Raft traffic from node from to node to when it returns
+	// true, in both the sending and the receiving node.
+	RaftDrop func(from, to uint64) bool
+}
+
+func (c *Config) setDefaults() {
+	if c.ReplicationFactor == 0 {
+		c.ReplicationFactor = 3
+	}
+	if c.TickInterval == 0 {
+		c.TickInterval = 100 * time.Millisecond
+	}
+	if c.HeartbeatInterval == 0 {
+		c.HeartbeatInterval = time.Second
+	}
+	if c.SuspectAfter == 0 {
+		c.SuspectAfter = 4 * c.HeartbeatInterval
+	}
+	if c.TimeUntilDead == 0 {
+		c.TimeUntilDead = 5 * time.Minute
+	}
+	if c.InitWait == 0 {
+		c.InitWait = 15 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
