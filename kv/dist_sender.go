@@ -69,7 +69,9 @@ func (ds *DistSender) Cache() *RangeCache { return ds.cache }
 // anywhere it could have taken effect: safe to try again.
 type retryError struct{ last error }
 
-func (e *retryError) Error() string { return fmt.Sprintf("kv: no replica could serve the request: %v", e.last) }
+func (e *retryError) Error() string {
+	return fmt.Sprintf("kv: no replica could serve the request: %v", e.last)
+}
 func (e *retryError) Unwrap() error { return e.last }
 
 // Retryable wraps err, from a replica that could not serve a request that

@@ -215,6 +215,8 @@ var (
 // quietLogger drops Pebble's informational chatter and keeps its errors.
 type quietLogger struct{}
 
-func (quietLogger) Infof(format string, args ...any)  {}
-func (quietLogger) Errorf(format string, args ...any) { slog.Error(fmt.Sprintf("pebble: "+format, args...)) }
+func (quietLogger) Infof(format string, args ...any) {}
+func (quietLogger) Errorf(format string, args ...any) {
+	slog.Error(fmt.Sprintf("pebble: "+format, args...))
+}
 func (quietLogger) Fatalf(format string, args ...any) { panic(fmt.Sprintf("pebble: "+format, args...)) }
