@@ -92,7 +92,6 @@ func (c *checker) classify(s []int32, l layer) {
 	for i, mask := range masks {
 		g.setMembers(s)
 		sub := g.sccs(s, mask)
-		g.setMembers(s)
 		if cyc := c.cycleIn(sub, mask, l.need); cyc != nil {
 			c.reportCycle(l.classes[i], cyc, s)
 			return
@@ -109,21 +108,30 @@ func (c *checker) classify(s []int32, l layer) {
 	panic("listappend: SCC without a cycle")
 }
 
-// cycleIn returns a short cycle within one of comps (SCCs under mask, inside
-// the current member set) that uses an edge of a kind in need, if need != 0.
+// cycleIn returns a short cycle within one of comps (SCCs under mask) that
+// uses an edge of a kind in need, if need != 0. It searches each comp alone
+// and stops after maxStarts comps with a cycle. It changes the member set.
 func (c *checker) cycleIn(comps [][]int32, mask, need uint8) []int32 {
 	g := &c.g
 	var best []int32
+	found := 0
 	for _, comp := range comps {
+		g.setMembers(comp)
+		var cyc []int32
 		if need == 0 {
 			for _, n := range comp[:min(len(comp), maxStarts)] {
-				best = shorter(best, g.path(n, n, mask, 0))
+				cyc = shorter(cyc, g.path(n, n, mask, 0))
 			}
-			continue
 		}
 		for _, e := range c.needEdges(comp, need) {
 			if p := g.path(g.edges[e].to, g.edges[e].from, mask, 0); p != nil {
-				best = shorter(best, append([]int32{e}, p...))
+				cyc = shorter(cyc, append([]int32{e}, p...))
+			}
+		}
+		if cyc != nil {
+			best = shorter(best, cyc)
+			if found++; found == maxStarts {
+				break
 			}
 		}
 	}
@@ -131,17 +139,16 @@ func (c *checker) cycleIn(comps [][]int32, mask, need uint8) []int32 {
 }
 
 // needEdges returns up to maxStarts edges of a kind in need with both ends
-// in comp.
+// in comp, the current member set.
 func (c *checker) needEdges(comp []int32, need uint8) []int32 {
 	g := &c.g
-	inComp := make(map[int32]bool, len(comp))
-	for _, n := range comp {
-		inComp[n] = true
-	}
 	var es []int32
+	if need == 0 {
+		return nil
+	}
 	for _, n := range comp {
 		for i := g.start[n]; i < g.start[n+1]; i++ {
-			if g.edges[i].kind&need != 0 && inComp[g.edges[i].to] {
+			if g.edges[i].kind&need != 0 && g.in(g.edges[i].to) {
 				if es = append(es, i); len(es) == maxStarts {
 					return es
 				}

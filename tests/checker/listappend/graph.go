@@ -42,8 +42,6 @@ type graph struct {
 
 func (g *graph) nodes() int32 { return int32(len(g.start) - 1) }
 
-func (g *graph) out(n int32) []edge { return g.edges[g.start[n]:g.start[n+1]] }
-
 // finish sorts edges into CSR form for nNodes nodes.
 func (g *graph) finish(nNodes int32) {
 	g.start = make([]int32, nNodes+1)
