@@ -76,8 +76,13 @@ func TestCheck(t *testing.T) {
 			tx(0, 0, 100, ok, app("x", 1), app("x", 2)),
 			tx(1, 0, 100, ok, rd("x", 1)),
 		}},
-		// Elle's README: each txn observes the other's append.
+		// The example in Elle's README: T2 -wr(y)-> T1 -ww(x)-> T2.
 		{name: "G1c Elle README", want: map[Class]int{G1c: 1}, ops: []history.Op{
+			tx(0, 0, 10, ok, app("x", 1), rd("y", 1)),
+			tx(1, 0, 10, ok, app("x", 2), app("y", 1)),
+			tx(2, 0, 10, ok, rd("x", 1, 2)),
+		}},
+		{name: "G1c mutual observation", want: map[Class]int{G1c: 1}, ops: []history.Op{
 			tx(0, 0, 10, ok, app("x", 1), rd("y", 1)),
 			tx(1, 0, 10, ok, app("y", 1), rd("x", 1)),
 		}},
@@ -202,18 +207,20 @@ func verdicts(want map[Class]int) (ser, strict bool) {
 }
 
 func TestExplanation(t *testing.T) {
+	// Elle's README example, explained as Elle does.
 	res, err := Check(number([]history.Op{
 		tx(0, 0, 10, ok, app("x", 1), rd("y", 1)),
-		tx(1, 0, 10, ok, app("y", 1), rd("x", 1)),
+		tx(1, 0, 10, ok, app("x", 2), app("y", 1)),
+		tx(2, 0, 10, ok, rd("x", 1, 2)),
 	}), Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	const want = `Let:
   T1 = op 0 (process 0, ok, 0..10): [append "x" 1] [read "y" [1]]
-  T2 = op 1 (process 1, ok, 0..10): [append "y" 1] [read "x" [1]]
+  T2 = op 1 (process 1, ok, 0..10): [append "x" 2] [append "y" 1]
 Then:
-  - T1 < T2, because T2 observed T1's append of 1 to "x".
+  - T1 < T2, because T2 appended 2 after T1 appended 1 to "x".
   - However, T2 < T1, because T1 observed T2's append of 1 to "y": a contradiction!
 (SCC of 2 txns)`
 	if len(res.Anomalies) != 1 || res.Anomalies[0].Explanation != want {
