@@ -84,6 +84,9 @@ type Config struct {
 type TestingKnobs struct {
 	// AfterAuth, when set, is called when a session has authenticated.
 	AfterAuth func()
+	// OnPanic, when set, is called with the value of a panic recovered in
+	// a connection (fuzz tests use it to fail).
+	OnPanic func(v any)
 }
 
 func (c *Config) validate() error {

@@ -70,6 +70,9 @@ func (c *conn) recoverPanic() {
 		return
 	}
 	c.log.Error("pgwire: panic in connection", "panic", r, "stack", string(debug.Stack()))
+	if f := c.srv.cfg.TestingKnobs.OnPanic; f != nil {
+		f(r)
+	}
 	c.sendFatal(errInternalFatal)
 }
 

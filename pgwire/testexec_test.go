@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -127,6 +128,9 @@ func (s *testSession) Prepare(_ context.Context, sql string, paramTypes []uint32
 }
 
 // testStmt is a parsed statement of the test language.
+// errTestPanic is the value of the PANIC statement's deliberate panic.
+var errTestPanic = errors.New("test executor: PANIC statement")
+
 var errDiv0 = pgcode.New(pgcode.DivisionByZero, "division by zero")
 
 type testStmt struct {
@@ -377,7 +381,7 @@ func (s *testSession) runCommand(ctx context.Context, st *testStmt, w pgwirebase
 		}
 		return w.Complete("NOTICE")
 	case "panic":
-		panic("test executor: PANIC statement")
+		panic(errTestPanic)
 	case "fatal":
 		return pgcode.New(pgcode.AdminShutdown, "terminating connection because the test said so").Fatal()
 	case "copy t from stdin":
