@@ -1,0 +1,76 @@
+// Package pgtype encodes and decodes PostgreSQL values in the text and
+// binary wire formats, for the types ordo speaks: bool, int2/4/8,
+// float4/8, numeric, text/varchar/bpchar/name/"char", bytea, date,
+// timestamp, timestamptz, interval, uuid, jsonb, oid, and one-dimensional
+// arrays of these. It is a leaf package (standard library only) so the SQL
+// layer can encode result rows with it.
+//
+// Go representations (what Decode* returns and Append* accepts):
+//
+//	bool                         bool
+//	int2, int4, int8             int64 (range-checked on encode)
+//	float4, float8               float64
+//	numeric                      Numeric (decimal text, "NaN", "Infinity")
+//	text, varchar, bpchar, name, "char", jsonb   string
+//	bytea                        []byte
+//	date                         time.Time (UTC midnight)
+//	timestamp                    time.Time (UTC wall clock)
+//	timestamptz                  time.Time (an instant; text uses Conv.Loc)
+//	interval                     Interval
+//	uuid                         UUID
+//	oid                          uint32
+//	arrays                       []any (nil elements are NULL)
+//
+// Text output follows PostgreSQL 15's defaults: DateStyle ISO, MDY;
+// IntervalStyle postgres; extra_float_digits 1 (shortest exact floats);
+// bytea_output hex. Infinite dates and timestamps are not supported yet.
+package pgtype
+
+// Type OIDs.
+const (
+	BoolOID        uint32 = 16
+	ByteaOID       uint32 = 17
+	CharOID        uint32 = 18
+	NameOID        uint32 = 19
+	Int8OID        uint32 = 20
+	Int2OID        uint32 = 21
+	Int4OID        uint32 = 23
+	TextOID        uint32 = 25
+	OIDOID         uint32 = 26
+	Float4OID      uint32 = 700
+	Float8OID      uint32 = 701
+	BPCharOID      uint32 = 1042
+	VarcharOID     uint32 = 1043
+	DateOID        uint32 = 1082
+	TimestampOID   uint32 = 1114
+	TimestamptzOID uint32 = 1184
+	IntervalOID    uint32 = 1186
+	NumericOID     uint32 = 1700
+	UUIDOID        uint32 = 2950
+	JSONBOID       uint32 = 3802
+)
+
+// arrayOf maps array type OIDs to their element type OIDs.
+var arrayOf = map[uint32]uint32{
+	1000: BoolOID, 1001: ByteaOID, 1002: CharOID, 1003: NameOID, 1016: Int8OID,
+	1005: Int2OID, 1007: Int4OID, 1009: TextOID, 1028: OIDOID, 1021: Float4OID,
+	1022: Float8OID, 1014: BPCharOID, 1015: VarcharOID, 1182: DateOID,
+	1115: TimestampOID, 1185: TimestamptzOID, 1187: IntervalOID, 1231: NumericOID,
+	2951: UUIDOID, 3807: JSONBOID,
+}
+
+// ElemOID returns the element type of an array type.
+func ElemOID(arrayOID uint32) (uint32, bool) {
+	e, ok := arrayOf[arrayOID]
+	return e, ok
+}
+
+// ArrayOID returns the array type of an element type.
+func ArrayOID(elem uint32) (uint32, bool) {
+	for a, e := range arrayOf {
+		if e == elem {
+			return a, true
+		}
+	}
+	return 0, false
+}
