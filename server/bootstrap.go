@@ -342,13 +342,18 @@ func (s *Server) registerLoop() {
 		prefix := keys.NodeDescPrefix()
 		rows, err := s.db.Scan(ctx, prefix, keys.PrefixEnd(prefix), 0)
 		if err != nil {
+			s.learnNodesFromPeers(ctx)
 			return
 		}
+		before := len(s.dir.list())
 		for _, kv := range rows {
 			nd := &rpcpb.NodeDescriptor{}
 			if proto.Unmarshal(kv.Value, nd) == nil {
 				s.dir.update(nd)
 			}
+		}
+		if len(s.dir.list()) != before {
+			s.saveNodes()
 		}
 	})
 }
@@ -398,4 +403,19 @@ func (s *Server) updateMeta(ctx context.Context, descs ...*rpcpb.RangeDescriptor
 	}
 	_, err := s.ds.Send(ctx, ops)
 	return err
+}
+
+// learnNodesFromPeers asks other nodes for their directories, for when the
+// registry cannot be read (after a restart, before Raft has caught up).
+func (s *Server) learnNodesFromPeers(ctx context.Context) {
+	for _, addr := range s.peerAddrs() {
+		info, err := s.clusterInfo(ctx, addr)
+		if err != nil || !info.Initialized {
+			continue
+		}
+		s.dir.update(info.Nodes...)
+		if info.MetaRange != nil {
+			s.dir.setMeta(info.MetaRange)
+		}
+	}
 }

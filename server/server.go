@@ -198,6 +198,7 @@ func (s *Server) loadIdent() (*rpcpb.StoreIdent, error) {
 
 // startNode starts the store of a node that belongs to a cluster.
 func (s *Server) startNode(ident *rpcpb.StoreIdent, nodes []*rpcpb.NodeDescriptor, meta *rpcpb.RangeDescriptor) error {
+	s.dir.update(s.loadNodes()...)
 	s.dir.update(nodes...)
 	if meta != nil {
 		s.dir.setMeta(meta)
@@ -218,6 +219,7 @@ func (s *Server) startNode(ident *rpcpb.StoreIdent, nodes []*rpcpb.NodeDescripto
 	s.mu.store, s.mu.ident = st, ident
 	s.mu.Unlock()
 	s.dir.setSelf(ident.NodeId)
+	s.saveNodes()
 	close(s.started)
 	s.cfg.Logger.Info("node started", "node", ident.NodeId, "cluster", ident.ClusterId,
 		"addr", s.cfg.AdvertiseAddr, "sql", s.cfg.SQLAddr, "http", s.httpAddr(), "store", s.cfg.StoreDir)
@@ -285,3 +287,29 @@ func (s *Server) peerAddrs() []string {
 func StoreDirLog(dir string) string { return filepath.Join(dir, "ordo.log") }
 
 var errAlreadyInitialized = errors.New("cluster has already been initialized")
+
+// loadNodes reads the node directory saved in the store.
+func (s *Server) loadNodes() []*rpcpb.NodeDescriptor {
+	v, found, err := s.eng.Get(keys.StoreNodesKey())
+	if err != nil || !found {
+		return nil
+	}
+	nl := &rpcpb.NodeList{}
+	if proto.Unmarshal(v, nl) != nil {
+		return nil
+	}
+	return nl.Nodes
+}
+
+// saveNodes saves the node directory in the store (unsynced: it is a hint).
+func (s *Server) saveNodes() {
+	v, err := proto.Marshal(&rpcpb.NodeList{Nodes: s.dir.list()})
+	if err != nil {
+		return
+	}
+	b := s.eng.NewBatch()
+	defer b.Close()
+	if b.Set(keys.StoreNodesKey(), v) == nil {
+		_ = s.eng.Commit(b, false)
+	}
+}

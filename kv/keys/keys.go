@@ -111,6 +111,11 @@ func StoreIdentKey() []byte {
 	return []byte{localPrefix[0], storeInfix, 'i', 'd', 'e', 'n', 't'}
 }
 
+// StoreNodesKey holds the node directory last known to the store.
+func StoreNodesKey() []byte {
+	return []byte{localPrefix[0], storeInfix, 'n', 'o', 'd', 'e', 's'}
+}
+
 // MetaKey is the meta record of the range whose end key is endKey.
 func MetaKey(endKey []byte) []byte {
 	return append(bytes.Clone(MetaPrefix), endKey...)

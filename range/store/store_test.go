@@ -183,3 +183,24 @@ func (tc *testCluster) waitChecksumsEqual(rangeID uint64) {
 		return nil
 	})
 }
+
+func TestSnapshotCatchUp(t *testing.T) {
+	tc := newTestCluster(t, 3)
+	if _, err := tc.send([]byte("a"), put("a", "1")); err != nil {
+		t.Fatal(err)
+	}
+	tc.tr.mu.Lock()
+	tc.tr.cut[3] = true
+	tc.tr.mu.Unlock()
+	for i := 0; i < 200; i++ {
+		k := fmt.Sprintf("s%03d", i)
+		if _, err := tc.send([]byte(k), put(k, k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tc.tr.mu.Lock()
+	tc.tr.cut[3] = false
+	tc.tr.mu.Unlock()
+	// Node 3 is behind the truncated log and must catch up by snapshot.
+	tc.waitChecksumsEqual(2)
+}

@@ -2446,6 +2446,52 @@ func (x *ChecksumResponse) GetKeyCount() int64 {
 	return 0
 }
 
+// NodeList is the node directory a node keeps in its store, so it can reach
+// its peers after a restart before it can read the registry.
+type NodeList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Nodes         []*NodeDescriptor      `protobuf:"bytes,1,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeList) Reset() {
+	*x = NodeList{}
+	mi := &file_ordo_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeList) ProtoMessage() {}
+
+func (x *NodeList) ProtoReflect() protoreflect.Message {
+	mi := &file_ordo_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeList.ProtoReflect.Descriptor instead.
+func (*NodeList) Descriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *NodeList) GetNodes() []*NodeDescriptor {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
 var File_ordo_proto protoreflect.FileDescriptor
 
 const file_ordo_proto_rawDesc = "" +
@@ -2635,7 +2681,9 @@ const file_ordo_proto_rawDesc = "" +
 	"\rapplied_index\x18\x01 \x01(\x04R\fappliedIndex\x12\x1a\n" +
 	"\bchecksum\x18\x02 \x01(\fR\bchecksum\x12%\n" +
 	"\x05error\x18\x03 \x01(\v2\x0f.ordo.rpc.ErrorR\x05error\x12\x1b\n" +
-	"\tkey_count\x18\x04 \x01(\x03R\bkeyCount2\xde\x06\n" +
+	"\tkey_count\x18\x04 \x01(\x03R\bkeyCount\":\n" +
+	"\bNodeList\x12.\n" +
+	"\x05nodes\x18\x01 \x03(\v2\x18.ordo.rpc.NodeDescriptorR\x05nodes2\xde\x06\n" +
 	"\x04Node\x12H\n" +
 	"\n" +
 	"RaftStream\x12\x1a.ordo.rpc.RaftMessageBatch\x1a\x1c.ordo.rpc.RaftStreamResponse(\x01\x128\n" +
@@ -2666,7 +2714,7 @@ func file_ordo_proto_rawDescGZIP() []byte {
 }
 
 var file_ordo_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ordo_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_ordo_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_ordo_proto_goTypes = []any{
 	(Op_Kind)(0),                  // 0: ordo.rpc.Op.Kind
 	(Error_Code)(0),               // 1: ordo.rpc.Error.Code
@@ -2709,6 +2757,7 @@ var file_ordo_proto_goTypes = []any{
 	(*TransferLeaseResponse)(nil), // 38: ordo.rpc.TransferLeaseResponse
 	(*ChecksumRequest)(nil),       // 39: ordo.rpc.ChecksumRequest
 	(*ChecksumResponse)(nil),      // 40: ordo.rpc.ChecksumResponse
+	(*NodeList)(nil),              // 41: ordo.rpc.NodeList
 }
 var file_ordo_proto_depIdxs = []int32{
 	2,  // 0: ordo.rpc.RangeDescriptor.replicas:type_name -> ordo.rpc.ReplicaDescriptor
@@ -2746,35 +2795,36 @@ var file_ordo_proto_depIdxs = []int32{
 	10, // 32: ordo.rpc.AdminSplitResponse.error:type_name -> ordo.rpc.Error
 	10, // 33: ordo.rpc.TransferLeaseResponse.error:type_name -> ordo.rpc.Error
 	10, // 34: ordo.rpc.ChecksumResponse.error:type_name -> ordo.rpc.Error
-	5,  // 35: ordo.rpc.Node.RaftStream:input_type -> ordo.rpc.RaftMessageBatch
-	11, // 36: ordo.rpc.Node.Batch:input_type -> ordo.rpc.BatchRequest
-	19, // 37: ordo.rpc.Node.Bootstrap:input_type -> ordo.rpc.BootstrapRequest
-	21, // 38: ordo.rpc.Node.JoinBootstrap:input_type -> ordo.rpc.JoinBootstrapRequest
-	23, // 39: ordo.rpc.Node.Join:input_type -> ordo.rpc.JoinRequest
-	25, // 40: ordo.rpc.Node.ClusterInfo:input_type -> ordo.rpc.ClusterInfoRequest
-	28, // 41: ordo.rpc.Node.LocalRanges:input_type -> ordo.rpc.LocalRangesRequest
-	31, // 42: ordo.rpc.Node.NodeStatus:input_type -> ordo.rpc.NodeStatusRequest
-	33, // 43: ordo.rpc.Node.RangeList:input_type -> ordo.rpc.RangeListRequest
-	35, // 44: ordo.rpc.Node.AdminSplit:input_type -> ordo.rpc.AdminSplitRequest
-	37, // 45: ordo.rpc.Node.TransferLease:input_type -> ordo.rpc.TransferLeaseRequest
-	39, // 46: ordo.rpc.Node.Checksum:input_type -> ordo.rpc.ChecksumRequest
-	6,  // 47: ordo.rpc.Node.RaftStream:output_type -> ordo.rpc.RaftStreamResponse
-	12, // 48: ordo.rpc.Node.Batch:output_type -> ordo.rpc.BatchResponse
-	20, // 49: ordo.rpc.Node.Bootstrap:output_type -> ordo.rpc.BootstrapResponse
-	22, // 50: ordo.rpc.Node.JoinBootstrap:output_type -> ordo.rpc.JoinBootstrapResponse
-	24, // 51: ordo.rpc.Node.Join:output_type -> ordo.rpc.JoinResponse
-	26, // 52: ordo.rpc.Node.ClusterInfo:output_type -> ordo.rpc.ClusterInfoResponse
-	29, // 53: ordo.rpc.Node.LocalRanges:output_type -> ordo.rpc.LocalRangesResponse
-	32, // 54: ordo.rpc.Node.NodeStatus:output_type -> ordo.rpc.NodeStatusResponse
-	34, // 55: ordo.rpc.Node.RangeList:output_type -> ordo.rpc.RangeListResponse
-	36, // 56: ordo.rpc.Node.AdminSplit:output_type -> ordo.rpc.AdminSplitResponse
-	38, // 57: ordo.rpc.Node.TransferLease:output_type -> ordo.rpc.TransferLeaseResponse
-	40, // 58: ordo.rpc.Node.Checksum:output_type -> ordo.rpc.ChecksumResponse
-	47, // [47:59] is the sub-list for method output_type
-	35, // [35:47] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	17, // 35: ordo.rpc.NodeList.nodes:type_name -> ordo.rpc.NodeDescriptor
+	5,  // 36: ordo.rpc.Node.RaftStream:input_type -> ordo.rpc.RaftMessageBatch
+	11, // 37: ordo.rpc.Node.Batch:input_type -> ordo.rpc.BatchRequest
+	19, // 38: ordo.rpc.Node.Bootstrap:input_type -> ordo.rpc.BootstrapRequest
+	21, // 39: ordo.rpc.Node.JoinBootstrap:input_type -> ordo.rpc.JoinBootstrapRequest
+	23, // 40: ordo.rpc.Node.Join:input_type -> ordo.rpc.JoinRequest
+	25, // 41: ordo.rpc.Node.ClusterInfo:input_type -> ordo.rpc.ClusterInfoRequest
+	28, // 42: ordo.rpc.Node.LocalRanges:input_type -> ordo.rpc.LocalRangesRequest
+	31, // 43: ordo.rpc.Node.NodeStatus:input_type -> ordo.rpc.NodeStatusRequest
+	33, // 44: ordo.rpc.Node.RangeList:input_type -> ordo.rpc.RangeListRequest
+	35, // 45: ordo.rpc.Node.AdminSplit:input_type -> ordo.rpc.AdminSplitRequest
+	37, // 46: ordo.rpc.Node.TransferLease:input_type -> ordo.rpc.TransferLeaseRequest
+	39, // 47: ordo.rpc.Node.Checksum:input_type -> ordo.rpc.ChecksumRequest
+	6,  // 48: ordo.rpc.Node.RaftStream:output_type -> ordo.rpc.RaftStreamResponse
+	12, // 49: ordo.rpc.Node.Batch:output_type -> ordo.rpc.BatchResponse
+	20, // 50: ordo.rpc.Node.Bootstrap:output_type -> ordo.rpc.BootstrapResponse
+	22, // 51: ordo.rpc.Node.JoinBootstrap:output_type -> ordo.rpc.JoinBootstrapResponse
+	24, // 52: ordo.rpc.Node.Join:output_type -> ordo.rpc.JoinResponse
+	26, // 53: ordo.rpc.Node.ClusterInfo:output_type -> ordo.rpc.ClusterInfoResponse
+	29, // 54: ordo.rpc.Node.LocalRanges:output_type -> ordo.rpc.LocalRangesResponse
+	32, // 55: ordo.rpc.Node.NodeStatus:output_type -> ordo.rpc.NodeStatusResponse
+	34, // 56: ordo.rpc.Node.RangeList:output_type -> ordo.rpc.RangeListResponse
+	36, // 57: ordo.rpc.Node.AdminSplit:output_type -> ordo.rpc.AdminSplitResponse
+	38, // 58: ordo.rpc.Node.TransferLease:output_type -> ordo.rpc.TransferLeaseResponse
+	40, // 59: ordo.rpc.Node.Checksum:output_type -> ordo.rpc.ChecksumResponse
+	48, // [48:60] is the sub-list for method output_type
+	36, // [36:48] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_ordo_proto_init() }
@@ -2788,7 +2838,7 @@ func file_ordo_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ordo_proto_rawDesc), len(file_ordo_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   39,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

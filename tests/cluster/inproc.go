@@ -80,7 +80,7 @@ func (c *InProcess) Start(i int) {
 		ListenAddr:   c.Addrs[i],
 		Join:         c.Addrs,
 		TickInterval: c.TickInterval,
-		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})),
 		OnFatal:      func(err error) { c.t.Errorf("node %d: fatal: %v", i+1, err) },
 		Knobs:        server.TestingKnobs{RaftDrop: c.dropped},
 	}
@@ -166,3 +166,12 @@ func (c *InProcess) NodeClient(i int) rpcpb.NodeClient {
 
 // DB returns node i's own kv client.
 func (c *InProcess) DB(i int) *kv.DB { return c.Node(i).DB() }
+
+// logLevel is the nodes' log level: ORDO_TEST_LOG=debug|info|warn (warn).
+func logLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(os.Getenv("ORDO_TEST_LOG"))); err != nil {
+		return slog.LevelWarn
+	}
+	return l
+}
