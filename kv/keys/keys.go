@@ -196,6 +196,8 @@ func Pretty(k []byte) string {
 		return "/Min"
 	case bytes.Equal(k, MaxKey):
 		return "/Max"
+	case bytes.Equal(k, UserMin):
+		return "/User"
 	case k[0] == MetaPrefix[0]:
 		return "/Meta" + prettyRest(k[1:])
 	case k[0] == SystemPrefix[0]:
