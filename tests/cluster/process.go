@@ -1,0 +1,198 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ordodb/ordo/rpc"
+	"github.com/ordodb/ordo/rpc/rpcpb"
+	"github.com/ordodb/ordo/tests/testutil"
+	"google.golang.org/grpc"
+)
+
+var build struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// Binary builds bin/ordo once per test process and returns its path.
+func Binary(t testing.TB) string {
+	build.once.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		dir, err := os.MkdirTemp("", "ordo-bin-")
+		if err != nil {
+			build.err = err
+			return
+		}
+		build.path = filepath.Join(dir, "ordo")
+		cmd := exec.Command("go", "build", "-o", build.path, "./cmd/ordo")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			build.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if build.err != nil {
+		t.Fatal(build.err)
+	}
+	return build.path
+}
+
+// Processes is a cluster of real ordo processes on loopback.
+type Processes struct {
+	t      testing.TB
+	bin    string
+	Addrs  []string
+	Dirs   []string
+	mu     sync.Mutex
+	cmds   []*exec.Cmd
+	dialer *rpc.Dialer
+}
+
+// StartProcesses starts n ordo processes that join each other and runs
+// init against the first.
+func StartProcesses(t testing.TB, n int) *Processes {
+	p := &Processes{t: t, bin: Binary(t), dialer: rpc.NewDialer()}
+	root := t.TempDir()
+	for i := 0; i < n; i++ {
+		p.Addrs = append(p.Addrs, FreeAddr(t))
+		p.Dirs = append(p.Dirs, filepath.Join(root, fmt.Sprintf("n%d", i+1)))
+	}
+	p.cmds = make([]*exec.Cmd, n)
+	t.Cleanup(p.Stop)
+	for i := 0; i < n; i++ {
+		p.Start(i)
+	}
+	out, err := exec.Command(p.bin, "init", "--host", p.Addrs[0], "--timeout", "60s").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ordo init: %v\n%s", err, out)
+	}
+	for i := 0; i < n; i++ {
+		p.WaitHealthy(i)
+	}
+	return p
+}
+
+// Start starts (or restarts) process i on its store.
+func (p *Processes) Start(i int) {
+	if err := os.MkdirAll(p.Dirs[i], 0o755); err != nil {
+		p.t.Fatal(err)
+	}
+	logf, err := os.OpenFile(filepath.Join(p.Dirs[i], "stderr.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	cmd := exec.Command(p.bin, "start", "--store", p.Dirs[i], "--listen-addr", p.Addrs[i],
+		"--join", strings.Join(p.Addrs, ","), "--log-level", "info")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	if err := cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	go func() { _ = cmd.Wait(); _ = logf.Close() }()
+	p.mu.Lock()
+	p.cmds[i] = cmd
+	p.mu.Unlock()
+}
+
+// Kill sends SIGKILL to process i and waits for it to die.
+func (p *Processes) Kill(i int) {
+	p.signal(i, syscall.SIGKILL)
+}
+
+func (p *Processes) signal(i int, sig syscall.Signal) {
+	p.mu.Lock()
+	cmd := p.cmds[i]
+	p.cmds[i] = nil
+	p.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	_ = cmd.Process.Signal(sig)
+	testutil.SucceedsWithin(p.t, 20*time.Second, func() error {
+		if err := cmd.Process.Signal(syscall.Signal(0)); err == nil {
+			return fmt.Errorf("process %d still running", cmd.Process.Pid)
+		}
+		return nil
+	})
+}
+
+// Stop stops every process (SIGTERM, then SIGKILL).
+func (p *Processes) Stop() {
+	for i := range p.cmds {
+		p.mu.Lock()
+		cmd := p.cmds[i]
+		p.mu.Unlock()
+		if cmd != nil && cmd.Process != nil {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	for i := range p.cmds {
+		p.mu.Lock()
+		cmd := p.cmds[i]
+		p.cmds[i] = nil
+		p.mu.Unlock()
+		if cmd == nil {
+			continue
+		}
+		if err := testutil.Retry(10*time.Second, func() error {
+			if cmd.Process.Signal(syscall.Signal(0)) == nil {
+				return fmt.Errorf("running")
+			}
+			return nil
+		}); err != nil {
+			_ = cmd.Process.Kill()
+		}
+	}
+	p.dialer.Close()
+}
+
+// NodeClient returns a gRPC client for process i.
+func (p *Processes) NodeClient(i int) rpcpb.NodeClient {
+	c, err := p.dialer.Client(p.Addrs[i])
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return c
+}
+
+// Client returns a routed kv client through process i.
+func (p *Processes) Client(i int) *RoutedClient {
+	return &RoutedClient{dialer: p.dialer, addr: p.Addrs[i]}
+}
+
+// WaitHealthy waits until process i has joined and serves requests.
+func (p *Processes) WaitHealthy(i int) {
+	testutil.SucceedsSoon(p.t, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		info, err := p.NodeClient(i).ClusterInfo(ctx, &rpcpb.ClusterInfoRequest{}, grpc.WaitForReady(true))
+		if err != nil {
+			return err
+		}
+		if !info.Initialized {
+			return fmt.Errorf("node %d not initialized", i+1)
+		}
+		_, err = p.Client(i).Do(ctx, &rpcpb.Op{Kind: rpcpb.Op_GET, Key: []byte("health")})
+		return err
+	})
+}
+
+// Log returns the log of process i, for failure messages.
+func (p *Processes) Log(i int) string {
+	b, _ := os.ReadFile(filepath.Join(p.Dirs[i], "stderr.log"))
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}

@@ -1,0 +1,123 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ordodb/ordo/rpc/rpcpb"
+	"github.com/ordodb/ordo/tests/testutil"
+)
+
+// ackedWriter writes unique keys through random nodes and remembers which
+// writes were acknowledged.
+type ackedWriter struct {
+	mu    sync.Mutex
+	acked map[string]string
+	tries int
+}
+
+func (w *ackedWriter) run(ctx context.Context, id int, clients func(int) *RoutedClient, nodes int) {
+	rng := rand.New(rand.NewPCG(uint64(id), 7))
+	for seq := 0; ctx.Err() == nil; seq++ {
+		k, v := fmt.Sprintf("w/%d/%06d", id, seq), fmt.Sprintf("v%d", seq)
+		opCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := clients(rng.IntN(nodes)).Do(opCtx, &rpcpb.Op{Kind: rpcpb.Op_PUT, Key: []byte(k), Value: []byte(v)})
+		cancel()
+		w.mu.Lock()
+		w.tries++
+		if err == nil {
+			w.acked[k] = v
+		}
+		w.mu.Unlock()
+	}
+}
+
+// verify reads every acknowledged key back through node i.
+func (w *ackedWriter) verify(t *testing.T, c *RoutedClient) {
+	t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	lost := 0
+	for k, v := range w.acked {
+		res, err := c.Do(ctx, &rpcpb.Op{Kind: rpcpb.Op_GET, Key: []byte(k)})
+		if err != nil {
+			t.Fatalf("read back %s: %v", k, err)
+		}
+		if !res.Found || string(res.Value) != v {
+			lost++
+			t.Errorf("acknowledged write %s=%s lost (found=%v value=%q)", k, v, res.Found, res.Value)
+		}
+	}
+	t.Logf("%d writes tried, %d acknowledged, %d lost", w.tries, len(w.acked), lost)
+	if len(w.acked) < 100 {
+		t.Fatalf("only %d writes acknowledged: the cluster was not serving", len(w.acked))
+	}
+}
+
+// leaseholderNode returns the node id holding the lease of the range with key.
+func leaseholderNode(ctx context.Context, c rpcpb.NodeClient, key []byte) (uint64, error) {
+	rl, err := c.RangeList(ctx, &rpcpb.RangeListRequest{})
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range rl.Ranges {
+		if string(r.Desc.StartKey) <= string(key) && string(key) < string(r.Desc.EndKey) && r.IsLeaseholder {
+			return r.NodeId, nil
+		}
+	}
+	return 0, fmt.Errorf("no leaseholder known for %q", key)
+}
+
+func TestProcessesSurviveLeaseholderKill(t *testing.T) {
+	p := StartProcesses(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Second)
+	defer cancel()
+	w := &ackedWriter{acked: map[string]string{}}
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); w.run(ctx, i, p.Client, 3) }()
+	}
+	waitFor(ctx, 3*time.Second)
+	var victim uint64
+	testutil.SucceedsSoon(t, func() error {
+		var err error
+		victim, err = leaseholderNode(ctx, p.NodeClient(0), []byte("w/"))
+		return err
+	})
+	idx := p.indexOf(t, victim)
+	t.Logf("SIGKILL node %d (the leaseholder)", victim)
+	p.Kill(idx)
+	waitFor(ctx, 2*time.Second)
+	p.Start(idx)
+	wg.Wait()
+	p.WaitHealthy(idx)
+	w.verify(t, p.Client((idx+1)%3))
+	w.verify(t, p.Client(idx))
+	testutil.SucceedsSoon(t, func() error { return ReplicasAgree(context.Background(), p.dialer, p.Addrs[0]) })
+}
+
+// indexOf maps a node id to the process index by address.
+func (p *Processes) indexOf(t *testing.T, nodeID uint64) int {
+	ns, err := p.NodeClient(0).NodeStatus(context.Background(), &rpcpb.NodeStatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns.Nodes {
+		if n.Node.NodeId == nodeID {
+			for i, a := range p.Addrs {
+				if a == n.Node.Address {
+					return i
+				}
+			}
+		}
+	}
+	t.Fatalf("node %d not found", nodeID)
+	return -1
+}
