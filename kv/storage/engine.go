@@ -100,7 +100,7 @@ func (e *Engine) Commit(b *Batch, sync bool) error {
 	if sync {
 		opt = pebble.Sync
 	}
-	if err := b.b.Commit(opt); err != nil {
+	if err := commitBatch(b.b, opt); err != nil {
 		err = fmt.Errorf("%w: commit (sync=%v): %v", ErrFatal, sync, err)
 		if e.failed.CompareAndSwap(false, true) {
 			e.onFatal(err)
@@ -108,6 +108,22 @@ func (e *Engine) Commit(b *Batch, sync bool) error {
 		return err
 	}
 	return nil
+}
+
+// commitBatch commits b, turning the panic of quietLogger.Fatalf (Pebble
+// calls Fatalf when a commit fails, e.g. a WAL write or sync error, and must
+// not continue) back into an error so Commit can fail-stop through OnFatal.
+func commitBatch(b *pebble.Batch, opt *pebble.WriteOptions) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, ok := r.(pebbleFatal)
+			if !ok {
+				panic(r)
+			}
+			err = f
+		}
+	}()
+	return b.Commit(opt)
 }
 
 // Flush forces the memtable to disk; used by tests and at shutdown.
@@ -219,4 +235,11 @@ func (quietLogger) Infof(format string, args ...any) {}
 func (quietLogger) Errorf(format string, args ...any) {
 	slog.Error(fmt.Sprintf("pebble: "+format, args...))
 }
-func (quietLogger) Fatalf(format string, args ...any) { panic(fmt.Sprintf("pebble: "+format, args...)) }
+func (quietLogger) Fatalf(format string, args ...any) {
+	panic(pebbleFatal{fmt.Sprintf("pebble: "+format, args...)})
+}
+
+// pebbleFatal is the panic value of quietLogger.Fatalf; Commit recovers it.
+type pebbleFatal struct{ msg string }
+
+func (f pebbleFatal) Error() string { return f.msg }
