@@ -251,7 +251,6 @@ type testPortal struct {
 	cols          []pgwirebase.Column
 	resultFormats []pgwirebase.FormatCode
 	next          int // rows already returned (series)
-	done          bool
 }
 
 func (p *testPortal) Execute(ctx context.Context, maxRows int, w pgwirebase.ResultWriter) (bool, error) {

@@ -65,5 +65,3 @@ func (x *lockIndex) overlapping(s Span, fn func(*heldLock)) {
 		}
 	}
 }
-
-func (x *lockIndex) len() int { return len(x.points) + len(x.spans) }

@@ -5,15 +5,6 @@ import (
 	"testing"
 )
 
-// decoders are all the typed decoders, for FuzzDecode.
-func decoders() []func([]byte, Direction) ([]byte, any, error) {
-	var ds []func([]byte, Direction) ([]byte, any, error)
-	for _, c := range codecs {
-		ds = append(ds, c.dec)
-	}
-	return ds
-}
-
 // FuzzDecode feeds garbage to every decoder in both directions: none may
 // panic, and whatever decodes must re-encode to exactly the bytes consumed
 // (decoders accept only canonical encodings).
