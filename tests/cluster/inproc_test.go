@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordodb/ordo/kv"
 	"github.com/ordodb/ordo/rpc/rpcpb"
 	"github.com/ordodb/ordo/tests/testutil"
 )
@@ -45,5 +46,32 @@ func TestInProcessSmoke(t *testing.T) {
 	ns, err := c.NodeClient(0).NodeStatus(ctx, &rpcpb.NodeStatusRequest{})
 	if err != nil || len(ns.Nodes) != 3 {
 		t.Fatalf("node status: %v %v", ns, err)
+	}
+}
+
+// kv.Dial gives an outside program a client that routes by itself.
+func TestDialFromOutside(t *testing.T) {
+	c := StartInProcess(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	db, closeDB, err := kv.Dial(ctx, []string{c.Addrs[1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB()
+	if err := db.Put(ctx, []byte("out/k"), []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	v, found, err := c.DB(2).Get(ctx, []byte("out/k"))
+	if err != nil || !found || string(v) != "v" {
+		t.Fatalf("get: %q %v %v", v, found, err)
+	}
+	swapped, _, _, err := db.CAS(ctx, []byte("out/k"), []byte("v"), []byte("w"))
+	if err != nil || !swapped {
+		t.Fatalf("cas: %v %v", swapped, err)
+	}
+	n, err := db.Increment(ctx, []byte("out/ctr"), 5)
+	if err != nil || n != 5 {
+		t.Fatalf("increment: %d %v", n, err)
 	}
 }
