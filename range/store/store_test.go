@@ -113,7 +113,9 @@ func (tc *testCluster) send(key []byte, ops ...*rpcpb.Op) ([]*rpcpb.OpResult, er
 			res, err = s.Send(ctx, r.RangeID(), ops)
 			var nl *kverr.NotLeaseholderError
 			var km *kverr.RangeKeyMismatchError
-			if errors.As(err, &nl) || errors.As(err, &km) {
+			// Every op these tests retry is idempotent, so an ambiguous
+			// outcome (leadership lost mid-flight) is retried too.
+			if errors.As(err, &nl) || errors.As(err, &km) || kverr.IsAmbiguous(err) {
 				continue
 			}
 			final = err
