@@ -113,9 +113,9 @@ func (tc *testCluster) send(key []byte, ops ...*rpcpb.Op) ([]*rpcpb.OpResult, er
 			res, err = s.Send(ctx, r.RangeID(), ops)
 			var nl *kverr.NotLeaseholderError
 			var km *kverr.RangeKeyMismatchError
-			// Every op these tests retry is idempotent, so an ambiguous
-			// outcome (leadership lost mid-flight) is retried too.
-			if errors.As(err, &nl) || errors.As(err, &km) || kverr.IsAmbiguous(err) {
+			// A put is idempotent, so an ambiguous outcome (leadership lost
+			// mid-flight) is retried too.
+			if errors.As(err, &nl) || errors.As(err, &km) || (kverr.IsAmbiguous(err) && onlyPuts(ops)) {
 				continue
 			}
 			final = err
@@ -205,4 +205,13 @@ func TestSnapshotCatchUp(t *testing.T) {
 	tc.tr.mu.Unlock()
 	// Node 3 is behind the truncated log and must catch up by snapshot.
 	tc.waitChecksumsEqual(2)
+}
+
+func onlyPuts(ops []*rpcpb.Op) bool {
+	for _, op := range ops {
+		if op.Kind != rpcpb.Op_PUT {
+			return false
+		}
+	}
+	return true
 }
