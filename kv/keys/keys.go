@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strconv"
+
+	"github.com/ordodb/ordo/kv/keys/encoding"
 )
 
 // Key-space boundaries.
@@ -176,6 +178,27 @@ func NodeIDGenKey() []byte { return sysKey("idgen/node") }
 
 // RangeIDGenKey is the counter range ids are allocated from.
 func RangeIDGenKey() []byte { return sysKey("idgen/range") }
+
+// CatalogPrefix prefixes the SQL catalog (namespace and descriptors). It
+// lives in the meta range with the other system records.
+func CatalogPrefix() []byte { return sysKey("cat/") }
+
+// SettingsPrefix prefixes cluster settings.
+func SettingsPrefix() []byte { return sysKey("set/") }
+
+// TableDataPrefix prefixes SQL table data:
+// TableDataPrefix + uvarint(table id) + uvarint(index id) + key columns.
+var TableDataPrefix = []byte{0x10}
+
+// TablePrefix spans all indexes of a table.
+func TablePrefix(tableID uint64) []byte {
+	return encoding.EncodeUvarintAscending(bytes.Clone(TableDataPrefix), tableID)
+}
+
+// IndexPrefix spans one index of a table.
+func IndexPrefix(tableID, indexID uint64) []byte {
+	return encoding.EncodeUvarintAscending(TablePrefix(tableID), indexID)
+}
 
 // ClusterIDKey holds the cluster id.
 func ClusterIDKey() []byte { return sysKey("cluster-id") }

@@ -73,3 +73,18 @@ func TestPrefixEnd(t *testing.T) {
 		}
 	}
 }
+
+func TestTablePrefixes(t *testing.T) {
+	if bytes.Compare(TablePrefix(1), TablePrefix(2)) >= 0 || bytes.Compare(TablePrefix(2), TablePrefix(300)) >= 0 {
+		t.Fatal("table prefixes must sort by table id")
+	}
+	if !bytes.HasPrefix(IndexPrefix(7, 2), TablePrefix(7)) {
+		t.Fatal("an index prefix lies inside its table's prefix")
+	}
+	if bytes.Compare(IndexPrefix(7, 255), TablePrefix(8)) >= 0 {
+		t.Fatal("a table's indexes sort before the next table")
+	}
+	if bytes.Compare(CatalogPrefix(), SystemMax) >= 0 || bytes.Compare(TableDataPrefix, UserMin) <= 0 {
+		t.Fatal("the catalog lives in the meta range, table data in the user space")
+	}
+}
