@@ -72,7 +72,7 @@ func (s *Storage) loadLastLocked() error {
 	end := keys.PrefixEnd(keys.RaftLogPrefix(s.rangeID))
 	var decodeErr error
 	err := s.eng.Scan(start, end, true, func(k, v []byte) bool {
-		e, err := decodeEntry(v)
+		e, err := decodeEntry(logKeyIndex(k), v)
 		if err != nil {
 			decodeErr = err
 			return false
@@ -111,13 +111,13 @@ func (s *Storage) Entries(lo, hi, maxSize uint64) ([]*pb.Entry, error) {
 		expect = lo
 	)
 	err := s.eng.Scan(keys.RaftLogKey(s.rangeID, lo), keys.RaftLogKey(s.rangeID, hi), false, func(k, v []byte) bool {
-		e, err := decodeEntry(v)
-		if err != nil {
-			ierr = err
+		if logKeyIndex(k) != expect {
+			ierr = raft.ErrUnavailable
 			return false
 		}
-		if e.GetIndex() != expect {
-			ierr = raft.ErrUnavailable
+		e, err := decodeEntry(expect, v)
+		if err != nil {
+			ierr = err
 			return false
 		}
 		size += uint64(len(v))
@@ -162,7 +162,7 @@ func (s *Storage) Term(i uint64) (uint64, error) {
 	if !found {
 		return 0, raft.ErrUnavailable
 	}
-	e, err := decodeEntry(v)
+	e, err := decodeEntry(i, v)
 	if err != nil {
 		return 0, err
 	}
@@ -299,12 +299,25 @@ func (s *Storage) SnapshotApplied(snap *pb.Snapshot) {
 	s.mu.conf = proto.Clone(md.GetConfState()).(*pb.ConfState)
 }
 
-func decodeEntry(v []byte) (*pb.Entry, error) {
+// decodeEntry decodes the entry stored under log index; an entry that does
+// not decode or holds another index is corrupt.
+func decodeEntry(index uint64, v []byte) (*pb.Entry, error) {
 	e := &pb.Entry{}
 	if err := proto.Unmarshal(v, e); err != nil {
-		return nil, fmt.Errorf("raftlog: corrupt log entry: %w", err)
+		return nil, fmt.Errorf("raftlog: corrupt log entry %d: %w", index, err)
+	}
+	if e.GetIndex() != index {
+		return nil, fmt.Errorf("raftlog: corrupt log entry %d: holds index %d", index, e.GetIndex())
 	}
 	return e, nil
+}
+
+// logKeyIndex is the index of a key from RaftLogKey.
+func logKeyIndex(k []byte) uint64 {
+	if len(k) < 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(k[len(k)-8:])
 }
 
 // LoadHardState reads the HardState of rangeID (empty if none).
