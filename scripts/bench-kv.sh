@@ -10,7 +10,9 @@
 # each workload (put and get at 1 and BENCH_CLIENTS clients) it runs ordo and
 # etcd back to back, alternating which goes first so drift hits both alike.
 # --profile DIR also takes a CPU profile of every ordo node during the
-# many-client ordo runs (DIR/ordo-{put,get}-nN.pprof).
+# many-client ordo runs (DIR/ordo-{put,get}-nN.pprof) and, where perf can
+# read syscall tracepoints, counts each node's fdatasync/fsync/write/read
+# calls in the many-client runs of both targets (DIR/{ordo,etcd}-OP-nN.perf).
 #
 # Environment: BENCH_DURATION (10s), BENCH_WARMUP (3s), BENCH_CLIENTS (16),
 # BENCH_VALUE_SIZE (256), BENCH_KEYS (10000), ETCD (etcd binary, default
@@ -28,7 +30,7 @@ while [ $# -gt 0 ]; do
 	--json=*) JSON_OUT=${1#--json=}; shift ;;
 	--profile) PROFILE_DIR=$2; shift 2 ;;
 	--profile=*) PROFILE_DIR=${1#--profile=}; shift ;;
-	-h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,19p' "$0"; exit 0 ;;
 	*) echo "bench-kv: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -45,12 +47,13 @@ ETCD=${ETCD:-$(command -v etcd || echo /usr/bin/etcd)}
 [ -x "$ETCD" ] || { echo "bench-kv: no etcd binary (apt-get install etcd-server)" >&2; exit 1; }
 
 TMP=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/bench-kv.XXXXXX")
-PIDS=()
+PIDS=() PROF_PIDS=()
 
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	local pid
+	for pid in "${PROF_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	for _ in $(seq 50); do
 		local alive=0
@@ -127,6 +130,7 @@ for i in 0 1 2; do
 		--initial-cluster "$INITIAL" --initial-cluster-state new --initial-cluster-token kvbench \
 		--logger zap --log-level warn >"$TMP/etcd$n.log" 2>&1 &
 	PIDS+=($!)
+	ETCD_PIDS[$i]=$!
 done
 ETCD_EPS=$(IFS=,; echo "${ETCD_CLIENT[*]}")
 
@@ -167,12 +171,33 @@ profile_ordo() {
 	done
 }
 
+# count_syscalls TARGET OP: per-node syscall counts over the measured window.
+PERF_EVENTS=syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync,syscalls:sys_enter_write,syscalls:sys_enter_read
+PERF_OK=0
+if [ -n "$PROFILE_DIR" ] && command -v perf >/dev/null &&
+	perf stat -e "$PERF_EVENTS" -a -o /dev/null -- true >/dev/null 2>&1; then
+	PERF_OK=1
+fi
+count_syscalls() {
+	local t=$1 op=$2 i pid
+	local -a pids
+	if [ "$t" = ordo ]; then pids=("${ORDO_PIDS[@]}"); else pids=("${ETCD_PIDS[@]}"); fi
+	mkdir -p "$PROFILE_DIR"
+	for i in 0 1 2; do
+		pid=${pids[$i]}
+		(sleep "${WARMUP%s}"; perf stat -x, -e "$PERF_EVENTS" -p "$pid" -o "$PROFILE_DIR/$t-$op-n$((i + 1)).perf" \
+			-- sleep "${DURATION%s}" >/dev/null 2>&1 || true) &
+		PROF_PIDS+=($!)
+	done
+}
+
 run_one() { # target op clients
 	local t=$1 op=$2 c=$3
 	local tflags pid
 	PROF_PIDS=()
 	if [ "$t" = ordo ]; then tflags=("${ORDO_T[@]}"); else tflags=("${ETCD_T[@]}"); fi
 	if [ "$t" = ordo ] && [ -n "$PROFILE_DIR" ] && [ "$c" -gt 1 ]; then profile_ordo "$op"; fi
+	if [ $PERF_OK = 1 ] && [ "$c" -gt 1 ]; then count_syscalls "$t" "$op"; fi
 	"$KVBENCH" "${tflags[@]}" "${COMMON[@]}" --preload=false --op "$op" --clients "$c" \
 		--duration "$DURATION" --warmup "$WARMUP" --json | tee -a "$RESULTS" |
 		sed "s/^/bench-kv: /" >&2
@@ -198,4 +223,22 @@ if [ -n "$JSON_OUT" ]; then
 	echo "bench-kv: figures written to $JSON_OUT"
 else
 	"$KVBENCH" report "$RESULTS"
+fi
+if [ -n "$PROFILE_DIR" ]; then
+	echo
+	echo "CPU profiles in $PROFILE_DIR (go tool pprof -top FILE)"
+	if [ $PERF_OK = 1 ]; then
+		echo "syscalls per second over the measured window of the $CLIENTS-client runs:"
+		printf '%-6s %-4s %-4s %10s %8s %10s %10s\n' target op node fdatasync fsync write read
+		secs=${DURATION%s}
+		for f in "$PROFILE_DIR"/*.perf; do
+			[ -f "$f" ] || continue
+			b=$(basename "$f" .perf)
+			IFS=- read -r t op node <<<"$b"
+			awk -F, -v t="$t" -v op="$op" -v node="$node" -v secs="$secs" '
+				/sys_enter_fdatasync/ { fd = $1 } /sys_enter_fsync/ { fs = $1 }
+				/sys_enter_write/ { w = $1 } /sys_enter_read/ { r = $1 }
+				END { printf "%-6s %-4s %-4s %10.0f %8.0f %10.0f %10.0f\n", t, op, node, fd/secs, fs/secs, w/secs, r/secs }' "$f"
+		done
+	fi
 fi
