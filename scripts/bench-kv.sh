@@ -15,8 +15,9 @@
 # calls in the many-client runs of both targets (DIR/{ordo,etcd}-OP-nN.perf).
 #
 # Environment: BENCH_DURATION (10s), BENCH_WARMUP (3s), BENCH_CLIENTS (16),
-# BENCH_VALUE_SIZE (256), BENCH_KEYS (10000), ETCD (etcd binary, default
-# /usr/bin/etcd or etcd on PATH), BENCH_TMPDIR (where the stores go).
+# BENCH_VALUE_SIZE (256), BENCH_KEYS (10000), BENCH_TMPDIR (where the stores
+# go; must be a real disk, not tmpfs), ORDO (default bin/ordo), ETCD (default
+# etcd on PATH, else /usr/bin/etcd). Durations are whole seconds ("10s").
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
 	--json=*) JSON_OUT=${1#--json=}; shift ;;
 	--profile) PROFILE_DIR=$2; shift 2 ;;
 	--profile=*) PROFILE_DIR=${1#--profile=}; shift ;;
-	-h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
 	*) echo "bench-kv: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -40,7 +41,7 @@ WARMUP=${BENCH_WARMUP:-3s}
 CLIENTS=${BENCH_CLIENTS:-16}
 VALUE_SIZE=${BENCH_VALUE_SIZE:-256}
 KEYS=${BENCH_KEYS:-10000}
-ORDO=$ROOT/bin/ordo
+ORDO=${ORDO:-$ROOT/bin/ordo}
 ETCD=${ETCD:-$(command -v etcd || echo /usr/bin/etcd)}
 
 [ -x "$ORDO" ] || { echo "bench-kv: $ORDO missing: run make build" >&2; exit 1; }

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ordodb/ordo/kv"
@@ -136,6 +137,8 @@ type result struct {
 	// under test issues, since the other cluster idles meanwhile.
 	DiskFlushesPerSec float64 `json:"disk_flushes_per_sec"`
 	DiskWritesPerSec  float64 `json:"disk_writes_per_sec"`
+	// CPU the load generator itself used over the window, in cores.
+	ClientCPUCores float64 `json:"client_cpu_cores"`
 }
 
 func key(i int) []byte { return fmt.Appendf(nil, "kvbench/%08d", i) }
@@ -287,10 +290,12 @@ func run(ctx context.Context, t target, op string, clients, nkeys int, value []b
 	measuring.Store(true)
 	begin := time.Now()
 	disk0 := readDiskStats()
+	cpu0 := cpuTime()
 	time.Sleep(duration)
 	measuring.Store(false)
 	elapsed := time.Since(begin)
 	disk1 := readDiskStats()
+	cpu1 := cpuTime()
 	stop.Store(true)
 	wg.Wait()
 
@@ -318,6 +323,7 @@ func run(ctx context.Context, t target, op string, clients, nkeys int, value []b
 		P999Ms:    pct(0.999),
 		Errors:    errs.Load(),
 	}
+	r.ClientCPUCores = (cpu1 - cpu0).Seconds() / elapsed.Seconds()
 	if disk0.ok && disk1.ok {
 		r.DiskFlushesPerSec = float64(disk1.flushes-disk0.flushes) / elapsed.Seconds()
 		r.DiskWritesPerSec = float64(disk1.writes-disk0.writes) / elapsed.Seconds()
@@ -326,6 +332,15 @@ func run(ctx context.Context, t target, op string, clients, nkeys int, value []b
 		r.FirstErr = s
 	}
 	return r
+}
+
+// cpuTime is the user+system CPU time of this process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func fatalf(format string, args ...any) {
