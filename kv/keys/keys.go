@@ -37,6 +37,8 @@ const (
 	truncStateSuffix = 't'
 	appliedSuffix    = 'a'
 	descSuffix       = 'd'
+	preparedSuffix   = 'p'
+	txnRecordSuffix  = 'x'
 )
 
 func rangePrefix(infix byte, rangeID uint64) []byte {
@@ -80,6 +82,26 @@ func AppliedStateKey(rangeID uint64) []byte {
 // RangeDescKey holds the range-local copy of the range descriptor.
 func RangeDescKey(rangeID uint64) []byte {
 	return append(rangePrefix(replicatedInfix, rangeID), descSuffix)
+}
+
+// PreparedKey holds the prepared record of txnID at range rangeID.
+func PreparedKey(rangeID, txnID uint64) []byte {
+	return binary.BigEndian.AppendUint64(PreparedPrefix(rangeID), txnID)
+}
+
+// PreparedPrefix spans the prepared records of range rangeID.
+func PreparedPrefix(rangeID uint64) []byte {
+	return append(rangePrefix(replicatedInfix, rangeID), preparedSuffix)
+}
+
+// TxnRecordKey holds the record of txnID at its anchor range rangeID.
+func TxnRecordKey(rangeID, txnID uint64) []byte {
+	return binary.BigEndian.AppendUint64(TxnRecordPrefix(rangeID), txnID)
+}
+
+// TxnRecordPrefix spans the transaction records of range rangeID.
+func TxnRecordPrefix(rangeID uint64) []byte {
+	return append(rangePrefix(replicatedInfix, rangeID), txnRecordSuffix)
 }
 
 // ReplicatedSpan covers all replicated range-local state of range rangeID.

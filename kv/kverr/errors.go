@@ -46,6 +46,27 @@ type AmbiguousError struct{ Reason string }
 
 func (e *AmbiguousError) Error() string { return "kv: result is ambiguous: " + e.Reason }
 
+// TxnRetryError says a transaction must abort; it may run again.
+type TxnRetryError struct{ Reason string }
+
+func (e *TxnRetryError) Error() string { return "kv: transaction must retry: " + e.Reason }
+
+// Retryable marks the error as a serialization failure (SQLSTATE 40001).
+func (e *TxnRetryError) Retryable() bool { return true }
+
+// LockTimeoutError says a lock wait exceeded the lock timeout.
+type LockTimeoutError struct{ Key []byte }
+
+func (e *LockTimeoutError) Error() string {
+	return fmt.Sprintf("kv: lock wait timeout on %s", keys.Pretty(e.Key))
+}
+
+// LockTimeout marks the error as SQLSTATE 55P03.
+func (e *LockTimeoutError) LockTimeout() bool { return true }
+
+// Ambiguous marks the outcome as unknown (SQLSTATE 40003).
+func (e *AmbiguousError) Ambiguous() bool { return true }
+
 // Sentinels.
 var (
 	// ErrBadRequest marks a malformed request.
@@ -88,6 +109,14 @@ func ToProto(err error) *rpcpb.Error {
 		pe.Code, pe.RangeId = rpcpb.Error_RANGE_NOT_FOUND, nf.RangeID
 	case errors.As(err, &am):
 		pe.Code, pe.Message = rpcpb.Error_AMBIGUOUS, am.Reason
+	case errors.As(err, new(*TxnRetryError)):
+		var tr *TxnRetryError
+		errors.As(err, &tr)
+		pe.Code, pe.Message = rpcpb.Error_TXN_RETRY, tr.Reason
+	case errors.As(err, new(*LockTimeoutError)):
+		var lt *LockTimeoutError
+		errors.As(err, &lt)
+		pe.Code, pe.Message = rpcpb.Error_LOCK_TIMEOUT, string(lt.Key)
 	case errors.Is(err, ErrBadRequest):
 		pe.Code = rpcpb.Error_BAD_REQUEST
 	case errors.Is(err, ErrNotInitialized):
@@ -114,6 +143,10 @@ func FromProto(pe *rpcpb.Error) error {
 		return &AmbiguousError{Reason: pe.Message}
 	case rpcpb.Error_BAD_REQUEST:
 		return fmt.Errorf("%w: %s", ErrBadRequest, pe.Message)
+	case rpcpb.Error_TXN_RETRY:
+		return &TxnRetryError{Reason: pe.Message}
+	case rpcpb.Error_LOCK_TIMEOUT:
+		return &LockTimeoutError{Key: []byte(pe.Message)}
 	case rpcpb.Error_NOT_INITIALIZED:
 		return fmt.Errorf("%w: %s", ErrNotInitialized, pe.Message)
 	case rpcpb.Error_UNAVAILABLE:

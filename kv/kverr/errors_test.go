@@ -26,6 +26,14 @@ func TestRoundTrip(t *testing.T) {
 		}},
 		{&AmbiguousError{Reason: "leader lost"}, IsAmbiguous},
 		{BadRequestf("key %q", "x"), func(e error) bool { return errors.Is(e, ErrBadRequest) }},
+		{&TxnRetryError{Reason: "wounded"}, func(e error) bool {
+			var r *TxnRetryError
+			return errors.As(e, &r) && r.Retryable()
+		}},
+		{&LockTimeoutError{Key: []byte("k")}, func(e error) bool {
+			var l *LockTimeoutError
+			return errors.As(e, &l) && string(l.Key) == "k"
+		}},
 		{ErrNotInitialized, func(e error) bool { return errors.Is(e, ErrNotInitialized) }},
 		{ErrUnavailable, func(e error) bool { return errors.Is(e, ErrUnavailable) }},
 	}

@@ -100,7 +100,7 @@ func (r *Replica) truncate(applied uint64) error {
 func (r *Replica) finishApply(a *applier) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.mu.applied = a.applied.Index
+	r.mu.applied, r.mu.appliedTerm = a.applied.Index, a.applied.Term
 	if a.desc != nil && a.desc != r.mu.desc {
 		r.setDescLocked(a.desc)
 	}
@@ -165,6 +165,9 @@ func (a *applier) applyCommand(cmd *rpcpb.RaftCommand) error {
 	if a.desc == nil {
 		return fmt.Errorf("command applied to an uninitialised replica")
 	}
+	if cmd.Txn != nil {
+		return a.applyTxn(cmd.Id, cmd.Txn)
+	}
 	if err := checkOpKeys(a.desc, cmd.Ops); err != nil {
 		a.results[cmd.Id] = result{err: err}
 		return nil
@@ -194,6 +197,12 @@ func (a *applier) applySplit(st *rpcpb.SplitTrigger) (result, error) {
 	desc := a.desc
 	if desc == nil || desc.Generation != st.ExpectedGeneration || !ContainsKey(desc, st.SplitKey) || bytes.Equal(desc.StartKey, st.SplitKey) {
 		return result{err: kverr.BadRequestf("range %d: split at %s no longer applies", a.r.rangeID, keys.Pretty(st.SplitKey))}, nil
+	}
+	if busy, err := a.hasTxnRecords(); err != nil || busy {
+		if err != nil {
+			return result{}, err
+		}
+		return result{err: &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d has unresolved transactions; split later", a.r.rangeID)}}, nil
 	}
 	left := proto.Clone(desc).(*rpcpb.RangeDescriptor)
 	left.EndKey, left.Generation = bytes.Clone(st.SplitKey), desc.Generation+1

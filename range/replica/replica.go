@@ -65,7 +65,9 @@ type Replica struct {
 	log     *raftlog.Storage
 
 	raftMu sync.Mutex
-	mu     struct {
+	// txn is the leaseholder's lock table; lock order raftMu < txn.mu < mu.
+	txn txnState
+	mu  struct {
 		sync.Mutex
 		raw         *raft.RawNode
 		replicaID   uint64
@@ -75,6 +77,7 @@ type Replica struct {
 		state       raft.StateType
 		term        uint64
 		applied     uint64
+		appliedTerm uint64
 		proposals   map[uint64]*proposal
 		reads       readQueue
 		destroyed   bool
@@ -113,7 +116,7 @@ func Load(cfg Config, rangeID, replicaID uint64) (*Replica, error) {
 	}
 	r.mu.peers = map[uint64]uint64{}
 	r.mu.proposals = map[uint64]*proposal{}
-	r.mu.applied = applied.Index
+	r.mu.applied, r.mu.appliedTerm = applied.Index, applied.Term
 	if desc != nil {
 		r.setDescLocked(desc)
 		if rd := replicaOnNode(desc, cfg.NodeID); rd != nil {

@@ -26,8 +26,11 @@ func (r *Replica) HandleReady() error {
 		return nil
 	}
 	rd := r.mu.raw.Ready()
-	r.observeStateLocked(rd)
+	lost := r.observeStateLocked(rd)
 	r.mu.Unlock()
+	if lost {
+		r.onLeaseLost()
+	}
 
 	if !raft.IsEmptySnap(rd.Snapshot) {
 		if err := r.applySnapshot(rd.Snapshot); err != nil {
@@ -58,7 +61,7 @@ func (r *Replica) HandleReady() error {
 
 // observeStateLocked tracks leadership and term; proposals made under a
 // leadership or term that ended are ambiguous, pending reads fail.
-func (r *Replica) observeStateLocked(rd raft.Ready) {
+func (r *Replica) observeStateLocked(rd raft.Ready) (leaseLost bool) {
 	if rd.SoftState != nil {
 		r.mu.leader = rd.SoftState.Lead
 		wasLeader := r.mu.state == raft.StateLeader
@@ -66,6 +69,7 @@ func (r *Replica) observeStateLocked(rd raft.Ready) {
 		if wasLeader && r.mu.state != raft.StateLeader {
 			r.failProposalsLocked(func(*proposal) bool { return true }, "leadership lost")
 			r.mu.reads.failAll(r.notLeaseholderLocked())
+			leaseLost = true
 		}
 	}
 	if rd.HardState != nil && rd.HardState.GetTerm() != r.mu.term {
@@ -73,6 +77,7 @@ func (r *Replica) observeStateLocked(rd raft.Ready) {
 		term := r.mu.term
 		r.failProposalsLocked(func(p *proposal) bool { return p.term < term }, "term changed")
 	}
+	return leaseLost
 }
 
 func (r *Replica) persist(rd raft.Ready) error {

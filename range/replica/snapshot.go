@@ -32,12 +32,18 @@ func (r *Replica) snapshot() (*pb.Snapshot, error) {
 		return nil, raft.ErrSnapshotTemporarilyUnavailable
 	}
 	data := &rpcpb.SnapshotData{Desc: desc}
-	err = snap.Scan(desc.StartKey, desc.EndKey, false, func(k, v []byte) bool {
+	collect := func(k, v []byte) bool {
 		data.Kvs = append(data.Kvs, &rpcpb.KeyValue{Key: bytes.Clone(k), Value: bytes.Clone(v)})
 		return true
-	})
-	if err != nil {
+	}
+	if err := snap.Scan(desc.StartKey, desc.EndKey, false, collect); err != nil {
 		return nil, err
+	}
+	// Prepared and transaction records travel with the range.
+	for _, p := range [][]byte{keys.PreparedPrefix(r.rangeID), keys.TxnRecordPrefix(r.rangeID)} {
+		if err := snap.Scan(p, keys.PrefixEnd(p), false, collect); err != nil {
+			return nil, err
+		}
 	}
 	enc, err := proto.Marshal(data)
 	if err != nil {
@@ -96,7 +102,7 @@ func (r *Replica) applySnapshot(snap *pb.Snapshot) error {
 	r.log.SnapshotApplied(snap)
 	r.mu.Lock()
 	r.setDescLocked(data.Desc)
-	r.mu.applied = md.GetIndex()
+	r.mu.applied, r.mu.appliedTerm = md.GetIndex(), md.GetTerm()
 	r.mu.Unlock()
 	r.cfg.Host.SnapshotApplied(data.Desc)
 	r.cfg.Logger.Info("applied snapshot", "range", r.rangeID, "index", md.GetIndex(), "keys", len(data.Kvs))

@@ -354,3 +354,13 @@ func (s *Store) addDescriptors(err error, ops []*rpcpb.Op) error {
 	}
 	return km
 }
+
+// Txn serves a transactional request for rangeID on this node.
+func (s *Store) Txn(ctx context.Context, req *rpcpb.TxnRequest) (*rpcpb.TxnResponse, error) {
+	r := s.Replica(req.RangeId)
+	if r == nil {
+		return nil, &kverr.RangeNotFoundError{RangeID: req.RangeId}
+	}
+	resp, err := r.Txn(ctx, req)
+	return resp, s.addDescriptors(err, req.Ops)
+}

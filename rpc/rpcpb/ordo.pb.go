@@ -26,6 +26,55 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type LockMode int32
+
+const (
+	LockMode_LOCK_NONE      LockMode = 0
+	LockMode_LOCK_SHARED    LockMode = 1
+	LockMode_LOCK_EXCLUSIVE LockMode = 2
+)
+
+// Enum value maps for LockMode.
+var (
+	LockMode_name = map[int32]string{
+		0: "LOCK_NONE",
+		1: "LOCK_SHARED",
+		2: "LOCK_EXCLUSIVE",
+	}
+	LockMode_value = map[string]int32{
+		"LOCK_NONE":      0,
+		"LOCK_SHARED":    1,
+		"LOCK_EXCLUSIVE": 2,
+	}
+)
+
+func (x LockMode) Enum() *LockMode {
+	p := new(LockMode)
+	*p = x
+	return p
+}
+
+func (x LockMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LockMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_ordo_proto_enumTypes[0].Descriptor()
+}
+
+func (LockMode) Type() protoreflect.EnumType {
+	return &file_ordo_proto_enumTypes[0]
+}
+
+func (x LockMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LockMode.Descriptor instead.
+func (LockMode) EnumDescriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{0}
+}
+
 type Op_Kind int32
 
 const (
@@ -39,6 +88,9 @@ const (
 	// META_PUT writes an encoded RangeDescriptor at key unless the
 	// descriptor stored there has a generation at least as new.
 	Op_META_PUT Op_Kind = 7
+	// INSERT (transactions only) writes value unless the key exists; the
+	// result says found=true when it did not write.
+	Op_INSERT Op_Kind = 8
 )
 
 // Enum value maps for Op_Kind.
@@ -52,6 +104,7 @@ var (
 		5: "INCREMENT",
 		6: "DELETE_RANGE",
 		7: "META_PUT",
+		8: "INSERT",
 	}
 	Op_Kind_value = map[string]int32{
 		"GET":          0,
@@ -62,6 +115,7 @@ var (
 		"INCREMENT":    5,
 		"DELETE_RANGE": 6,
 		"META_PUT":     7,
+		"INSERT":       8,
 	}
 )
 
@@ -76,11 +130,11 @@ func (x Op_Kind) String() string {
 }
 
 func (Op_Kind) Descriptor() protoreflect.EnumDescriptor {
-	return file_ordo_proto_enumTypes[0].Descriptor()
+	return file_ordo_proto_enumTypes[1].Descriptor()
 }
 
 func (Op_Kind) Type() protoreflect.EnumType {
-	return &file_ordo_proto_enumTypes[0]
+	return &file_ordo_proto_enumTypes[1]
 }
 
 func (x Op_Kind) Number() protoreflect.EnumNumber {
@@ -103,6 +157,10 @@ const (
 	Error_BAD_REQUEST        Error_Code = 5
 	Error_UNAVAILABLE        Error_Code = 6
 	Error_NOT_INITIALIZED    Error_Code = 7
+	// TXN_RETRY: the transaction must abort and may retry (wounded, its
+	// locks were lost with a lease, or a term moved before it committed).
+	Error_TXN_RETRY    Error_Code = 8
+	Error_LOCK_TIMEOUT Error_Code = 9
 )
 
 // Enum value maps for Error_Code.
@@ -116,6 +174,8 @@ var (
 		5: "BAD_REQUEST",
 		6: "UNAVAILABLE",
 		7: "NOT_INITIALIZED",
+		8: "TXN_RETRY",
+		9: "LOCK_TIMEOUT",
 	}
 	Error_Code_value = map[string]int32{
 		"UNKNOWN":            0,
@@ -126,6 +186,8 @@ var (
 		"BAD_REQUEST":        5,
 		"UNAVAILABLE":        6,
 		"NOT_INITIALIZED":    7,
+		"TXN_RETRY":          8,
+		"LOCK_TIMEOUT":       9,
 	}
 )
 
@@ -140,11 +202,11 @@ func (x Error_Code) String() string {
 }
 
 func (Error_Code) Descriptor() protoreflect.EnumDescriptor {
-	return file_ordo_proto_enumTypes[1].Descriptor()
+	return file_ordo_proto_enumTypes[2].Descriptor()
 }
 
 func (Error_Code) Type() protoreflect.EnumType {
-	return &file_ordo_proto_enumTypes[1]
+	return &file_ordo_proto_enumTypes[2]
 }
 
 func (x Error_Code) Number() protoreflect.EnumNumber {
@@ -154,6 +216,191 @@ func (x Error_Code) Number() protoreflect.EnumNumber {
 // Deprecated: Use Error_Code.Descriptor instead.
 func (Error_Code) EnumDescriptor() ([]byte, []int) {
 	return file_ordo_proto_rawDescGZIP(), []int{8, 0}
+}
+
+type TxnRequest_Kind int32
+
+const (
+	// OPS: reads (locking) and buffered writes.
+	TxnRequest_OPS TxnRequest_Kind = 0
+	// COMMIT_ONE_PHASE: commit a transaction that touched only this range.
+	TxnRequest_COMMIT_ONE_PHASE TxnRequest_Kind = 1
+	// PREPARE: replicate the pending writes as a prepared record and vote.
+	TxnRequest_PREPARE TxnRequest_Kind = 2
+	// COMMIT: at the anchor, apply its writes and the COMMITTED record.
+	TxnRequest_COMMIT TxnRequest_Kind = 3
+	// CONFIRM: a range the transaction only read confirms its term and
+	// releases the read locks.
+	TxnRequest_CONFIRM TxnRequest_Kind = 4
+	// ABORT: drop the transaction's locks and pending writes here.
+	TxnRequest_ABORT TxnRequest_Kind = 5
+	// RESOLVE: apply (commit=true) or discard a prepared record.
+	TxnRequest_RESOLVE TxnRequest_Kind = 6
+	// QUERY: at the anchor, the transaction's fate; aborts it if no
+	// record exists and the anchor does not know it as live.
+	TxnRequest_QUERY TxnRequest_Kind = 7
+	// FORGET: at the anchor, delete a resolved transaction record.
+	TxnRequest_FORGET TxnRequest_Kind = 8
+)
+
+// Enum value maps for TxnRequest_Kind.
+var (
+	TxnRequest_Kind_name = map[int32]string{
+		0: "OPS",
+		1: "COMMIT_ONE_PHASE",
+		2: "PREPARE",
+		3: "COMMIT",
+		4: "CONFIRM",
+		5: "ABORT",
+		6: "RESOLVE",
+		7: "QUERY",
+		8: "FORGET",
+	}
+	TxnRequest_Kind_value = map[string]int32{
+		"OPS":              0,
+		"COMMIT_ONE_PHASE": 1,
+		"PREPARE":          2,
+		"COMMIT":           3,
+		"CONFIRM":          4,
+		"ABORT":            5,
+		"RESOLVE":          6,
+		"QUERY":            7,
+		"FORGET":           8,
+	}
+)
+
+func (x TxnRequest_Kind) Enum() *TxnRequest_Kind {
+	p := new(TxnRequest_Kind)
+	*p = x
+	return p
+}
+
+func (x TxnRequest_Kind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TxnRequest_Kind) Descriptor() protoreflect.EnumDescriptor {
+	return file_ordo_proto_enumTypes[3].Descriptor()
+}
+
+func (TxnRequest_Kind) Type() protoreflect.EnumType {
+	return &file_ordo_proto_enumTypes[3]
+}
+
+func (x TxnRequest_Kind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TxnRequest_Kind.Descriptor instead.
+func (TxnRequest_Kind) EnumDescriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{40, 0}
+}
+
+type TxnRecord_Status int32
+
+const (
+	TxnRecord_PENDING   TxnRecord_Status = 0
+	TxnRecord_COMMITTED TxnRecord_Status = 1
+	TxnRecord_ABORTED   TxnRecord_Status = 2
+)
+
+// Enum value maps for TxnRecord_Status.
+var (
+	TxnRecord_Status_name = map[int32]string{
+		0: "PENDING",
+		1: "COMMITTED",
+		2: "ABORTED",
+	}
+	TxnRecord_Status_value = map[string]int32{
+		"PENDING":   0,
+		"COMMITTED": 1,
+		"ABORTED":   2,
+	}
+)
+
+func (x TxnRecord_Status) Enum() *TxnRecord_Status {
+	p := new(TxnRecord_Status)
+	*p = x
+	return p
+}
+
+func (x TxnRecord_Status) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TxnRecord_Status) Descriptor() protoreflect.EnumDescriptor {
+	return file_ordo_proto_enumTypes[4].Descriptor()
+}
+
+func (TxnRecord_Status) Type() protoreflect.EnumType {
+	return &file_ordo_proto_enumTypes[4]
+}
+
+func (x TxnRecord_Status) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TxnRecord_Status.Descriptor instead.
+func (TxnRecord_Status) EnumDescriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{42, 0}
+}
+
+type TxnCommand_Kind int32
+
+const (
+	TxnCommand_COMMIT_ONE_PHASE TxnCommand_Kind = 0
+	TxnCommand_PREPARE          TxnCommand_Kind = 1
+	TxnCommand_COMMIT           TxnCommand_Kind = 2
+	TxnCommand_RESOLVE          TxnCommand_Kind = 3
+	TxnCommand_ABORT_RECORD     TxnCommand_Kind = 4
+	TxnCommand_FORGET           TxnCommand_Kind = 5
+)
+
+// Enum value maps for TxnCommand_Kind.
+var (
+	TxnCommand_Kind_name = map[int32]string{
+		0: "COMMIT_ONE_PHASE",
+		1: "PREPARE",
+		2: "COMMIT",
+		3: "RESOLVE",
+		4: "ABORT_RECORD",
+		5: "FORGET",
+	}
+	TxnCommand_Kind_value = map[string]int32{
+		"COMMIT_ONE_PHASE": 0,
+		"PREPARE":          1,
+		"COMMIT":           2,
+		"RESOLVE":          3,
+		"ABORT_RECORD":     4,
+		"FORGET":           5,
+	}
+)
+
+func (x TxnCommand_Kind) Enum() *TxnCommand_Kind {
+	p := new(TxnCommand_Kind)
+	*p = x
+	return p
+}
+
+func (x TxnCommand_Kind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TxnCommand_Kind) Descriptor() protoreflect.EnumDescriptor {
+	return file_ordo_proto_enumTypes[5].Descriptor()
+}
+
+func (TxnCommand_Kind) Type() protoreflect.EnumType {
+	return &file_ordo_proto_enumTypes[5]
+}
+
+func (x TxnCommand_Kind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TxnCommand_Kind.Descriptor instead.
+func (TxnCommand_Kind) EnumDescriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{44, 0}
 }
 
 // ReplicaDescriptor names one replica of a range: the node it lives on and its
@@ -514,11 +761,13 @@ type Op struct {
 	EndKey []byte                 `protobuf:"bytes,3,opt,name=end_key,json=endKey,proto3" json:"end_key,omitempty"`
 	Value  []byte                 `protobuf:"bytes,4,opt,name=value,proto3" json:"value,omitempty"`
 	// CAS: expected current value; expect_absent demands that the key is absent.
-	Expected      []byte `protobuf:"bytes,5,opt,name=expected,proto3" json:"expected,omitempty"`
-	ExpectAbsent  bool   `protobuf:"varint,6,opt,name=expect_absent,json=expectAbsent,proto3" json:"expect_absent,omitempty"`
-	Limit         int64  `protobuf:"varint,7,opt,name=limit,proto3" json:"limit,omitempty"`
-	Reverse       bool   `protobuf:"varint,8,opt,name=reverse,proto3" json:"reverse,omitempty"`
-	Delta         int64  `protobuf:"varint,9,opt,name=delta,proto3" json:"delta,omitempty"`
+	Expected     []byte `protobuf:"bytes,5,opt,name=expected,proto3" json:"expected,omitempty"`
+	ExpectAbsent bool   `protobuf:"varint,6,opt,name=expect_absent,json=expectAbsent,proto3" json:"expect_absent,omitempty"`
+	Limit        int64  `protobuf:"varint,7,opt,name=limit,proto3" json:"limit,omitempty"`
+	Reverse      bool   `protobuf:"varint,8,opt,name=reverse,proto3" json:"reverse,omitempty"`
+	Delta        int64  `protobuf:"varint,9,opt,name=delta,proto3" json:"delta,omitempty"`
+	// lock taken by a transactional read (writes always lock exclusively).
+	Lock          LockMode `protobuf:"varint,10,opt,name=lock,proto3,enum=ordo.rpc.LockMode" json:"lock,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -614,6 +863,13 @@ func (x *Op) GetDelta() int64 {
 		return x.Delta
 	}
 	return 0
+}
+
+func (x *Op) GetLock() LockMode {
+	if x != nil {
+		return x.Lock
+	}
+	return LockMode_LOCK_NONE
 }
 
 type OpResult struct {
@@ -961,6 +1217,7 @@ type RaftCommand struct {
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
 	Ops           []*Op                  `protobuf:"bytes,2,rep,name=ops,proto3" json:"ops,omitempty"`
 	Split         *SplitTrigger          `protobuf:"bytes,3,opt,name=split,proto3" json:"split,omitempty"`
+	Txn           *TxnCommand            `protobuf:"bytes,4,opt,name=txn,proto3" json:"txn,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1012,6 +1269,13 @@ func (x *RaftCommand) GetOps() []*Op {
 func (x *RaftCommand) GetSplit() *SplitTrigger {
 	if x != nil {
 		return x.Split
+	}
+	return nil
+}
+
+func (x *RaftCommand) GetTxn() *TxnCommand {
+	if x != nil {
+		return x.Txn
 	}
 	return nil
 }
@@ -2446,6 +2710,616 @@ func (x *ChecksumResponse) GetKeyCount() int64 {
 	return 0
 }
 
+// TxnMeta identifies a transaction to the ranges it touches.
+type TxnMeta struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Id               uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	PriorityStart    int64                  `protobuf:"varint,2,opt,name=priority_start,json=priorityStart,proto3" json:"priority_start,omitempty"`
+	PriorityTiebreak uint64                 `protobuf:"varint,3,opt,name=priority_tiebreak,json=priorityTiebreak,proto3" json:"priority_tiebreak,omitempty"`
+	// The coordinator's node and process instance, asked whether the
+	// transaction is still alive when its locks sit idle.
+	CoordinatorNode     uint64 `protobuf:"varint,4,opt,name=coordinator_node,json=coordinatorNode,proto3" json:"coordinator_node,omitempty"`
+	CoordinatorInstance uint64 `protobuf:"varint,5,opt,name=coordinator_instance,json=coordinatorInstance,proto3" json:"coordinator_instance,omitempty"`
+	// anchor_key locates the range holding the transaction record.
+	AnchorKey     []byte `protobuf:"bytes,6,opt,name=anchor_key,json=anchorKey,proto3" json:"anchor_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnMeta) Reset() {
+	*x = TxnMeta{}
+	mi := &file_ordo_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnMeta) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnMeta) ProtoMessage() {}
+
+func (x *TxnMeta) ProtoReflect() protoreflect.Message {
+	mi := &file_ordo_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnMeta.ProtoReflect.Descriptor instead.
+func (*TxnMeta) Descriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *TxnMeta) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *TxnMeta) GetPriorityStart() int64 {
+	if x != nil {
+		return x.PriorityStart
+	}
+	return 0
+}
+
+func (x *TxnMeta) GetPriorityTiebreak() uint64 {
+	if x != nil {
+		return x.PriorityTiebreak
+	}
+	return 0
+}
+
+func (x *TxnMeta) GetCoordinatorNode() uint64 {
+	if x != nil {
+		return x.CoordinatorNode
+	}
+	return 0
+}
+
+func (x *TxnMeta) GetCoordinatorInstance() uint64 {
+	if x != nil {
+		return x.CoordinatorInstance
+	}
+	return 0
+}
+
+func (x *TxnMeta) GetAnchorKey() []byte {
+	if x != nil {
+		return x.AnchorKey
+	}
+	return nil
+}
+
+type TxnRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	RangeId uint64                 `protobuf:"varint,1,opt,name=range_id,json=rangeId,proto3" json:"range_id,omitempty"`
+	Txn     *TxnMeta               `protobuf:"bytes,2,opt,name=txn,proto3" json:"txn,omitempty"`
+	Kind    TxnRequest_Kind        `protobuf:"varint,3,opt,name=kind,proto3,enum=ordo.rpc.TxnRequest_Kind" json:"kind,omitempty"`
+	Ops     []*Op                  `protobuf:"bytes,4,rep,name=ops,proto3" json:"ops,omitempty"`
+	// The lease term the coordinator saw at this range (0: none yet).
+	Term uint64 `protobuf:"varint,5,opt,name=term,proto3" json:"term,omitempty"`
+	// COMMIT: one key in each other participant, for resolution.
+	Participants [][]byte `protobuf:"bytes,6,rep,name=participants,proto3" json:"participants,omitempty"`
+	Commit       bool     `protobuf:"varint,7,opt,name=commit,proto3" json:"commit,omitempty"`
+	// Lock wait timeout in milliseconds (0: the node default).
+	LockTimeoutMs int64 `protobuf:"varint,8,opt,name=lock_timeout_ms,json=lockTimeoutMs,proto3" json:"lock_timeout_ms,omitempty"`
+	// The range generation the coordinator saw with term (a split starts a
+	// new lock regime, as a new term does).
+	Generation uint64 `protobuf:"varint,9,opt,name=generation,proto3" json:"generation,omitempty"`
+	// Whether the transaction wrote at this range (commit kinds).
+	Wrote         bool `protobuf:"varint,10,opt,name=wrote,proto3" json:"wrote,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnRequest) Reset() {
+	*x = TxnRequest{}
+	mi := &file_ordo_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnRequest) ProtoMessage() {}
+
+func (x *TxnRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ordo_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnRequest.ProtoReflect.Descriptor instead.
+func (*TxnRequest) Descriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *TxnRequest) GetRangeId() uint64 {
+	if x != nil {
+		return x.RangeId
+	}
+	return 0
+}
+
+func (x *TxnRequest) GetTxn() *TxnMeta {
+	if x != nil {
+		return x.Txn
+	}
+	return nil
+}
+
+func (x *TxnRequest) GetKind() TxnRequest_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return TxnRequest_OPS
+}
+
+func (x *TxnRequest) GetOps() []*Op {
+	if x != nil {
+		return x.Ops
+	}
+	return nil
+}
+
+func (x *TxnRequest) GetTerm() uint64 {
+	if x != nil {
+		return x.Term
+	}
+	return 0
+}
+
+func (x *TxnRequest) GetParticipants() [][]byte {
+	if x != nil {
+		return x.Participants
+	}
+	return nil
+}
+
+func (x *TxnRequest) GetCommit() bool {
+	if x != nil {
+		return x.Commit
+	}
+	return false
+}
+
+func (x *TxnRequest) GetLockTimeoutMs() int64 {
+	if x != nil {
+		return x.LockTimeoutMs
+	}
+	return 0
+}
+
+func (x *TxnRequest) GetGeneration() uint64 {
+	if x != nil {
+		return x.Generation
+	}
+	return 0
+}
+
+func (x *TxnRequest) GetWrote() bool {
+	if x != nil {
+		return x.Wrote
+	}
+	return false
+}
+
+type TxnResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*OpResult            `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	Term          uint64                 `protobuf:"varint,2,opt,name=term,proto3" json:"term,omitempty"`
+	Generation    uint64                 `protobuf:"varint,5,opt,name=generation,proto3" json:"generation,omitempty"`
+	Error         *Error                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	Status        TxnRecord_Status       `protobuf:"varint,4,opt,name=status,proto3,enum=ordo.rpc.TxnRecord_Status" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnResponse) Reset() {
+	*x = TxnResponse{}
+	mi := &file_ordo_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnResponse) ProtoMessage() {}
+
+func (x *TxnResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ordo_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnResponse.ProtoReflect.Descriptor instead.
+func (*TxnResponse) Descriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *TxnResponse) GetResults() []*OpResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+func (x *TxnResponse) GetTerm() uint64 {
+	if x != nil {
+		return x.Term
+	}
+	return 0
+}
+
+func (x *TxnResponse) GetGeneration() uint64 {
+	if x != nil {
+		return x.Generation
+	}
+	return 0
+}
+
+func (x *TxnResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *TxnResponse) GetStatus() TxnRecord_Status {
+	if x != nil {
+		return x.Status
+	}
+	return TxnRecord_PENDING
+}
+
+// TxnRecord lives at the anchor range from the commit point until every
+// participant has resolved; an ABORTED record is a tombstone that stops a
+// late commit.
+type TxnRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TxnId         uint64                 `protobuf:"varint,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Status        TxnRecord_Status       `protobuf:"varint,2,opt,name=status,proto3,enum=ordo.rpc.TxnRecord_Status" json:"status,omitempty"`
+	Participants  [][]byte               `protobuf:"bytes,3,rep,name=participants,proto3" json:"participants,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnRecord) Reset() {
+	*x = TxnRecord{}
+	mi := &file_ordo_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnRecord) ProtoMessage() {}
+
+func (x *TxnRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_ordo_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
+func (*TxnRecord) Descriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *TxnRecord) GetTxnId() uint64 {
+	if x != nil {
+		return x.TxnId
+	}
+	return 0
+}
+
+func (x *TxnRecord) GetStatus() TxnRecord_Status {
+	if x != nil {
+		return x.Status
+	}
+	return TxnRecord_PENDING
+}
+
+func (x *TxnRecord) GetParticipants() [][]byte {
+	if x != nil {
+		return x.Participants
+	}
+	return nil
+}
+
+// PreparedRecord is a participant's replicated vote: the writes it will
+// apply if the transaction commits.
+type PreparedRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Txn           *TxnMeta               `protobuf:"bytes,1,opt,name=txn,proto3" json:"txn,omitempty"`
+	Writes        []*KeyValue            `protobuf:"bytes,2,rep,name=writes,proto3" json:"writes,omitempty"`
+	Deletes       [][]byte               `protobuf:"bytes,3,rep,name=deletes,proto3" json:"deletes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreparedRecord) Reset() {
+	*x = PreparedRecord{}
+	mi := &file_ordo_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreparedRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreparedRecord) ProtoMessage() {}
+
+func (x *PreparedRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_ordo_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreparedRecord.ProtoReflect.Descriptor instead.
+func (*PreparedRecord) Descriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *PreparedRecord) GetTxn() *TxnMeta {
+	if x != nil {
+		return x.Txn
+	}
+	return nil
+}
+
+func (x *PreparedRecord) GetWrites() []*KeyValue {
+	if x != nil {
+		return x.Writes
+	}
+	return nil
+}
+
+func (x *PreparedRecord) GetDeletes() [][]byte {
+	if x != nil {
+		return x.Deletes
+	}
+	return nil
+}
+
+// TxnCommand is the transactional part of a Raft command. lock_term is the
+// term under which the locks were granted; the command is rejected at
+// apply if it was not appended in that term.
+type TxnCommand struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Kind           TxnCommand_Kind        `protobuf:"varint,1,opt,name=kind,proto3,enum=ordo.rpc.TxnCommand_Kind" json:"kind,omitempty"`
+	Txn            *TxnMeta               `protobuf:"bytes,2,opt,name=txn,proto3" json:"txn,omitempty"`
+	LockTerm       uint64                 `protobuf:"varint,3,opt,name=lock_term,json=lockTerm,proto3" json:"lock_term,omitempty"`
+	Writes         []*KeyValue            `protobuf:"bytes,4,rep,name=writes,proto3" json:"writes,omitempty"`
+	Deletes        [][]byte               `protobuf:"bytes,5,rep,name=deletes,proto3" json:"deletes,omitempty"`
+	Participants   [][]byte               `protobuf:"bytes,6,rep,name=participants,proto3" json:"participants,omitempty"`
+	Commit         bool                   `protobuf:"varint,7,opt,name=commit,proto3" json:"commit,omitempty"`
+	LockGeneration uint64                 `protobuf:"varint,8,opt,name=lock_generation,json=lockGeneration,proto3" json:"lock_generation,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *TxnCommand) Reset() {
+	*x = TxnCommand{}
+	mi := &file_ordo_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnCommand) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnCommand) ProtoMessage() {}
+
+func (x *TxnCommand) ProtoReflect() protoreflect.Message {
+	mi := &file_ordo_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnCommand.ProtoReflect.Descriptor instead.
+func (*TxnCommand) Descriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *TxnCommand) GetKind() TxnCommand_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return TxnCommand_COMMIT_ONE_PHASE
+}
+
+func (x *TxnCommand) GetTxn() *TxnMeta {
+	if x != nil {
+		return x.Txn
+	}
+	return nil
+}
+
+func (x *TxnCommand) GetLockTerm() uint64 {
+	if x != nil {
+		return x.LockTerm
+	}
+	return 0
+}
+
+func (x *TxnCommand) GetWrites() []*KeyValue {
+	if x != nil {
+		return x.Writes
+	}
+	return nil
+}
+
+func (x *TxnCommand) GetDeletes() [][]byte {
+	if x != nil {
+		return x.Deletes
+	}
+	return nil
+}
+
+func (x *TxnCommand) GetParticipants() [][]byte {
+	if x != nil {
+		return x.Participants
+	}
+	return nil
+}
+
+func (x *TxnCommand) GetCommit() bool {
+	if x != nil {
+		return x.Commit
+	}
+	return false
+}
+
+func (x *TxnCommand) GetLockGeneration() uint64 {
+	if x != nil {
+		return x.LockGeneration
+	}
+	return 0
+}
+
+type TxnAliveRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TxnIds        []uint64               `protobuf:"varint,1,rep,packed,name=txn_ids,json=txnIds,proto3" json:"txn_ids,omitempty"`
+	Instance      uint64                 `protobuf:"varint,2,opt,name=instance,proto3" json:"instance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnAliveRequest) Reset() {
+	*x = TxnAliveRequest{}
+	mi := &file_ordo_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnAliveRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnAliveRequest) ProtoMessage() {}
+
+func (x *TxnAliveRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ordo_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnAliveRequest.ProtoReflect.Descriptor instead.
+func (*TxnAliveRequest) Descriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *TxnAliveRequest) GetTxnIds() []uint64 {
+	if x != nil {
+		return x.TxnIds
+	}
+	return nil
+}
+
+func (x *TxnAliveRequest) GetInstance() uint64 {
+	if x != nil {
+		return x.Instance
+	}
+	return 0
+}
+
+type TxnAliveResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Alive         []uint64               `protobuf:"varint,1,rep,packed,name=alive,proto3" json:"alive,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnAliveResponse) Reset() {
+	*x = TxnAliveResponse{}
+	mi := &file_ordo_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnAliveResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnAliveResponse) ProtoMessage() {}
+
+func (x *TxnAliveResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ordo_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnAliveResponse.ProtoReflect.Descriptor instead.
+func (*TxnAliveResponse) Descriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *TxnAliveResponse) GetAlive() []uint64 {
+	if x != nil {
+		return x.Alive
+	}
+	return nil
+}
+
 // NodeList is the node directory a node keeps in its store, so it can reach
 // its peers after a restart before it can read the registry.
 type NodeList struct {
@@ -2457,7 +3331,7 @@ type NodeList struct {
 
 func (x *NodeList) Reset() {
 	*x = NodeList{}
-	mi := &file_ordo_proto_msgTypes[39]
+	mi := &file_ordo_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2469,7 +3343,7 @@ func (x *NodeList) String() string {
 func (*NodeList) ProtoMessage() {}
 
 func (x *NodeList) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[39]
+	mi := &file_ordo_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2482,7 +3356,7 @@ func (x *NodeList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeList.ProtoReflect.Descriptor instead.
 func (*NodeList) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{39}
+	return file_ordo_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *NodeList) GetNodes() []*NodeDescriptor {
@@ -2522,7 +3396,7 @@ const file_ordo_proto_rawDesc = "" +
 	"\x12RaftStreamResponse\"2\n" +
 	"\bKeyValue\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\fR\x05value\"\xdb\x02\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\"\x8f\x03\n" +
 	"\x02Op\x12%\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x11.ordo.rpc.Op.KindR\x04kind\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\fR\x03key\x12\x17\n" +
@@ -2532,7 +3406,9 @@ const file_ordo_proto_rawDesc = "" +
 	"\rexpect_absent\x18\x06 \x01(\bR\fexpectAbsent\x12\x14\n" +
 	"\x05limit\x18\a \x01(\x03R\x05limit\x12\x18\n" +
 	"\areverse\x18\b \x01(\bR\areverse\x12\x14\n" +
-	"\x05delta\x18\t \x01(\x03R\x05delta\"f\n" +
+	"\x05delta\x18\t \x01(\x03R\x05delta\x12&\n" +
+	"\x04lock\x18\n" +
+	" \x01(\x0e2\x12.ordo.rpc.LockModeR\x04lock\"r\n" +
 	"\x04Kind\x12\a\n" +
 	"\x03GET\x10\x00\x12\a\n" +
 	"\x03PUT\x10\x01\x12\n" +
@@ -2542,7 +3418,9 @@ const file_ordo_proto_rawDesc = "" +
 	"\x03CAS\x10\x04\x12\r\n" +
 	"\tINCREMENT\x10\x05\x12\x10\n" +
 	"\fDELETE_RANGE\x10\x06\x12\f\n" +
-	"\bMETA_PUT\x10\a\"\xc3\x01\n" +
+	"\bMETA_PUT\x10\a\x12\n" +
+	"\n" +
+	"\x06INSERT\x10\b\"\xc3\x01\n" +
 	"\bOpResult\x12\x14\n" +
 	"\x05found\x18\x01 \x01(\bR\x05found\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12&\n" +
@@ -2550,13 +3428,13 @@ const file_ordo_proto_rawDesc = "" +
 	"\aswapped\x18\x04 \x01(\bR\aswapped\x12\x1b\n" +
 	"\tint_value\x18\x05 \x01(\x03R\bintValue\x12\x12\n" +
 	"\x04more\x18\x06 \x01(\bR\x04more\x12\x18\n" +
-	"\adeleted\x18\a \x01(\x03R\adeleted\"\x80\x03\n" +
+	"\adeleted\x18\a \x01(\x03R\adeleted\"\xa1\x03\n" +
 	"\x05Error\x12(\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x14.ordo.rpc.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x19\n" +
 	"\brange_id\x18\x03 \x01(\x04R\arangeId\x12=\n" +
 	"\vleaseholder\x18\x04 \x01(\v2\x1b.ordo.rpc.ReplicaDescriptorR\vleaseholder\x12;\n" +
-	"\vdescriptors\x18\x05 \x03(\v2\x19.ordo.rpc.RangeDescriptorR\vdescriptors\"\x9b\x01\n" +
+	"\vdescriptors\x18\x05 \x03(\v2\x19.ordo.rpc.RangeDescriptorR\vdescriptors\"\xbc\x01\n" +
 	"\x04Code\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\x13\n" +
 	"\x0fNOT_LEASEHOLDER\x10\x01\x12\x16\n" +
@@ -2565,7 +3443,9 @@ const file_ordo_proto_rawDesc = "" +
 	"\tAMBIGUOUS\x10\x04\x12\x0f\n" +
 	"\vBAD_REQUEST\x10\x05\x12\x0f\n" +
 	"\vUNAVAILABLE\x10\x06\x12\x13\n" +
-	"\x0fNOT_INITIALIZED\x10\a\"I\n" +
+	"\x0fNOT_INITIALIZED\x10\a\x12\r\n" +
+	"\tTXN_RETRY\x10\b\x12\x10\n" +
+	"\fLOCK_TIMEOUT\x10\t\"I\n" +
 	"\fBatchRequest\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x04R\arangeId\x12\x1e\n" +
 	"\x03ops\x18\x02 \x03(\v2\f.ordo.rpc.OpR\x03ops\"d\n" +
@@ -2576,11 +3456,12 @@ const file_ordo_proto_rawDesc = "" +
 	"\tsplit_key\x18\x01 \x01(\fR\bsplitKey\x12 \n" +
 	"\fnew_range_id\x18\x02 \x01(\x04R\n" +
 	"newRangeId\x12/\n" +
-	"\x13expected_generation\x18\x03 \x01(\x04R\x12expectedGeneration\"k\n" +
+	"\x13expected_generation\x18\x03 \x01(\x04R\x12expectedGeneration\"\x93\x01\n" +
 	"\vRaftCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1e\n" +
 	"\x03ops\x18\x02 \x03(\v2\f.ordo.rpc.OpR\x03ops\x12,\n" +
-	"\x05split\x18\x03 \x01(\v2\x16.ordo.rpc.SplitTriggerR\x05split\"c\n" +
+	"\x05split\x18\x03 \x01(\v2\x16.ordo.rpc.SplitTriggerR\x05split\x12&\n" +
+	"\x03txn\x18\x04 \x01(\v2\x14.ordo.rpc.TxnCommandR\x03txn\"c\n" +
 	"\fSnapshotData\x12-\n" +
 	"\x04desc\x18\x01 \x01(\v2\x19.ordo.rpc.RangeDescriptorR\x04desc\x12$\n" +
 	"\x03kvs\x18\x02 \x03(\v2\x12.ordo.rpc.KeyValueR\x03kvs\"D\n" +
@@ -2681,9 +3562,92 @@ const file_ordo_proto_rawDesc = "" +
 	"\rapplied_index\x18\x01 \x01(\x04R\fappliedIndex\x12\x1a\n" +
 	"\bchecksum\x18\x02 \x01(\fR\bchecksum\x12%\n" +
 	"\x05error\x18\x03 \x01(\v2\x0f.ordo.rpc.ErrorR\x05error\x12\x1b\n" +
-	"\tkey_count\x18\x04 \x01(\x03R\bkeyCount\":\n" +
+	"\tkey_count\x18\x04 \x01(\x03R\bkeyCount\"\xea\x01\n" +
+	"\aTxnMeta\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12%\n" +
+	"\x0epriority_start\x18\x02 \x01(\x03R\rpriorityStart\x12+\n" +
+	"\x11priority_tiebreak\x18\x03 \x01(\x04R\x10priorityTiebreak\x12)\n" +
+	"\x10coordinator_node\x18\x04 \x01(\x04R\x0fcoordinatorNode\x121\n" +
+	"\x14coordinator_instance\x18\x05 \x01(\x04R\x13coordinatorInstance\x12\x1d\n" +
+	"\n" +
+	"anchor_key\x18\x06 \x01(\fR\tanchorKey\"\xc5\x03\n" +
+	"\n" +
+	"TxnRequest\x12\x19\n" +
+	"\brange_id\x18\x01 \x01(\x04R\arangeId\x12#\n" +
+	"\x03txn\x18\x02 \x01(\v2\x11.ordo.rpc.TxnMetaR\x03txn\x12-\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x19.ordo.rpc.TxnRequest.KindR\x04kind\x12\x1e\n" +
+	"\x03ops\x18\x04 \x03(\v2\f.ordo.rpc.OpR\x03ops\x12\x12\n" +
+	"\x04term\x18\x05 \x01(\x04R\x04term\x12\"\n" +
+	"\fparticipants\x18\x06 \x03(\fR\fparticipants\x12\x16\n" +
+	"\x06commit\x18\a \x01(\bR\x06commit\x12&\n" +
+	"\x0flock_timeout_ms\x18\b \x01(\x03R\rlockTimeoutMs\x12\x1e\n" +
+	"\n" +
+	"generation\x18\t \x01(\x04R\n" +
+	"generation\x12\x14\n" +
+	"\x05wrote\x18\n" +
+	" \x01(\bR\x05wrote\"z\n" +
+	"\x04Kind\x12\a\n" +
+	"\x03OPS\x10\x00\x12\x14\n" +
+	"\x10COMMIT_ONE_PHASE\x10\x01\x12\v\n" +
+	"\aPREPARE\x10\x02\x12\n" +
+	"\n" +
+	"\x06COMMIT\x10\x03\x12\v\n" +
+	"\aCONFIRM\x10\x04\x12\t\n" +
+	"\x05ABORT\x10\x05\x12\v\n" +
+	"\aRESOLVE\x10\x06\x12\t\n" +
+	"\x05QUERY\x10\a\x12\n" +
+	"\n" +
+	"\x06FORGET\x10\b\"\xca\x01\n" +
+	"\vTxnResponse\x12,\n" +
+	"\aresults\x18\x01 \x03(\v2\x12.ordo.rpc.OpResultR\aresults\x12\x12\n" +
+	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1e\n" +
+	"\n" +
+	"generation\x18\x05 \x01(\x04R\n" +
+	"generation\x12%\n" +
+	"\x05error\x18\x03 \x01(\v2\x0f.ordo.rpc.ErrorR\x05error\x122\n" +
+	"\x06status\x18\x04 \x01(\x0e2\x1a.ordo.rpc.TxnRecord.StatusR\x06status\"\xad\x01\n" +
+	"\tTxnRecord\x12\x15\n" +
+	"\x06txn_id\x18\x01 \x01(\x04R\x05txnId\x122\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x1a.ordo.rpc.TxnRecord.StatusR\x06status\x12\"\n" +
+	"\fparticipants\x18\x03 \x03(\fR\fparticipants\"1\n" +
+	"\x06Status\x12\v\n" +
+	"\aPENDING\x10\x00\x12\r\n" +
+	"\tCOMMITTED\x10\x01\x12\v\n" +
+	"\aABORTED\x10\x02\"{\n" +
+	"\x0ePreparedRecord\x12#\n" +
+	"\x03txn\x18\x01 \x01(\v2\x11.ordo.rpc.TxnMetaR\x03txn\x12*\n" +
+	"\x06writes\x18\x02 \x03(\v2\x12.ordo.rpc.KeyValueR\x06writes\x12\x18\n" +
+	"\adeletes\x18\x03 \x03(\fR\adeletes\"\x8a\x03\n" +
+	"\n" +
+	"TxnCommand\x12-\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x19.ordo.rpc.TxnCommand.KindR\x04kind\x12#\n" +
+	"\x03txn\x18\x02 \x01(\v2\x11.ordo.rpc.TxnMetaR\x03txn\x12\x1b\n" +
+	"\tlock_term\x18\x03 \x01(\x04R\blockTerm\x12*\n" +
+	"\x06writes\x18\x04 \x03(\v2\x12.ordo.rpc.KeyValueR\x06writes\x12\x18\n" +
+	"\adeletes\x18\x05 \x03(\fR\adeletes\x12\"\n" +
+	"\fparticipants\x18\x06 \x03(\fR\fparticipants\x12\x16\n" +
+	"\x06commit\x18\a \x01(\bR\x06commit\x12'\n" +
+	"\x0flock_generation\x18\b \x01(\x04R\x0elockGeneration\"`\n" +
+	"\x04Kind\x12\x14\n" +
+	"\x10COMMIT_ONE_PHASE\x10\x00\x12\v\n" +
+	"\aPREPARE\x10\x01\x12\n" +
+	"\n" +
+	"\x06COMMIT\x10\x02\x12\v\n" +
+	"\aRESOLVE\x10\x03\x12\x10\n" +
+	"\fABORT_RECORD\x10\x04\x12\n" +
+	"\n" +
+	"\x06FORGET\x10\x05\"F\n" +
+	"\x0fTxnAliveRequest\x12\x17\n" +
+	"\atxn_ids\x18\x01 \x03(\x04R\x06txnIds\x12\x1a\n" +
+	"\binstance\x18\x02 \x01(\x04R\binstance\"(\n" +
+	"\x10TxnAliveResponse\x12\x14\n" +
+	"\x05alive\x18\x01 \x03(\x04R\x05alive\":\n" +
 	"\bNodeList\x12.\n" +
-	"\x05nodes\x18\x01 \x03(\v2\x18.ordo.rpc.NodeDescriptorR\x05nodes2\xde\x06\n" +
+	"\x05nodes\x18\x01 \x03(\v2\x18.ordo.rpc.NodeDescriptorR\x05nodes*>\n" +
+	"\bLockMode\x12\r\n" +
+	"\tLOCK_NONE\x10\x00\x12\x0f\n" +
+	"\vLOCK_SHARED\x10\x01\x12\x12\n" +
+	"\x0eLOCK_EXCLUSIVE\x10\x022\xd5\a\n" +
 	"\x04Node\x12H\n" +
 	"\n" +
 	"RaftStream\x12\x1a.ordo.rpc.RaftMessageBatch\x1a\x1c.ordo.rpc.RaftStreamResponse(\x01\x128\n" +
@@ -2699,7 +3663,9 @@ const file_ordo_proto_rawDesc = "" +
 	"\n" +
 	"AdminSplit\x12\x1b.ordo.rpc.AdminSplitRequest\x1a\x1c.ordo.rpc.AdminSplitResponse\x12P\n" +
 	"\rTransferLease\x12\x1e.ordo.rpc.TransferLeaseRequest\x1a\x1f.ordo.rpc.TransferLeaseResponse\x12A\n" +
-	"\bChecksum\x12\x19.ordo.rpc.ChecksumRequest\x1a\x1a.ordo.rpc.ChecksumResponseB\"Z github.com/ordodb/ordo/rpc/rpcpbb\x06proto3"
+	"\bChecksum\x12\x19.ordo.rpc.ChecksumRequest\x1a\x1a.ordo.rpc.ChecksumResponse\x122\n" +
+	"\x03Txn\x12\x14.ordo.rpc.TxnRequest\x1a\x15.ordo.rpc.TxnResponse\x12A\n" +
+	"\bTxnAlive\x12\x19.ordo.rpc.TxnAliveRequest\x1a\x1a.ordo.rpc.TxnAliveResponseB\"Z github.com/ordodb/ordo/rpc/rpcpbb\x06proto3"
 
 var (
 	file_ordo_proto_rawDescOnce sync.Once
@@ -2713,118 +3679,148 @@ func file_ordo_proto_rawDescGZIP() []byte {
 	return file_ordo_proto_rawDescData
 }
 
-var file_ordo_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ordo_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_ordo_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_ordo_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_ordo_proto_goTypes = []any{
-	(Op_Kind)(0),                  // 0: ordo.rpc.Op.Kind
-	(Error_Code)(0),               // 1: ordo.rpc.Error.Code
-	(*ReplicaDescriptor)(nil),     // 2: ordo.rpc.ReplicaDescriptor
-	(*RangeDescriptor)(nil),       // 3: ordo.rpc.RangeDescriptor
-	(*RaftMessage)(nil),           // 4: ordo.rpc.RaftMessage
-	(*RaftMessageBatch)(nil),      // 5: ordo.rpc.RaftMessageBatch
-	(*RaftStreamResponse)(nil),    // 6: ordo.rpc.RaftStreamResponse
-	(*KeyValue)(nil),              // 7: ordo.rpc.KeyValue
-	(*Op)(nil),                    // 8: ordo.rpc.Op
-	(*OpResult)(nil),              // 9: ordo.rpc.OpResult
-	(*Error)(nil),                 // 10: ordo.rpc.Error
-	(*BatchRequest)(nil),          // 11: ordo.rpc.BatchRequest
-	(*BatchResponse)(nil),         // 12: ordo.rpc.BatchResponse
-	(*SplitTrigger)(nil),          // 13: ordo.rpc.SplitTrigger
-	(*RaftCommand)(nil),           // 14: ordo.rpc.RaftCommand
-	(*SnapshotData)(nil),          // 15: ordo.rpc.SnapshotData
-	(*StoreIdent)(nil),            // 16: ordo.rpc.StoreIdent
-	(*NodeDescriptor)(nil),        // 17: ordo.rpc.NodeDescriptor
-	(*Liveness)(nil),              // 18: ordo.rpc.Liveness
-	(*BootstrapRequest)(nil),      // 19: ordo.rpc.BootstrapRequest
-	(*BootstrapResponse)(nil),     // 20: ordo.rpc.BootstrapResponse
-	(*JoinBootstrapRequest)(nil),  // 21: ordo.rpc.JoinBootstrapRequest
-	(*JoinBootstrapResponse)(nil), // 22: ordo.rpc.JoinBootstrapResponse
-	(*JoinRequest)(nil),           // 23: ordo.rpc.JoinRequest
-	(*JoinResponse)(nil),          // 24: ordo.rpc.JoinResponse
-	(*ClusterInfoRequest)(nil),    // 25: ordo.rpc.ClusterInfoRequest
-	(*ClusterInfoResponse)(nil),   // 26: ordo.rpc.ClusterInfoResponse
-	(*RangeInfo)(nil),             // 27: ordo.rpc.RangeInfo
-	(*LocalRangesRequest)(nil),    // 28: ordo.rpc.LocalRangesRequest
-	(*LocalRangesResponse)(nil),   // 29: ordo.rpc.LocalRangesResponse
-	(*NodeStatus)(nil),            // 30: ordo.rpc.NodeStatus
-	(*NodeStatusRequest)(nil),     // 31: ordo.rpc.NodeStatusRequest
-	(*NodeStatusResponse)(nil),    // 32: ordo.rpc.NodeStatusResponse
-	(*RangeListRequest)(nil),      // 33: ordo.rpc.RangeListRequest
-	(*RangeListResponse)(nil),     // 34: ordo.rpc.RangeListResponse
-	(*AdminSplitRequest)(nil),     // 35: ordo.rpc.AdminSplitRequest
-	(*AdminSplitResponse)(nil),    // 36: ordo.rpc.AdminSplitResponse
-	(*TransferLeaseRequest)(nil),  // 37: ordo.rpc.TransferLeaseRequest
-	(*TransferLeaseResponse)(nil), // 38: ordo.rpc.TransferLeaseResponse
-	(*ChecksumRequest)(nil),       // 39: ordo.rpc.ChecksumRequest
-	(*ChecksumResponse)(nil),      // 40: ordo.rpc.ChecksumResponse
-	(*NodeList)(nil),              // 41: ordo.rpc.NodeList
+	(LockMode)(0),                 // 0: ordo.rpc.LockMode
+	(Op_Kind)(0),                  // 1: ordo.rpc.Op.Kind
+	(Error_Code)(0),               // 2: ordo.rpc.Error.Code
+	(TxnRequest_Kind)(0),          // 3: ordo.rpc.TxnRequest.Kind
+	(TxnRecord_Status)(0),         // 4: ordo.rpc.TxnRecord.Status
+	(TxnCommand_Kind)(0),          // 5: ordo.rpc.TxnCommand.Kind
+	(*ReplicaDescriptor)(nil),     // 6: ordo.rpc.ReplicaDescriptor
+	(*RangeDescriptor)(nil),       // 7: ordo.rpc.RangeDescriptor
+	(*RaftMessage)(nil),           // 8: ordo.rpc.RaftMessage
+	(*RaftMessageBatch)(nil),      // 9: ordo.rpc.RaftMessageBatch
+	(*RaftStreamResponse)(nil),    // 10: ordo.rpc.RaftStreamResponse
+	(*KeyValue)(nil),              // 11: ordo.rpc.KeyValue
+	(*Op)(nil),                    // 12: ordo.rpc.Op
+	(*OpResult)(nil),              // 13: ordo.rpc.OpResult
+	(*Error)(nil),                 // 14: ordo.rpc.Error
+	(*BatchRequest)(nil),          // 15: ordo.rpc.BatchRequest
+	(*BatchResponse)(nil),         // 16: ordo.rpc.BatchResponse
+	(*SplitTrigger)(nil),          // 17: ordo.rpc.SplitTrigger
+	(*RaftCommand)(nil),           // 18: ordo.rpc.RaftCommand
+	(*SnapshotData)(nil),          // 19: ordo.rpc.SnapshotData
+	(*StoreIdent)(nil),            // 20: ordo.rpc.StoreIdent
+	(*NodeDescriptor)(nil),        // 21: ordo.rpc.NodeDescriptor
+	(*Liveness)(nil),              // 22: ordo.rpc.Liveness
+	(*BootstrapRequest)(nil),      // 23: ordo.rpc.BootstrapRequest
+	(*BootstrapResponse)(nil),     // 24: ordo.rpc.BootstrapResponse
+	(*JoinBootstrapRequest)(nil),  // 25: ordo.rpc.JoinBootstrapRequest
+	(*JoinBootstrapResponse)(nil), // 26: ordo.rpc.JoinBootstrapResponse
+	(*JoinRequest)(nil),           // 27: ordo.rpc.JoinRequest
+	(*JoinResponse)(nil),          // 28: ordo.rpc.JoinResponse
+	(*ClusterInfoRequest)(nil),    // 29: ordo.rpc.ClusterInfoRequest
+	(*ClusterInfoResponse)(nil),   // 30: ordo.rpc.ClusterInfoResponse
+	(*RangeInfo)(nil),             // 31: ordo.rpc.RangeInfo
+	(*LocalRangesRequest)(nil),    // 32: ordo.rpc.LocalRangesRequest
+	(*LocalRangesResponse)(nil),   // 33: ordo.rpc.LocalRangesResponse
+	(*NodeStatus)(nil),            // 34: ordo.rpc.NodeStatus
+	(*NodeStatusRequest)(nil),     // 35: ordo.rpc.NodeStatusRequest
+	(*NodeStatusResponse)(nil),    // 36: ordo.rpc.NodeStatusResponse
+	(*RangeListRequest)(nil),      // 37: ordo.rpc.RangeListRequest
+	(*RangeListResponse)(nil),     // 38: ordo.rpc.RangeListResponse
+	(*AdminSplitRequest)(nil),     // 39: ordo.rpc.AdminSplitRequest
+	(*AdminSplitResponse)(nil),    // 40: ordo.rpc.AdminSplitResponse
+	(*TransferLeaseRequest)(nil),  // 41: ordo.rpc.TransferLeaseRequest
+	(*TransferLeaseResponse)(nil), // 42: ordo.rpc.TransferLeaseResponse
+	(*ChecksumRequest)(nil),       // 43: ordo.rpc.ChecksumRequest
+	(*ChecksumResponse)(nil),      // 44: ordo.rpc.ChecksumResponse
+	(*TxnMeta)(nil),               // 45: ordo.rpc.TxnMeta
+	(*TxnRequest)(nil),            // 46: ordo.rpc.TxnRequest
+	(*TxnResponse)(nil),           // 47: ordo.rpc.TxnResponse
+	(*TxnRecord)(nil),             // 48: ordo.rpc.TxnRecord
+	(*PreparedRecord)(nil),        // 49: ordo.rpc.PreparedRecord
+	(*TxnCommand)(nil),            // 50: ordo.rpc.TxnCommand
+	(*TxnAliveRequest)(nil),       // 51: ordo.rpc.TxnAliveRequest
+	(*TxnAliveResponse)(nil),      // 52: ordo.rpc.TxnAliveResponse
+	(*NodeList)(nil),              // 53: ordo.rpc.NodeList
 }
 var file_ordo_proto_depIdxs = []int32{
-	2,  // 0: ordo.rpc.RangeDescriptor.replicas:type_name -> ordo.rpc.ReplicaDescriptor
-	2,  // 1: ordo.rpc.RaftMessage.from:type_name -> ordo.rpc.ReplicaDescriptor
-	2,  // 2: ordo.rpc.RaftMessage.to:type_name -> ordo.rpc.ReplicaDescriptor
-	4,  // 3: ordo.rpc.RaftMessageBatch.messages:type_name -> ordo.rpc.RaftMessage
-	0,  // 4: ordo.rpc.Op.kind:type_name -> ordo.rpc.Op.Kind
-	7,  // 5: ordo.rpc.OpResult.rows:type_name -> ordo.rpc.KeyValue
-	1,  // 6: ordo.rpc.Error.code:type_name -> ordo.rpc.Error.Code
-	2,  // 7: ordo.rpc.Error.leaseholder:type_name -> ordo.rpc.ReplicaDescriptor
-	3,  // 8: ordo.rpc.Error.descriptors:type_name -> ordo.rpc.RangeDescriptor
-	8,  // 9: ordo.rpc.BatchRequest.ops:type_name -> ordo.rpc.Op
-	9,  // 10: ordo.rpc.BatchResponse.results:type_name -> ordo.rpc.OpResult
-	10, // 11: ordo.rpc.BatchResponse.error:type_name -> ordo.rpc.Error
-	8,  // 12: ordo.rpc.RaftCommand.ops:type_name -> ordo.rpc.Op
-	13, // 13: ordo.rpc.RaftCommand.split:type_name -> ordo.rpc.SplitTrigger
-	3,  // 14: ordo.rpc.SnapshotData.desc:type_name -> ordo.rpc.RangeDescriptor
-	7,  // 15: ordo.rpc.SnapshotData.kvs:type_name -> ordo.rpc.KeyValue
-	17, // 16: ordo.rpc.BootstrapResponse.nodes:type_name -> ordo.rpc.NodeDescriptor
-	3,  // 17: ordo.rpc.JoinBootstrapRequest.ranges:type_name -> ordo.rpc.RangeDescriptor
-	17, // 18: ordo.rpc.JoinBootstrapRequest.nodes:type_name -> ordo.rpc.NodeDescriptor
-	17, // 19: ordo.rpc.JoinRequest.node:type_name -> ordo.rpc.NodeDescriptor
-	17, // 20: ordo.rpc.JoinResponse.nodes:type_name -> ordo.rpc.NodeDescriptor
-	3,  // 21: ordo.rpc.JoinResponse.meta_range:type_name -> ordo.rpc.RangeDescriptor
-	17, // 22: ordo.rpc.ClusterInfoResponse.nodes:type_name -> ordo.rpc.NodeDescriptor
-	3,  // 23: ordo.rpc.ClusterInfoResponse.meta_range:type_name -> ordo.rpc.RangeDescriptor
-	17, // 24: ordo.rpc.ClusterInfoResponse.self:type_name -> ordo.rpc.NodeDescriptor
-	3,  // 25: ordo.rpc.RangeInfo.desc:type_name -> ordo.rpc.RangeDescriptor
-	27, // 26: ordo.rpc.LocalRangesResponse.ranges:type_name -> ordo.rpc.RangeInfo
-	17, // 27: ordo.rpc.NodeStatus.node:type_name -> ordo.rpc.NodeDescriptor
-	30, // 28: ordo.rpc.NodeStatusResponse.nodes:type_name -> ordo.rpc.NodeStatus
-	27, // 29: ordo.rpc.RangeListResponse.ranges:type_name -> ordo.rpc.RangeInfo
-	3,  // 30: ordo.rpc.AdminSplitResponse.left:type_name -> ordo.rpc.RangeDescriptor
-	3,  // 31: ordo.rpc.AdminSplitResponse.right:type_name -> ordo.rpc.RangeDescriptor
-	10, // 32: ordo.rpc.AdminSplitResponse.error:type_name -> ordo.rpc.Error
-	10, // 33: ordo.rpc.TransferLeaseResponse.error:type_name -> ordo.rpc.Error
-	10, // 34: ordo.rpc.ChecksumResponse.error:type_name -> ordo.rpc.Error
-	17, // 35: ordo.rpc.NodeList.nodes:type_name -> ordo.rpc.NodeDescriptor
-	5,  // 36: ordo.rpc.Node.RaftStream:input_type -> ordo.rpc.RaftMessageBatch
-	11, // 37: ordo.rpc.Node.Batch:input_type -> ordo.rpc.BatchRequest
-	19, // 38: ordo.rpc.Node.Bootstrap:input_type -> ordo.rpc.BootstrapRequest
-	21, // 39: ordo.rpc.Node.JoinBootstrap:input_type -> ordo.rpc.JoinBootstrapRequest
-	23, // 40: ordo.rpc.Node.Join:input_type -> ordo.rpc.JoinRequest
-	25, // 41: ordo.rpc.Node.ClusterInfo:input_type -> ordo.rpc.ClusterInfoRequest
-	28, // 42: ordo.rpc.Node.LocalRanges:input_type -> ordo.rpc.LocalRangesRequest
-	31, // 43: ordo.rpc.Node.NodeStatus:input_type -> ordo.rpc.NodeStatusRequest
-	33, // 44: ordo.rpc.Node.RangeList:input_type -> ordo.rpc.RangeListRequest
-	35, // 45: ordo.rpc.Node.AdminSplit:input_type -> ordo.rpc.AdminSplitRequest
-	37, // 46: ordo.rpc.Node.TransferLease:input_type -> ordo.rpc.TransferLeaseRequest
-	39, // 47: ordo.rpc.Node.Checksum:input_type -> ordo.rpc.ChecksumRequest
-	6,  // 48: ordo.rpc.Node.RaftStream:output_type -> ordo.rpc.RaftStreamResponse
-	12, // 49: ordo.rpc.Node.Batch:output_type -> ordo.rpc.BatchResponse
-	20, // 50: ordo.rpc.Node.Bootstrap:output_type -> ordo.rpc.BootstrapResponse
-	22, // 51: ordo.rpc.Node.JoinBootstrap:output_type -> ordo.rpc.JoinBootstrapResponse
-	24, // 52: ordo.rpc.Node.Join:output_type -> ordo.rpc.JoinResponse
-	26, // 53: ordo.rpc.Node.ClusterInfo:output_type -> ordo.rpc.ClusterInfoResponse
-	29, // 54: ordo.rpc.Node.LocalRanges:output_type -> ordo.rpc.LocalRangesResponse
-	32, // 55: ordo.rpc.Node.NodeStatus:output_type -> ordo.rpc.NodeStatusResponse
-	34, // 56: ordo.rpc.Node.RangeList:output_type -> ordo.rpc.RangeListResponse
-	36, // 57: ordo.rpc.Node.AdminSplit:output_type -> ordo.rpc.AdminSplitResponse
-	38, // 58: ordo.rpc.Node.TransferLease:output_type -> ordo.rpc.TransferLeaseResponse
-	40, // 59: ordo.rpc.Node.Checksum:output_type -> ordo.rpc.ChecksumResponse
-	48, // [48:60] is the sub-list for method output_type
-	36, // [36:48] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	6,  // 0: ordo.rpc.RangeDescriptor.replicas:type_name -> ordo.rpc.ReplicaDescriptor
+	6,  // 1: ordo.rpc.RaftMessage.from:type_name -> ordo.rpc.ReplicaDescriptor
+	6,  // 2: ordo.rpc.RaftMessage.to:type_name -> ordo.rpc.ReplicaDescriptor
+	8,  // 3: ordo.rpc.RaftMessageBatch.messages:type_name -> ordo.rpc.RaftMessage
+	1,  // 4: ordo.rpc.Op.kind:type_name -> ordo.rpc.Op.Kind
+	0,  // 5: ordo.rpc.Op.lock:type_name -> ordo.rpc.LockMode
+	11, // 6: ordo.rpc.OpResult.rows:type_name -> ordo.rpc.KeyValue
+	2,  // 7: ordo.rpc.Error.code:type_name -> ordo.rpc.Error.Code
+	6,  // 8: ordo.rpc.Error.leaseholder:type_name -> ordo.rpc.ReplicaDescriptor
+	7,  // 9: ordo.rpc.Error.descriptors:type_name -> ordo.rpc.RangeDescriptor
+	12, // 10: ordo.rpc.BatchRequest.ops:type_name -> ordo.rpc.Op
+	13, // 11: ordo.rpc.BatchResponse.results:type_name -> ordo.rpc.OpResult
+	14, // 12: ordo.rpc.BatchResponse.error:type_name -> ordo.rpc.Error
+	12, // 13: ordo.rpc.RaftCommand.ops:type_name -> ordo.rpc.Op
+	17, // 14: ordo.rpc.RaftCommand.split:type_name -> ordo.rpc.SplitTrigger
+	50, // 15: ordo.rpc.RaftCommand.txn:type_name -> ordo.rpc.TxnCommand
+	7,  // 16: ordo.rpc.SnapshotData.desc:type_name -> ordo.rpc.RangeDescriptor
+	11, // 17: ordo.rpc.SnapshotData.kvs:type_name -> ordo.rpc.KeyValue
+	21, // 18: ordo.rpc.BootstrapResponse.nodes:type_name -> ordo.rpc.NodeDescriptor
+	7,  // 19: ordo.rpc.JoinBootstrapRequest.ranges:type_name -> ordo.rpc.RangeDescriptor
+	21, // 20: ordo.rpc.JoinBootstrapRequest.nodes:type_name -> ordo.rpc.NodeDescriptor
+	21, // 21: ordo.rpc.JoinRequest.node:type_name -> ordo.rpc.NodeDescriptor
+	21, // 22: ordo.rpc.JoinResponse.nodes:type_name -> ordo.rpc.NodeDescriptor
+	7,  // 23: ordo.rpc.JoinResponse.meta_range:type_name -> ordo.rpc.RangeDescriptor
+	21, // 24: ordo.rpc.ClusterInfoResponse.nodes:type_name -> ordo.rpc.NodeDescriptor
+	7,  // 25: ordo.rpc.ClusterInfoResponse.meta_range:type_name -> ordo.rpc.RangeDescriptor
+	21, // 26: ordo.rpc.ClusterInfoResponse.self:type_name -> ordo.rpc.NodeDescriptor
+	7,  // 27: ordo.rpc.RangeInfo.desc:type_name -> ordo.rpc.RangeDescriptor
+	31, // 28: ordo.rpc.LocalRangesResponse.ranges:type_name -> ordo.rpc.RangeInfo
+	21, // 29: ordo.rpc.NodeStatus.node:type_name -> ordo.rpc.NodeDescriptor
+	34, // 30: ordo.rpc.NodeStatusResponse.nodes:type_name -> ordo.rpc.NodeStatus
+	31, // 31: ordo.rpc.RangeListResponse.ranges:type_name -> ordo.rpc.RangeInfo
+	7,  // 32: ordo.rpc.AdminSplitResponse.left:type_name -> ordo.rpc.RangeDescriptor
+	7,  // 33: ordo.rpc.AdminSplitResponse.right:type_name -> ordo.rpc.RangeDescriptor
+	14, // 34: ordo.rpc.AdminSplitResponse.error:type_name -> ordo.rpc.Error
+	14, // 35: ordo.rpc.TransferLeaseResponse.error:type_name -> ordo.rpc.Error
+	14, // 36: ordo.rpc.ChecksumResponse.error:type_name -> ordo.rpc.Error
+	45, // 37: ordo.rpc.TxnRequest.txn:type_name -> ordo.rpc.TxnMeta
+	3,  // 38: ordo.rpc.TxnRequest.kind:type_name -> ordo.rpc.TxnRequest.Kind
+	12, // 39: ordo.rpc.TxnRequest.ops:type_name -> ordo.rpc.Op
+	13, // 40: ordo.rpc.TxnResponse.results:type_name -> ordo.rpc.OpResult
+	14, // 41: ordo.rpc.TxnResponse.error:type_name -> ordo.rpc.Error
+	4,  // 42: ordo.rpc.TxnResponse.status:type_name -> ordo.rpc.TxnRecord.Status
+	4,  // 43: ordo.rpc.TxnRecord.status:type_name -> ordo.rpc.TxnRecord.Status
+	45, // 44: ordo.rpc.PreparedRecord.txn:type_name -> ordo.rpc.TxnMeta
+	11, // 45: ordo.rpc.PreparedRecord.writes:type_name -> ordo.rpc.KeyValue
+	5,  // 46: ordo.rpc.TxnCommand.kind:type_name -> ordo.rpc.TxnCommand.Kind
+	45, // 47: ordo.rpc.TxnCommand.txn:type_name -> ordo.rpc.TxnMeta
+	11, // 48: ordo.rpc.TxnCommand.writes:type_name -> ordo.rpc.KeyValue
+	21, // 49: ordo.rpc.NodeList.nodes:type_name -> ordo.rpc.NodeDescriptor
+	9,  // 50: ordo.rpc.Node.RaftStream:input_type -> ordo.rpc.RaftMessageBatch
+	15, // 51: ordo.rpc.Node.Batch:input_type -> ordo.rpc.BatchRequest
+	23, // 52: ordo.rpc.Node.Bootstrap:input_type -> ordo.rpc.BootstrapRequest
+	25, // 53: ordo.rpc.Node.JoinBootstrap:input_type -> ordo.rpc.JoinBootstrapRequest
+	27, // 54: ordo.rpc.Node.Join:input_type -> ordo.rpc.JoinRequest
+	29, // 55: ordo.rpc.Node.ClusterInfo:input_type -> ordo.rpc.ClusterInfoRequest
+	32, // 56: ordo.rpc.Node.LocalRanges:input_type -> ordo.rpc.LocalRangesRequest
+	35, // 57: ordo.rpc.Node.NodeStatus:input_type -> ordo.rpc.NodeStatusRequest
+	37, // 58: ordo.rpc.Node.RangeList:input_type -> ordo.rpc.RangeListRequest
+	39, // 59: ordo.rpc.Node.AdminSplit:input_type -> ordo.rpc.AdminSplitRequest
+	41, // 60: ordo.rpc.Node.TransferLease:input_type -> ordo.rpc.TransferLeaseRequest
+	43, // 61: ordo.rpc.Node.Checksum:input_type -> ordo.rpc.ChecksumRequest
+	46, // 62: ordo.rpc.Node.Txn:input_type -> ordo.rpc.TxnRequest
+	51, // 63: ordo.rpc.Node.TxnAlive:input_type -> ordo.rpc.TxnAliveRequest
+	10, // 64: ordo.rpc.Node.RaftStream:output_type -> ordo.rpc.RaftStreamResponse
+	16, // 65: ordo.rpc.Node.Batch:output_type -> ordo.rpc.BatchResponse
+	24, // 66: ordo.rpc.Node.Bootstrap:output_type -> ordo.rpc.BootstrapResponse
+	26, // 67: ordo.rpc.Node.JoinBootstrap:output_type -> ordo.rpc.JoinBootstrapResponse
+	28, // 68: ordo.rpc.Node.Join:output_type -> ordo.rpc.JoinResponse
+	30, // 69: ordo.rpc.Node.ClusterInfo:output_type -> ordo.rpc.ClusterInfoResponse
+	33, // 70: ordo.rpc.Node.LocalRanges:output_type -> ordo.rpc.LocalRangesResponse
+	36, // 71: ordo.rpc.Node.NodeStatus:output_type -> ordo.rpc.NodeStatusResponse
+	38, // 72: ordo.rpc.Node.RangeList:output_type -> ordo.rpc.RangeListResponse
+	40, // 73: ordo.rpc.Node.AdminSplit:output_type -> ordo.rpc.AdminSplitResponse
+	42, // 74: ordo.rpc.Node.TransferLease:output_type -> ordo.rpc.TransferLeaseResponse
+	44, // 75: ordo.rpc.Node.Checksum:output_type -> ordo.rpc.ChecksumResponse
+	47, // 76: ordo.rpc.Node.Txn:output_type -> ordo.rpc.TxnResponse
+	52, // 77: ordo.rpc.Node.TxnAlive:output_type -> ordo.rpc.TxnAliveResponse
+	64, // [64:78] is the sub-list for method output_type
+	50, // [50:64] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_ordo_proto_init() }
@@ -2837,8 +3833,8 @@ func file_ordo_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ordo_proto_rawDesc), len(file_ordo_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   40,
+			NumEnums:      6,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -36,6 +36,8 @@ const (
 	Node_AdminSplit_FullMethodName    = "/ordo.rpc.Node/AdminSplit"
 	Node_TransferLease_FullMethodName = "/ordo.rpc.Node/TransferLease"
 	Node_Checksum_FullMethodName      = "/ordo.rpc.Node/Checksum"
+	Node_Txn_FullMethodName           = "/ordo.rpc.Node/Txn"
+	Node_TxnAlive_FullMethodName      = "/ordo.rpc.Node/TxnAlive"
 )
 
 // NodeClient is the client API for Node service.
@@ -54,6 +56,8 @@ type NodeClient interface {
 	AdminSplit(ctx context.Context, in *AdminSplitRequest, opts ...grpc.CallOption) (*AdminSplitResponse, error)
 	TransferLease(ctx context.Context, in *TransferLeaseRequest, opts ...grpc.CallOption) (*TransferLeaseResponse, error)
 	Checksum(ctx context.Context, in *ChecksumRequest, opts ...grpc.CallOption) (*ChecksumResponse, error)
+	Txn(ctx context.Context, in *TxnRequest, opts ...grpc.CallOption) (*TxnResponse, error)
+	TxnAlive(ctx context.Context, in *TxnAliveRequest, opts ...grpc.CallOption) (*TxnAliveResponse, error)
 }
 
 type nodeClient struct {
@@ -187,6 +191,26 @@ func (c *nodeClient) Checksum(ctx context.Context, in *ChecksumRequest, opts ...
 	return out, nil
 }
 
+func (c *nodeClient) Txn(ctx context.Context, in *TxnRequest, opts ...grpc.CallOption) (*TxnResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TxnResponse)
+	err := c.cc.Invoke(ctx, Node_Txn_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *nodeClient) TxnAlive(ctx context.Context, in *TxnAliveRequest, opts ...grpc.CallOption) (*TxnAliveResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TxnAliveResponse)
+	err := c.cc.Invoke(ctx, Node_TxnAlive_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NodeServer is the server API for Node service.
 // All implementations must embed UnimplementedNodeServer
 // for forward compatibility.
@@ -203,6 +227,8 @@ type NodeServer interface {
 	AdminSplit(context.Context, *AdminSplitRequest) (*AdminSplitResponse, error)
 	TransferLease(context.Context, *TransferLeaseRequest) (*TransferLeaseResponse, error)
 	Checksum(context.Context, *ChecksumRequest) (*ChecksumResponse, error)
+	Txn(context.Context, *TxnRequest) (*TxnResponse, error)
+	TxnAlive(context.Context, *TxnAliveRequest) (*TxnAliveResponse, error)
 	mustEmbedUnimplementedNodeServer()
 }
 
@@ -248,6 +274,12 @@ func (UnimplementedNodeServer) TransferLease(context.Context, *TransferLeaseRequ
 }
 func (UnimplementedNodeServer) Checksum(context.Context, *ChecksumRequest) (*ChecksumResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Checksum not implemented")
+}
+func (UnimplementedNodeServer) Txn(context.Context, *TxnRequest) (*TxnResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Txn not implemented")
+}
+func (UnimplementedNodeServer) TxnAlive(context.Context, *TxnAliveRequest) (*TxnAliveResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method TxnAlive not implemented")
 }
 func (UnimplementedNodeServer) mustEmbedUnimplementedNodeServer() {}
 func (UnimplementedNodeServer) testEmbeddedByValue()              {}
@@ -475,6 +507,42 @@ func _Node_Checksum_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Node_Txn_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TxnRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeServer).Txn(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Node_Txn_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeServer).Txn(ctx, req.(*TxnRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Node_TxnAlive_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TxnAliveRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeServer).TxnAlive(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Node_TxnAlive_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeServer).TxnAlive(ctx, req.(*TxnAliveRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Node_ServiceDesc is the grpc.ServiceDesc for Node service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -525,6 +593,14 @@ var Node_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Checksum",
 			Handler:    _Node_Checksum_Handler,
+		},
+		{
+			MethodName: "Txn",
+			Handler:    _Node_Txn_Handler,
+		},
+		{
+			MethodName: "TxnAlive",
+			Handler:    _Node_TxnAlive_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

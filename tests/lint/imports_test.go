@@ -99,7 +99,7 @@ func TestImportRulesCatchUpwardEdges(t *testing.T) {
 		{"leaf imports server", "kv/keys: server", "kv/keys imports server: a leaf imports only leaves"},
 		{"leaf imports kv/storage", "kv/kverr: kv/keys kv/storage", "kv/kverr imports kv/storage: a leaf imports only leaves"},
 		{"range imports the kv client", "range/replica: kv kv/storage", "range/replica imports kv: range/ is the server path"},
-		{"range imports txn", "range/replica: txn/locktable", "range/replica imports txn/locktable: range/ is the server path"},
+		{"range imports the txn coordinator", "range/replica: txn", "range/replica imports txn: range/ is the server path"},
 		{"rpc imports range", "rpc: rpc/rpcpb range/store", "rpc imports range/store: rpc imports only leaves"},
 		{"kv imports range", "kv: rpc range/replica", "kv imports range/replica: the kv client reaches replicas over rpc"},
 		{"pgwire imports sql", "pgwire: sql pgwire/pgcode", "pgwire imports sql: pgwire reaches no other layer"},

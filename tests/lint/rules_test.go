@@ -69,9 +69,10 @@ var rules = []rule{{
 	// kv/keys/encoding are the low packages range/ is built on. If replicas
 	// come to run txn's pure cores (txn/locktable) directly, list them in
 	// denyExcept.
-	why:  "range/ is the server path: it uses no kv client, txn, sql, pgwire or server",
-	pkgs: []string{"range/..."},
-	deny: []string{"kv", "txn/...", "sql/...", "pgwire/...", "server/..."},
+	why:        "range/ is the server path: it uses no kv client, txn coordinator, sql, pgwire or server (replicas run txn's pure lock table)",
+	pkgs:       []string{"range/..."},
+	deny:       []string{"kv", "txn/...", "sql/...", "pgwire/...", "server/..."},
+	denyExcept: []string{"txn/locktable"},
 }, {
 	why:   "rpc imports only leaves (rpc/rpcpb, kv/keys, kv/kverr)",
 	pkgs:  []string{"rpc/..."},

@@ -1,0 +1,656 @@
+package replica
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ordodb/ordo/kv/keys"
+	"github.com/ordodb/ordo/kv/kverr"
+	"github.com/ordodb/ordo/rpc/rpcpb"
+	"github.com/ordodb/ordo/txn/locktable"
+	"go.etcd.io/raft/v3"
+	"google.golang.org/protobuf/proto"
+)
+
+// DefaultLockTimeout bounds a lock wait when the request names none.
+const DefaultLockTimeout = 10 * time.Second
+
+// txnRegime is the leaseholder's transactional state for one lease: a term
+// and a descriptor generation. Locks are not replicated; when either moves,
+// the regime starts over from the prepared records, and every transaction
+// that held unprepared locks must abort (its commit is rejected at apply).
+type txnRegime struct {
+	term, gen uint64
+	table     *locktable.Table
+	waiters   map[locktable.TxnID]chan error
+	meta      map[locktable.TxnID]*rpcpb.TxnMeta
+	touched   map[locktable.TxnID]time.Time
+	prepared  map[locktable.TxnID]time.Time
+	aborted   map[locktable.TxnID]string
+}
+
+// txnState guards the current regime.
+type txnState struct {
+	mu     sync.Mutex
+	regime *txnRegime
+}
+
+func newRegime(term, gen uint64) *txnRegime {
+	return &txnRegime{
+		term: term, gen: gen,
+		table:    locktable.New(locktable.Config{}),
+		waiters:  map[locktable.TxnID]chan error{},
+		meta:     map[locktable.TxnID]*rpcpb.TxnMeta{},
+		touched:  map[locktable.TxnID]time.Time{},
+		prepared: map[locktable.TxnID]time.Time{},
+		aborted:  map[locktable.TxnID]string{},
+	}
+}
+
+// lease returns the current term and generation if this replica holds an
+// active lease: it leads, and it has applied an entry of its own term, so
+// everything committed before the lease is applied.
+func (r *Replica) lease() (term, gen uint64, desc *rpcpb.RangeDescriptor, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.mu.destroyed || r.mu.desc == nil {
+		return 0, 0, nil, &kverr.RangeNotFoundError{RangeID: r.rangeID}
+	}
+	if r.mu.state != raft.StateLeader || r.mu.appliedTerm != r.mu.term {
+		return 0, 0, nil, r.notLeaseholderLocked()
+	}
+	return r.mu.term, r.mu.desc.Generation, r.mu.desc, nil
+}
+
+// regimeLocked returns the regime of (term, gen), starting a new one from
+// the prepared records if the lease moved. Caller holds r.txn.mu.
+func (r *Replica) regimeLocked(term, gen uint64) (*txnRegime, error) {
+	if rg := r.txn.regime; rg != nil && rg.term == term && rg.gen == gen {
+		return rg, nil
+	}
+	r.endRegimeLocked("lease moved")
+	rg := newRegime(term, gen)
+	if err := r.rebuildPrepared(rg); err != nil {
+		return nil, err
+	}
+	r.txn.regime = rg
+	return rg, nil
+}
+
+// endRegimeLocked fails every waiter of the current regime.
+func (r *Replica) endRegimeLocked(why string) {
+	rg := r.txn.regime
+	if rg == nil {
+		return
+	}
+	for id, ch := range rg.waiters {
+		ch <- &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: %s", r.rangeID, why)}
+		delete(rg.waiters, id)
+	}
+	r.txn.regime = nil
+}
+
+// onLeaseLost is called by HandleReady when this replica stops leading.
+func (r *Replica) onLeaseLost() {
+	r.txn.mu.Lock()
+	defer r.txn.mu.Unlock()
+	r.endRegimeLocked("leadership lost")
+}
+
+// rebuildPrepared takes exclusive locks for every prepared record, so no
+// one reads or writes a prepared key until its transaction is resolved.
+func (r *Replica) rebuildPrepared(rg *txnRegime) error {
+	recs, err := r.preparedRecords()
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	for _, rec := range recs {
+		id := locktable.TxnID(rec.Txn.Id)
+		prio := priority(rec.Txn)
+		for _, k := range recordKeys(rec) {
+			if _, err := rg.table.Acquire(locktable.Request{Txn: id, Priority: prio, Span: locktable.PointSpan(k), Mode: locktable.Exclusive}); err != nil {
+				return err
+			}
+		}
+		if err := rg.table.MarkPrepared(id); err != nil {
+			return err
+		}
+		rg.meta[id], rg.prepared[id] = rec.Txn, now
+	}
+	return nil
+}
+
+func recordKeys(rec *rpcpb.PreparedRecord) [][]byte {
+	out := make([][]byte, 0, len(rec.Writes)+len(rec.Deletes))
+	for _, w := range rec.Writes {
+		out = append(out, w.Key)
+	}
+	return append(out, rec.Deletes...)
+}
+
+func (r *Replica) preparedRecords() ([]*rpcpb.PreparedRecord, error) {
+	p := keys.PreparedPrefix(r.rangeID)
+	var out []*rpcpb.PreparedRecord
+	var derr error
+	err := r.cfg.Engine.Scan(p, keys.PrefixEnd(p), false, func(k, v []byte) bool {
+		rec := &rpcpb.PreparedRecord{}
+		if derr = proto.Unmarshal(v, rec); derr != nil {
+			return false
+		}
+		out = append(out, rec)
+		return true
+	})
+	if err == nil {
+		err = derr
+	}
+	return out, err
+}
+
+func priority(m *rpcpb.TxnMeta) locktable.Priority {
+	return locktable.Priority{StartNanos: m.PriorityStart, Tiebreak: m.PriorityTiebreak}
+}
+
+// Txn serves a transactional request at the leaseholder.
+func (r *Replica) Txn(ctx context.Context, req *rpcpb.TxnRequest) (*rpcpb.TxnResponse, error) {
+	if req.Txn == nil || req.Txn.Id == 0 {
+		return nil, kverr.BadRequestf("transaction request without a transaction")
+	}
+	switch req.Kind {
+	case rpcpb.TxnRequest_RESOLVE:
+		return r.resolve(ctx, req)
+	case rpcpb.TxnRequest_QUERY:
+		return r.query(ctx, req)
+	case rpcpb.TxnRequest_FORGET:
+		return r.forget(ctx, req)
+	case rpcpb.TxnRequest_ABORT:
+		return r.abort(req)
+	}
+	term, gen, desc, err := r.lease()
+	if err != nil {
+		return nil, err
+	}
+	if (req.Term != 0 && req.Term != term) || (req.Generation != 0 && req.Generation != gen) {
+		return nil, &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: lease moved from term %d to %d (generation %d to %d)", r.rangeID, req.Term, term, req.Generation, gen)}
+	}
+	resp := &rpcpb.TxnResponse{Term: term, Generation: gen}
+	switch req.Kind {
+	case rpcpb.TxnRequest_OPS:
+		resp.Results, err = r.txnOps(ctx, term, gen, desc, req)
+	case rpcpb.TxnRequest_CONFIRM:
+		err = r.confirm(ctx, term, gen, req)
+	case rpcpb.TxnRequest_COMMIT_ONE_PHASE, rpcpb.TxnRequest_PREPARE, rpcpb.TxnRequest_COMMIT:
+		err = r.commitKind(ctx, term, gen, desc, req)
+	default:
+		err = kverr.BadRequestf("unknown transaction request kind %v", req.Kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+func (r *Replica) txnOps(ctx context.Context, term, gen uint64, desc *rpcpb.RangeDescriptor, req *rpcpb.TxnRequest) ([]*rpcpb.OpResult, error) {
+	if err := checkOpKeys(desc, req.Ops); err != nil {
+		return nil, err
+	}
+	timeout := DefaultLockTimeout
+	if req.LockTimeoutMs > 0 {
+		timeout = time.Duration(req.LockTimeoutMs) * time.Millisecond
+	}
+	out := make([]*rpcpb.OpResult, len(req.Ops))
+	for i, op := range req.Ops {
+		res, err := r.txnOp(ctx, term, gen, req.Txn, op, timeout)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = res
+	}
+	return out, nil
+}
+
+func (r *Replica) txnOp(ctx context.Context, term, gen uint64, meta *rpcpb.TxnMeta, op *rpcpb.Op, timeout time.Duration) (*rpcpb.OpResult, error) {
+	span, mode := locktable.PointSpan(op.Key), locktable.Exclusive
+	switch op.Kind {
+	case rpcpb.Op_GET, rpcpb.Op_SCAN:
+		mode = locktable.Shared
+		if op.Lock == rpcpb.LockMode_LOCK_EXCLUSIVE {
+			mode = locktable.Exclusive
+		}
+		if op.Kind == rpcpb.Op_SCAN {
+			span = locktable.Span{Key: op.Key, EndKey: op.EndKey}
+		}
+	case rpcpb.Op_PUT, rpcpb.Op_DELETE, rpcpb.Op_INSERT:
+	default:
+		return nil, kverr.BadRequestf("op %v is not supported in a transaction", op.Kind)
+	}
+	if err := r.acquire(ctx, term, gen, meta, span, mode, timeout); err != nil {
+		return nil, err
+	}
+	return r.evalTxnOp(term, gen, meta, op)
+}
+
+// acquire takes a lock, waiting for it up to timeout.
+func (r *Replica) acquire(ctx context.Context, term, gen uint64, meta *rpcpb.TxnMeta, span locktable.Span, mode locktable.Mode, timeout time.Duration) error {
+	id := locktable.TxnID(meta.Id)
+	r.txn.mu.Lock()
+	rg, err := r.regimeLocked(term, gen)
+	if err != nil {
+		r.txn.mu.Unlock()
+		return err
+	}
+	if why, ok := rg.aborted[id]; ok {
+		r.txn.mu.Unlock()
+		return &kverr.TxnRetryError{Reason: why}
+	}
+	rg.meta[id], rg.touched[id] = meta, time.Now()
+	res, err := rg.table.Acquire(locktable.Request{Txn: id, Priority: priority(meta), Span: span, Mode: mode})
+	if err != nil {
+		r.txn.mu.Unlock()
+		return lockError(err)
+	}
+	for _, y := range res.Wound {
+		r.abortLocked(rg, y, fmt.Sprintf("range %d: wounded by an older transaction", r.rangeID))
+	}
+	if res.Granted {
+		r.txn.mu.Unlock()
+		return nil
+	}
+	ch := make(chan error, 1)
+	rg.waiters[id] = ch
+	r.txn.mu.Unlock()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case err := <-ch:
+		return err
+	case <-t.C:
+		return r.cancelWait(rg, id, ch, &kverr.LockTimeoutError{Key: span.Key})
+	case <-ctx.Done():
+		return r.cancelWait(rg, id, ch, ctx.Err())
+	}
+}
+
+func lockError(err error) error {
+	var w *locktable.WoundedError
+	if errors.As(err, &w) {
+		return &kverr.TxnRetryError{Reason: err.Error()}
+	}
+	if errors.Is(err, locktable.ErrMemoryLimit) {
+		return kverr.BadRequestf("%v", err)
+	}
+	return err
+}
+
+// cancelWait withdraws a queued request unless it was granted meanwhile.
+func (r *Replica) cancelWait(rg *txnRegime, id locktable.TxnID, ch chan error, why error) error {
+	r.txn.mu.Lock()
+	defer r.txn.mu.Unlock()
+	select {
+	case err := <-ch:
+		return err // granted (or failed) just now
+	default:
+	}
+	if rg.waiters[id] == ch {
+		delete(rg.waiters, id)
+		r.wakeLocked(rg, rg.table.Cancel(id))
+	}
+	return why
+}
+
+// abortLocked aborts txn in this regime: its locks and pending writes go,
+// its waiter fails, and later requests from it fail.
+func (r *Replica) abortLocked(rg *txnRegime, id locktable.TxnID, why string) {
+	if len(rg.aborted) > 100_000 {
+		rg.aborted = map[locktable.TxnID]string{}
+	}
+	rg.aborted[id] = why
+	if ch, ok := rg.waiters[id]; ok {
+		delete(rg.waiters, id)
+		ch <- &kverr.TxnRetryError{Reason: why}
+	}
+	delete(rg.meta, id)
+	delete(rg.touched, id)
+	r.wakeLocked(rg, rg.table.Abort(id))
+}
+
+func (r *Replica) wakeLocked(rg *txnRegime, grants []locktable.Grant) {
+	for _, g := range grants {
+		if ch, ok := rg.waiters[g.Txn]; ok {
+			delete(rg.waiters, g.Txn)
+			ch <- nil
+		}
+	}
+}
+
+// evalTxnOp reads or buffers one op under the lock just granted.
+func (r *Replica) evalTxnOp(term, gen uint64, meta *rpcpb.TxnMeta, op *rpcpb.Op) (*rpcpb.OpResult, error) {
+	id := locktable.TxnID(meta.Id)
+	r.txn.mu.Lock()
+	defer r.txn.mu.Unlock()
+	rg, err := r.regimeLocked(term, gen)
+	if err != nil {
+		return nil, err
+	}
+	if why, ok := rg.aborted[id]; ok {
+		return nil, &kverr.TxnRetryError{Reason: why}
+	}
+	switch op.Kind {
+	case rpcpb.Op_GET:
+		v, found, err := r.readOwn(rg, id, op.Key)
+		return &rpcpb.OpResult{Found: found, Value: v}, err
+	case rpcpb.Op_SCAN:
+		return r.scanOwn(rg, id, op)
+	case rpcpb.Op_PUT:
+		return &rpcpb.OpResult{}, lockError(rg.table.PutPending(id, op.Key, op.Value))
+	case rpcpb.Op_DELETE:
+		_, found, err := r.readOwn(rg, id, op.Key)
+		if err != nil {
+			return nil, err
+		}
+		return &rpcpb.OpResult{Found: found}, lockError(rg.table.DeletePending(id, op.Key))
+	case rpcpb.Op_INSERT:
+		v, found, err := r.readOwn(rg, id, op.Key)
+		if err != nil || found {
+			return &rpcpb.OpResult{Found: found, Value: v}, err
+		}
+		return &rpcpb.OpResult{}, lockError(rg.table.PutPending(id, op.Key, op.Value))
+	}
+	return nil, kverr.BadRequestf("op %v is not supported in a transaction", op.Kind)
+}
+
+// readOwn reads key as txn sees it: its own pending write, else the store.
+func (r *Replica) readOwn(rg *txnRegime, id locktable.TxnID, key []byte) ([]byte, bool, error) {
+	if ws := rg.table.PendingWrites(id, locktable.PointSpan(key)); len(ws) == 1 {
+		if ws[0].Deleted {
+			return nil, false, nil
+		}
+		return bytes.Clone(ws[0].Value), true, nil
+	}
+	return r.cfg.Engine.Get(key)
+}
+
+func (r *Replica) scanOwn(rg *txnRegime, id locktable.TxnID, op *rpcpb.Op) (*rpcpb.OpResult, error) {
+	span := locktable.Span{Key: op.Key, EndKey: op.EndKey}
+	pending := rg.table.PendingWrites(id, span)
+	limit := int(op.Limit)
+	if limit <= 0 || limit > maxScanRows {
+		limit = maxScanRows
+	}
+	var stored []locktable.KV
+	err := r.cfg.Engine.Scan(op.Key, op.EndKey, op.Reverse, func(k, v []byte) bool {
+		stored = append(stored, locktable.KV{Key: bytes.Clone(k), Value: bytes.Clone(v)})
+		return len(stored) < limit+len(pending)+1
+	})
+	if err != nil {
+		return nil, err
+	}
+	kvs, err := locktable.MergeScan(&locktable.SliceIterator{KVs: stored}, pending, locktable.ScanOptions{Limit: limit + 1, Reverse: op.Reverse})
+	if err != nil {
+		return nil, err
+	}
+	res := &rpcpb.OpResult{}
+	for i, kv := range kvs {
+		if i == limit {
+			res.More = true
+			break
+		}
+		res.Rows = append(res.Rows, &rpcpb.KeyValue{Key: kv.Key, Value: kv.Value})
+	}
+	return res, nil
+}
+
+// prepareLocked marks txn prepared (it can no longer be wounded) and
+// returns its pending writes. wrote says the coordinator expects writes.
+func (r *Replica) prepareLocked(rg *txnRegime, id locktable.TxnID, desc *rpcpb.RangeDescriptor, wrote bool) ([]locktable.Write, error) {
+	if why, ok := rg.aborted[id]; ok {
+		return nil, &kverr.TxnRetryError{Reason: why}
+	}
+	if err := rg.table.MarkPrepared(id); err != nil {
+		return nil, &kverr.TxnRetryError{Reason: err.Error()}
+	}
+	writes := rg.table.PendingWrites(id, locktable.Span{Key: desc.StartKey, EndKey: desc.EndKey})
+	if wrote && len(writes) == 0 {
+		return nil, &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: the transaction's writes here were lost", r.rangeID)}
+	}
+	return writes, nil
+}
+
+// confirm serves a range the transaction only read: with its locks held
+// (and wounds barred), a ReadIndex round proves the lease is still current,
+// so every read was current; then the locks go.
+func (r *Replica) confirm(ctx context.Context, term, gen uint64, req *rpcpb.TxnRequest) error {
+	id := locktable.TxnID(req.Txn.Id)
+	r.txn.mu.Lock()
+	rg, err := r.regimeLocked(term, gen)
+	if err == nil {
+		_, err = r.prepareLocked(rg, id, &rpcpb.RangeDescriptor{}, false)
+	}
+	r.txn.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	defer r.release(rg, id)
+	return r.confirmLease(ctx, term, gen)
+}
+
+// confirmLease waits for a ReadIndex round and checks the lease is unchanged.
+func (r *Replica) confirmLease(ctx context.Context, term, gen uint64) error {
+	if _, err := r.read(ctx, nil); err != nil {
+		return err
+	}
+	t, g, _, err := r.lease()
+	if err != nil {
+		return err
+	}
+	if t != term || g != gen {
+		return &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: lease moved during confirmation", r.rangeID)}
+	}
+	return nil
+}
+
+// release drops every lock of txn in rg, if rg is still current.
+func (r *Replica) release(rg *txnRegime, id locktable.TxnID) {
+	r.txn.mu.Lock()
+	defer r.txn.mu.Unlock()
+	if r.txn.regime != rg {
+		return
+	}
+	delete(rg.meta, id)
+	delete(rg.touched, id)
+	delete(rg.prepared, id)
+	r.wakeLocked(rg, rg.table.Release(id))
+}
+
+// commitKind serves COMMIT_ONE_PHASE, PREPARE and COMMIT: the pending
+// writes go through Raft in one command stamped with the lock term.
+func (r *Replica) commitKind(ctx context.Context, term, gen uint64, desc *rpcpb.RangeDescriptor, req *rpcpb.TxnRequest) error {
+	id := locktable.TxnID(req.Txn.Id)
+	r.txn.mu.Lock()
+	rg, err := r.regimeLocked(term, gen)
+	var writes []locktable.Write
+	if err == nil {
+		writes, err = r.prepareLocked(rg, id, desc, req.Wrote || req.Kind != rpcpb.TxnRequest_COMMIT_ONE_PHASE)
+	}
+	r.txn.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if len(writes) == 0 {
+		// A read-only transaction on one range.
+		defer r.release(rg, id)
+		return r.confirmLease(ctx, term, gen)
+	}
+	cmd := &rpcpb.TxnCommand{Txn: req.Txn, LockTerm: term, LockGeneration: gen, Participants: req.Participants}
+	for _, w := range writes {
+		if w.Deleted {
+			cmd.Deletes = append(cmd.Deletes, w.Key)
+		} else {
+			cmd.Writes = append(cmd.Writes, &rpcpb.KeyValue{Key: w.Key, Value: w.Value})
+		}
+	}
+	switch req.Kind {
+	case rpcpb.TxnRequest_COMMIT_ONE_PHASE:
+		cmd.Kind = rpcpb.TxnCommand_COMMIT_ONE_PHASE
+	case rpcpb.TxnRequest_PREPARE:
+		cmd.Kind = rpcpb.TxnCommand_PREPARE
+	default:
+		cmd.Kind = rpcpb.TxnCommand_COMMIT
+	}
+	_, err = r.propose(ctx, &rpcpb.RaftCommand{Txn: cmd})
+	if req.Kind == rpcpb.TxnRequest_PREPARE && err == nil {
+		r.txn.mu.Lock()
+		if r.txn.regime == rg {
+			rg.prepared[id] = time.Now()
+			r.wakeLocked(rg, rg.table.ReleaseShared(id))
+		}
+		r.txn.mu.Unlock()
+		return nil
+	}
+	if !kverr.IsAmbiguous(err) {
+		r.release(rg, id)
+	}
+	return err
+}
+
+// abort drops an unprepared transaction's locks and pending writes here.
+func (r *Replica) abort(req *rpcpb.TxnRequest) (*rpcpb.TxnResponse, error) {
+	id := locktable.TxnID(req.Txn.Id)
+	r.txn.mu.Lock()
+	defer r.txn.mu.Unlock()
+	if rg := r.txn.regime; rg != nil {
+		if _, prepared := rg.prepared[id]; !prepared {
+			r.abortLocked(rg, id, "rolled back")
+		}
+	}
+	return &rpcpb.TxnResponse{}, nil
+}
+
+// resolve applies or discards a prepared record through Raft and releases
+// the transaction's locks.
+func (r *Replica) resolve(ctx context.Context, req *rpcpb.TxnRequest) (*rpcpb.TxnResponse, error) {
+	if _, _, _, err := r.lease(); err != nil {
+		return nil, err
+	}
+	cmd := &rpcpb.TxnCommand{Kind: rpcpb.TxnCommand_RESOLVE, Txn: req.Txn, Commit: req.Commit}
+	if _, err := r.propose(ctx, &rpcpb.RaftCommand{Txn: cmd}); err != nil {
+		return nil, err
+	}
+	id := locktable.TxnID(req.Txn.Id)
+	r.txn.mu.Lock()
+	if rg := r.txn.regime; rg != nil {
+		delete(rg.prepared, id)
+		delete(rg.meta, id)
+		delete(rg.touched, id)
+		r.wakeLocked(rg, rg.table.Release(id))
+	}
+	r.txn.mu.Unlock()
+	return &rpcpb.TxnResponse{}, nil
+}
+
+// query tells the fate of a transaction anchored here. With no record, a
+// transaction the anchor does not hold as live is aborted for good: an
+// ABORTED record goes through Raft and a late commit is refused at apply.
+func (r *Replica) query(ctx context.Context, req *rpcpb.TxnRequest) (*rpcpb.TxnResponse, error) {
+	term, gen, _, err := r.lease()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.confirmLease(ctx, term, gen); err != nil {
+		return nil, err
+	}
+	if rec, err := r.txnRecord(req.Txn.Id); err != nil || rec != nil {
+		if err != nil {
+			return nil, err
+		}
+		return &rpcpb.TxnResponse{Status: rec.Status}, nil
+	}
+	id := locktable.TxnID(req.Txn.Id)
+	r.txn.mu.Lock()
+	live := false
+	if rg := r.txn.regime; rg != nil && rg.term == term && rg.gen == gen {
+		_, known := rg.meta[id]
+		_, aborted := rg.aborted[id]
+		live = known && !aborted
+	}
+	r.txn.mu.Unlock()
+	if live {
+		return &rpcpb.TxnResponse{Status: rpcpb.TxnRecord_PENDING}, nil
+	}
+	res, err := r.proposeResult(ctx, &rpcpb.RaftCommand{Txn: &rpcpb.TxnCommand{Kind: rpcpb.TxnCommand_ABORT_RECORD, Txn: req.Txn}})
+	if err != nil {
+		return nil, err
+	}
+	st := rpcpb.TxnRecord_ABORTED
+	if len(res.results) == 1 && res.results[0].Found && res.results[0].IntValue == int64(rpcpb.TxnRecord_COMMITTED) {
+		st = rpcpb.TxnRecord_COMMITTED
+	}
+	return &rpcpb.TxnResponse{Status: st}, nil
+}
+
+func (r *Replica) forget(ctx context.Context, req *rpcpb.TxnRequest) (*rpcpb.TxnResponse, error) {
+	cmd := &rpcpb.TxnCommand{Kind: rpcpb.TxnCommand_FORGET, Txn: req.Txn}
+	if _, err := r.propose(ctx, &rpcpb.RaftCommand{Txn: cmd}); err != nil {
+		return nil, err
+	}
+	return &rpcpb.TxnResponse{}, nil
+}
+
+func (r *Replica) txnRecord(id uint64) (*rpcpb.TxnRecord, error) {
+	v, found, err := r.cfg.Engine.Get(keys.TxnRecordKey(r.rangeID, id))
+	if err != nil || !found {
+		return nil, err
+	}
+	rec := &rpcpb.TxnRecord{}
+	if err := proto.Unmarshal(v, rec); err != nil {
+		return nil, fmt.Errorf("range %d: corrupt transaction record: %w", r.rangeID, err)
+	}
+	return rec, nil
+}
+
+// TxnWork lists, at the leaseholder, prepared transactions waiting longer
+// than after for resolution and unprepared ones idle longer than after.
+func (r *Replica) TxnWork(now time.Time, after time.Duration) (prepared, idle []*rpcpb.TxnMeta) {
+	r.txn.mu.Lock()
+	defer r.txn.mu.Unlock()
+	rg := r.txn.regime
+	if rg == nil {
+		return nil, nil
+	}
+	for id, since := range rg.prepared {
+		if now.Sub(since) > after && rg.meta[id] != nil {
+			prepared = append(prepared, rg.meta[id])
+		}
+	}
+	for id, at := range rg.touched {
+		if _, p := rg.prepared[id]; !p && now.Sub(at) > after && rg.meta[id] != nil {
+			idle = append(idle, rg.meta[id])
+		}
+	}
+	return prepared, idle
+}
+
+// AbortIdle aborts an unprepared transaction whose coordinator is gone.
+func (r *Replica) AbortIdle(id uint64, why string) {
+	r.txn.mu.Lock()
+	defer r.txn.mu.Unlock()
+	if rg := r.txn.regime; rg != nil {
+		if _, p := rg.prepared[locktable.TxnID(id)]; !p {
+			r.abortLocked(rg, locktable.TxnID(id), why)
+		}
+	}
+}
+
+// LockWaits describes the lock table for status endpoints.
+func (r *Replica) LockWaits() string {
+	r.txn.mu.Lock()
+	defer r.txn.mu.Unlock()
+	if r.txn.regime == nil {
+		return ""
+	}
+	return r.txn.regime.table.Dump()
+}
