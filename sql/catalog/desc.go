@@ -1,0 +1,129 @@
+package catalog
+
+import (
+	"strings"
+
+	"github.com/ordodb/ordo/sql/types"
+)
+
+// Kind is the kind of a descriptor.
+type Kind string
+
+// Descriptor kinds.
+const (
+	KindDatabase Kind = "database"
+	KindSchema   Kind = "schema"
+	KindTable    Kind = "table"
+	KindSequence Kind = "sequence"
+)
+
+// Descriptor describes one named catalog object.
+type Descriptor struct {
+	ID       uint64    `json:"id"`
+	Kind     Kind      `json:"kind"`
+	Name     string    `json:"name"`
+	ParentID uint64    `json:"parent_id"` // database of a schema, schema of a table
+	Version  uint64    `json:"version"`
+	Table    *Table    `json:"table,omitempty"`
+	Sequence *Sequence `json:"sequence,omitempty"`
+}
+
+// Table is a table's schema.
+type Table struct {
+	Columns      []Column `json:"columns"`
+	NextColumnID uint32   `json:"next_column_id"`
+	Primary      Index    `json:"primary"` // ID 1
+	Indexes      []Index  `json:"indexes,omitempty"`
+	NextIndexID  uint32   `json:"next_index_id"`
+	Checks       []Check  `json:"checks,omitempty"`
+}
+
+// Column is one column.
+type Column struct {
+	ID      uint32  `json:"id"`
+	Name    string  `json:"name"`
+	Type    types.T `json:"type"`
+	NotNull bool    `json:"not_null,omitempty"`
+	Default string  `json:"default,omitempty"` // SQL expression text; "" = NULL
+	Hidden  bool    `json:"hidden,omitempty"`  // the implicit rowid
+	// Sequence is the ID of the sequence a SERIAL column owns.
+	Sequence uint64 `json:"sequence,omitempty"`
+}
+
+// Index is the primary index or a secondary one.
+type Index struct {
+	ID      uint32   `json:"id"`
+	Name    string   `json:"name"`
+	Unique  bool     `json:"unique,omitempty"`
+	Columns []uint32 `json:"columns"` // column IDs
+	// Constraint is set for indexes that back a PRIMARY KEY or UNIQUE
+	// constraint (as opposed to CREATE INDEX).
+	Constraint bool `json:"constraint,omitempty"`
+}
+
+// Check is a CHECK constraint.
+type Check struct {
+	Name string `json:"name"`
+	Expr string `json:"expr"`
+}
+
+// Sequence is a sequence's parameters.
+type Sequence struct {
+	Start     int64  `json:"start"`
+	Increment int64  `json:"increment"`
+	Min       int64  `json:"min"`
+	Max       int64  `json:"max"`
+	OwnedBy   uint64 `json:"owned_by,omitempty"` // table ID
+}
+
+// PrimaryIndexID is the ID of every table's primary index.
+const PrimaryIndexID = 1
+
+// ColumnIndex returns the position of the column named name, or -1.
+func (t *Table) ColumnIndex(name string) int {
+	for i := range t.Columns {
+		if t.Columns[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// ColumnByID returns the position of the column with the ID, or -1.
+func (t *Table) ColumnByID(id uint32) int {
+	for i := range t.Columns {
+		if t.Columns[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// AllIndexes returns the primary index followed by the secondary ones.
+func (t *Table) AllIndexes() []*Index {
+	out := []*Index{&t.Primary}
+	for i := range t.Indexes {
+		out = append(out, &t.Indexes[i])
+	}
+	return out
+}
+
+// IndexByName returns the secondary index named name.
+func (t *Table) IndexByName(name string) (int, bool) {
+	for i := range t.Indexes {
+		if t.Indexes[i].Name == name {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+// ColumnNames returns the names of the column IDs, comma-separated, as in
+// PostgreSQL's "Key (a, b)=..." details.
+func (t *Table) ColumnNames(ids []uint32) string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = t.Columns[t.ColumnByID(id)].Name
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,31 @@
+// Package catalog stores the SQL schema in the KV store under
+// keys.CatalogPrefix(): a namespace (parent ID, name) → ID, descriptors
+// ID → JSON (databases, schemas, tables with their columns, types,
+// defaults, NOT NULL, primary key, indexes and checks; sequences), an ID
+// counter, and sequence values.
+//
+// # Transactional DDL and staleness
+//
+// Every access goes through the statement's kvapi.Txn. DML reads the
+// namespace entries and descriptors it uses with LockShared; DDL reads what
+// it changes with LockExclusive and writes through the same Txn. Under
+// strict 2PL, a DDL statement therefore waits for every open transaction
+// that used the table to finish, and any transaction that uses the table
+// after the DDL commits sees the new descriptor: no statement ever runs
+// against a stale schema, on any node, without leases or version checks in
+// the read path. Plans cached for prepared statements carry the versions of
+// the descriptors they were built from; executing one re-reads those
+// descriptors (with LockShared, in the executing transaction) and re-plans
+// when a version moved. The price is that DDL blocks on, and is blocked by,
+// long transactions on the same table.
+//
+// A Txn caches descriptors for the life of one KV transaction, which is safe
+// because the locks that validate the cache are held until it ends.
+//
+// Sequences (SERIAL, BIGSERIAL) are counters incremented in their own short
+// transaction, like PostgreSQL's non-transactional nextval; gaps are
+// possible. Per-node cached blocks are not implemented yet.
+//
+// Bootstrap creates the databases defaultdb and postgres, each with the
+// schema public, the first time any session starts.
+package catalog

@@ -1,0 +1,87 @@
+package kvapi
+
+import (
+	"context"
+	"errors"
+)
+
+// Lock is the lock a read takes.
+type Lock uint8
+
+// Lock modes.
+const (
+	// LockNone reads without a lock: best effort, internal use only.
+	LockNone Lock = iota
+	// LockShared is the default for reads in a transaction (2PL).
+	LockShared
+	// LockExclusive is for SELECT ... FOR UPDATE and reads before a write.
+	LockExclusive
+)
+
+func (l Lock) String() string {
+	switch l {
+	case LockNone:
+		return "none"
+	case LockShared:
+		return "shared"
+	case LockExclusive:
+		return "exclusive"
+	}
+	return "unknown"
+}
+
+// KeyValue is one result of a Scan.
+type KeyValue struct{ Key, Value []byte }
+
+// DB starts transactions.
+type DB interface {
+	Begin(ctx context.Context) (Txn, error)
+}
+
+// Txn is a strict serializable transaction. See the package doc for the
+// locking contract.
+type Txn interface {
+	Get(ctx context.Context, key []byte, lock Lock) (value []byte, found bool, err error)
+	// Scan returns up to limit (0 = no limit) pairs of [start, end) in key
+	// order, or in reverse order when reverse is set. A locking scan locks
+	// the whole span even when the limit stops it early.
+	Scan(ctx context.Context, start, end []byte, limit int, reverse bool, lock Lock) ([]KeyValue, error)
+	Put(ctx context.Context, key, value []byte) error
+	// Insert writes key only if it holds no value; otherwise it returns an
+	// error for which errors.Is(err, ErrKeyExists) holds. It takes the
+	// exclusive lock before looking.
+	Insert(ctx context.Context, key, value []byte) error
+	Delete(ctx context.Context, key []byte) error
+	DeleteRange(ctx context.Context, start, end []byte) error
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context) error
+}
+
+// ErrKeyExists is returned by Insert when the key already holds a value.
+var ErrKeyExists = errors.New("kv: key exists")
+
+// ErrLockTimeout is returned when a lock wait exceeds the lock timeout.
+// Implementations may instead return an error with LockTimeout() true.
+var ErrLockTimeout = errors.New("kv: lock wait timeout")
+
+// IsRetryable reports whether err (or an error it wraps) says the
+// transaction was aborted and may be retried from the start.
+func IsRetryable(err error) bool {
+	var r interface{ Retryable() bool }
+	return errors.As(err, &r) && r.Retryable()
+}
+
+// IsAmbiguous reports whether err says the outcome of a commit is unknown.
+func IsAmbiguous(err error) bool {
+	var a interface{ Ambiguous() bool }
+	return errors.As(err, &a) && a.Ambiguous()
+}
+
+// IsLockTimeout reports whether err is a lock wait timeout.
+func IsLockTimeout(err error) bool {
+	if errors.Is(err, ErrLockTimeout) {
+		return true
+	}
+	var l interface{ LockTimeout() bool }
+	return errors.As(err, &l) && l.LockTimeout()
+}
