@@ -96,7 +96,8 @@ free_port() {
 }
 
 echo "bench-kv: building kvbench"
-(cd scripts/kvbench && go build -o "$TMP/kvbench" .)
+# -mod=mod: add go.sum entries for whatever the main module newly requires.
+(cd scripts/kvbench && go build -mod=mod -o "$TMP/kvbench" .)
 KVBENCH=$TMP/kvbench
 
 # --- ordo: 3 nodes, then init ---
