@@ -17,6 +17,7 @@ import (
 	"github.com/ordodb/ordo/range/store"
 	"github.com/ordodb/ordo/rpc"
 	"github.com/ordodb/ordo/rpc/rpcpb"
+	"github.com/ordodb/ordo/txn"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 )
@@ -35,6 +36,7 @@ type Server struct {
 	ds        *kv.DistSender
 	db        *kv.DB
 	live      *livenessTracker
+	coord     *txn.Coordinator
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -174,6 +176,9 @@ func (s *Server) Stop() {
 		s.grpc.Stop()
 	}
 	s.wg.Wait()
+	if s.coord != nil {
+		s.coord.Close()
+	}
 	if st := s.Store(); st != nil {
 		st.Stop()
 	}
@@ -219,6 +224,7 @@ func (s *Server) startNode(ident *rpcpb.StoreIdent, nodes []*rpcpb.NodeDescripto
 	s.mu.store, s.mu.ident = st, ident
 	s.mu.Unlock()
 	s.dir.setSelf(ident.NodeId)
+	s.coord = s.newCoordinator()
 	s.saveNodes()
 	close(s.started)
 	s.cfg.Logger.Info("node started", "node", ident.NodeId, "cluster", ident.ClusterId,
@@ -227,6 +233,7 @@ func (s *Server) startNode(ident *rpcpb.StoreIdent, nodes []*rpcpb.NodeDescripto
 	s.goLoop(s.heartbeatLoop)
 	s.goLoop(s.livenessLoop)
 	s.goLoop(s.metaRepairLoop)
+	s.goLoop(s.txnRecoveryLoop)
 	return nil
 }
 

@@ -206,3 +206,25 @@ func (n *nodeService) Checksum(ctx context.Context, req *rpcpb.ChecksumRequest) 
 	}
 	return &rpcpb.ChecksumResponse{AppliedIndex: applied, Checksum: sum, KeyCount: count}, nil
 }
+
+func (n *nodeService) Txn(ctx context.Context, req *rpcpb.TxnRequest) (*rpcpb.TxnResponse, error) {
+	st := n.s.Store()
+	if st == nil {
+		return &rpcpb.TxnResponse{Error: kverr.ToProto(kverr.ErrNotInitialized)}, nil
+	}
+	if err := validateOps(req.Ops); err != nil && len(req.Ops) > 0 {
+		return &rpcpb.TxnResponse{Error: kverr.ToProto(err)}, nil
+	}
+	resp, err := st.Txn(ctx, req)
+	if err != nil {
+		return &rpcpb.TxnResponse{Error: kverr.ToProto(err)}, nil
+	}
+	return resp, nil
+}
+
+func (n *nodeService) TxnAlive(ctx context.Context, req *rpcpb.TxnAliveRequest) (*rpcpb.TxnAliveResponse, error) {
+	if n.s.coord == nil {
+		return &rpcpb.TxnAliveResponse{}, nil
+	}
+	return &rpcpb.TxnAliveResponse{Alive: n.s.coord.Alive(req.TxnIds, req.Instance)}, nil
+}

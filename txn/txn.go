@@ -1,0 +1,381 @@
+package txn
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ordodb/ordo/kv/kverr"
+	"github.com/ordodb/ordo/rpc/rpcpb"
+)
+
+// Lock is the lock a read takes.
+type Lock = rpcpb.LockMode
+
+// Lock modes.
+const (
+	LockShared    = rpcpb.LockMode_LOCK_SHARED
+	LockExclusive = rpcpb.LockMode_LOCK_EXCLUSIVE
+)
+
+// ErrKeyExists is returned by Insert when the key is present.
+var ErrKeyExists = errors.New("txn: key already exists")
+
+// ErrDone is returned by operations on a finished transaction.
+var ErrDone = errors.New("txn: transaction already committed or rolled back")
+
+// participant is a range the transaction touched.
+type participant struct {
+	rangeID   uint64
+	key       []byte // a key in the range, for routing
+	term, gen uint64
+	wrote     bool
+	prepared  bool
+}
+
+// Txn is one attempt of a transaction. It is not safe for concurrent use.
+type Txn struct {
+	c      *Coordinator
+	prio   Priority
+	meta   *rpcpb.TxnMeta
+	parts  map[uint64]*participant
+	order  []uint64 // range ids in first-touch order
+	anchor uint64   // range id of the first write
+	done   bool
+}
+
+// ID returns the transaction's id.
+func (t *Txn) ID() uint64 { return t.meta.Id }
+
+// Priority returns the transaction's wound-wait priority.
+func (t *Txn) Priority() Priority { return t.prio }
+
+// Get reads key under lock (shared by default semantics of 2PL).
+func (t *Txn) Get(ctx context.Context, key []byte, lock Lock) ([]byte, bool, error) {
+	res, err := t.one(ctx, &rpcpb.Op{Kind: rpcpb.Op_GET, Key: key, Lock: lockOrShared(lock)})
+	if err != nil {
+		return nil, false, err
+	}
+	return res.Value, res.Found, nil
+}
+
+func lockOrShared(l Lock) Lock {
+	if l == rpcpb.LockMode_LOCK_NONE {
+		return LockShared
+	}
+	return l
+}
+
+// Put writes key=value.
+func (t *Txn) Put(ctx context.Context, key, value []byte) error {
+	_, err := t.one(ctx, &rpcpb.Op{Kind: rpcpb.Op_PUT, Key: key, Value: value})
+	return err
+}
+
+// Delete removes key.
+func (t *Txn) Delete(ctx context.Context, key []byte) error {
+	_, err := t.one(ctx, &rpcpb.Op{Kind: rpcpb.Op_DELETE, Key: key})
+	return err
+}
+
+// Insert writes key=value unless key exists, then ErrKeyExists. It takes
+// the exclusive lock first, so of two concurrent inserts the second waits
+// for the first to finish and then sees its outcome.
+func (t *Txn) Insert(ctx context.Context, key, value []byte) error {
+	res, err := t.one(ctx, &rpcpb.Op{Kind: rpcpb.Op_INSERT, Key: key, Value: value})
+	if err != nil {
+		return err
+	}
+	if res.Found {
+		return ErrKeyExists
+	}
+	return nil
+}
+
+// Scan reads up to limit (0: all) keys in [start, end) in order (reverse if
+// asked), locking the whole span so no key can appear in it meanwhile.
+func (t *Txn) Scan(ctx context.Context, start, end []byte, limit int, reverse bool, lock Lock) ([]*rpcpb.KeyValue, error) {
+	var out []*rpcpb.KeyValue
+	if reverse {
+		// Ranges are visited forward; the span is locked whole either way.
+		all, err := t.Scan(ctx, start, end, 0, false, lock)
+		if err != nil {
+			return nil, err
+		}
+		slices.Reverse(all)
+		if limit > 0 && len(all) > limit {
+			all = all[:limit]
+		}
+		return all, nil
+	}
+	for bytes.Compare(start, end) < 0 {
+		remaining := 0
+		if limit > 0 {
+			remaining = limit - len(out)
+		}
+		res, desc, err := t.send(ctx, start, true, func(d *rpcpb.RangeDescriptor) []*rpcpb.Op {
+			return []*rpcpb.Op{{Kind: rpcpb.Op_SCAN, Key: start, EndKey: clampEnd(end, d), Limit: int64(remaining), Lock: lockOrShared(lock)}}
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res[0].Rows...)
+		if limit > 0 && len(out) >= limit {
+			return out[:limit], nil
+		}
+		if res[0].More {
+			start = append(bytes.Clone(res[0].Rows[len(res[0].Rows)-1].Key), 0)
+			continue
+		}
+		start = desc.EndKey
+	}
+	return out, nil
+}
+
+// DeleteRange removes every key in [start, end): it scans the span under an
+// exclusive lock and deletes what it finds.
+func (t *Txn) DeleteRange(ctx context.Context, start, end []byte) (int, error) {
+	rows, err := t.Scan(ctx, start, end, 0, false, LockExclusive)
+	if err != nil {
+		return 0, err
+	}
+	for _, kv := range rows {
+		if err := t.Delete(ctx, kv.Key); err != nil {
+			return 0, err
+		}
+	}
+	return len(rows), nil
+}
+
+func clampEnd(end []byte, d *rpcpb.RangeDescriptor) []byte {
+	if bytes.Compare(end, d.EndKey) > 0 {
+		return d.EndKey
+	}
+	return end
+}
+
+func (t *Txn) one(ctx context.Context, op *rpcpb.Op) (*rpcpb.OpResult, error) {
+	res, _, err := t.send(ctx, op.Key, op.Kind == rpcpb.Op_GET || op.Kind == rpcpb.Op_SCAN, func(*rpcpb.RangeDescriptor) []*rpcpb.Op {
+		return []*rpcpb.Op{op}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res[0], nil
+}
+
+// send routes an OPS request for the range holding key and records the
+// range as a participant.
+func (t *Txn) send(ctx context.Context, key []byte, read bool, build func(*rpcpb.RangeDescriptor) []*rpcpb.Op) ([]*rpcpb.OpResult, *rpcpb.RangeDescriptor, error) {
+	if t.done {
+		return nil, nil, ErrDone
+	}
+	if !read && t.meta.AnchorKey == nil {
+		t.meta.AnchorKey = bytes.Clone(key)
+	}
+	var resp *rpcpb.TxnResponse
+	desc, err := t.c.cfg.Sender.Route(ctx, key, func(ctx context.Context, d *rpcpb.RangeDescriptor, node uint64) error {
+		req := &rpcpb.TxnRequest{RangeId: d.RangeId, Txn: t.meta, Kind: rpcpb.TxnRequest_OPS, Ops: build(d), LockTimeoutMs: t.c.cfg.LockTimeout.Milliseconds()}
+		if p := t.parts[d.RangeId]; p != nil {
+			req.Term, req.Generation = p.term, p.gen
+		}
+		var err error
+		resp, err = t.c.cfg.Transport.SendTxn(ctx, node, req)
+		if kverr.IsAmbiguous(err) {
+			// Nothing of an OPS request is replicated; an unknown outcome
+			// just means the locks may be held: the transaction retries.
+			return &kverr.TxnRetryError{Reason: err.Error()}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := t.track(desc, resp, key, !read); err != nil {
+		return nil, nil, err
+	}
+	return resp.Results, desc, nil
+}
+
+func (t *Txn) track(desc *rpcpb.RangeDescriptor, resp *rpcpb.TxnResponse, key []byte, wrote bool) error {
+	p := t.parts[desc.RangeId]
+	if p == nil {
+		p = &participant{rangeID: desc.RangeId, key: bytes.Clone(key), term: resp.Term, gen: resp.Generation}
+		t.parts[desc.RangeId] = p
+		t.order = append(t.order, desc.RangeId)
+	}
+	if p.term != resp.Term || p.gen != resp.Generation {
+		return &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: lease moved during the transaction", desc.RangeId)}
+	}
+	if wrote {
+		p.wrote = true
+		if t.anchor == 0 {
+			t.anchor = desc.RangeId
+		}
+	}
+	return nil
+}
+
+// request sends a commit-path request to the range of p.
+func (t *Txn) request(ctx context.Context, p *participant, kind rpcpb.TxnRequest_Kind, mod func(*rpcpb.TxnRequest)) (*rpcpb.TxnResponse, error) {
+	var resp *rpcpb.TxnResponse
+	_, err := t.c.cfg.Sender.Route(ctx, p.key, func(ctx context.Context, d *rpcpb.RangeDescriptor, node uint64) error {
+		if d.RangeId != p.rangeID {
+			return &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d was split during the transaction", p.rangeID)}
+		}
+		req := &rpcpb.TxnRequest{RangeId: p.rangeID, Txn: t.meta, Kind: kind, Term: p.term, Generation: p.gen, Wrote: p.wrote}
+		if mod != nil {
+			mod(req)
+		}
+		var err error
+		resp, err = t.c.cfg.Transport.SendTxn(ctx, node, req)
+		return err
+	})
+	return resp, err
+}
+
+// Commit commits the transaction. An *kverr.AmbiguousError means the
+// outcome is unknown.
+func (t *Txn) Commit(ctx context.Context) error {
+	if t.done {
+		return ErrDone
+	}
+	t.done = true
+	defer t.c.finished(t.meta.Id)
+	parts := t.participants()
+	switch {
+	case len(parts) == 0:
+		return nil
+	case len(parts) == 1:
+		_, err := t.request(ctx, parts[0], rpcpb.TxnRequest_COMMIT_ONE_PHASE, nil)
+		return err
+	}
+	anchor := t.parts[t.anchor]
+	if anchor == nil {
+		// Read-only over several ranges: confirm each and release.
+		return t.abortOnError(ctx, t.fanOut(ctx, parts, nil))
+	}
+	others := slices.DeleteFunc(slices.Clone(parts), func(p *participant) bool { return p == anchor })
+	if err := t.fanOut(ctx, others, anchor); err != nil {
+		return t.abortOnError(ctx, err)
+	}
+	var keys [][]byte
+	for _, p := range others {
+		if p.prepared {
+			keys = append(keys, p.key)
+		}
+	}
+	_, err := t.request(ctx, anchor, rpcpb.TxnRequest_COMMIT, func(r *rpcpb.TxnRequest) { r.Participants = keys })
+	if err != nil {
+		if kverr.IsAmbiguous(err) {
+			return err // recovery at the participants decides
+		}
+		return t.abortOnError(ctx, err)
+	}
+	t.resolveAsync(anchor, others)
+	return nil
+}
+
+func (t *Txn) participants() []*participant {
+	out := make([]*participant, 0, len(t.order))
+	for _, id := range t.order {
+		out = append(out, t.parts[id])
+	}
+	return out
+}
+
+// fanOut prepares the ranges that were written and confirms the ones only
+// read, in parallel.
+func (t *Txn) fanOut(ctx context.Context, parts []*participant, anchor *participant) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(parts))
+	for i, p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			kind := rpcpb.TxnRequest_CONFIRM
+			if p.wrote {
+				kind = rpcpb.TxnRequest_PREPARE
+			}
+			_, errs[i] = t.request(ctx, p, kind, nil)
+			if errs[i] == nil && p.wrote {
+				p.prepared = true
+			} else if p.wrote && kverr.IsAmbiguous(errs[i]) {
+				p.prepared = true // may be prepared: resolve it as aborted
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// abortOnError rolls back after a failed commit and returns err, as a
+// retryable error if any part of it was.
+func (t *Txn) abortOnError(ctx context.Context, err error) error {
+	t.rollback(ctx)
+	if IsRetryable(err) {
+		var r *kverr.TxnRetryError
+		errors.As(err, &r)
+		return r
+	}
+	return err
+}
+
+// Rollback aborts the transaction, releasing its locks.
+func (t *Txn) Rollback(ctx context.Context) {
+	if t.done {
+		return
+	}
+	t.done = true
+	defer t.c.finished(t.meta.Id)
+	t.rollback(ctx)
+}
+
+func (t *Txn) rollback(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, p := range t.participants() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if p.prepared {
+				_, _ = t.request(ctx, p, rpcpb.TxnRequest_RESOLVE, func(r *rpcpb.TxnRequest) { r.Commit = false })
+				return
+			}
+			_, _ = t.request(ctx, p, rpcpb.TxnRequest_ABORT, nil)
+		}()
+	}
+	wg.Wait()
+}
+
+// resolveAsync applies the commit at the prepared participants and then
+// forgets the record at the anchor. If it cannot finish, the participants'
+// recovery does.
+func (t *Txn) resolveAsync(anchor *participant, others []*participant) {
+	c := t.c
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+		defer cancel()
+		ok := true
+		for _, p := range others {
+			if !p.prepared {
+				continue
+			}
+			if _, err := t.request(ctx, p, rpcpb.TxnRequest_RESOLVE, func(r *rpcpb.TxnRequest) { r.Commit = true }); err != nil {
+				ok = false
+				c.cfg.Logger.Debug("resolve failed; recovery will finish it", "txn", t.meta.Id, "range", p.rangeID, "err", err)
+			}
+		}
+		if ok {
+			_, _ = t.request(ctx, anchor, rpcpb.TxnRequest_FORGET, nil)
+		}
+	}()
+}
+
