@@ -253,15 +253,17 @@ func (r *Replica) acquire(ctx context.Context, term, gen uint64, meta *rpcpb.Txn
 		r.txn.mu.Unlock()
 		return lockError(err)
 	}
-	for _, y := range res.Wound {
-		r.abortLocked(rg, y, fmt.Sprintf("range %d: wounded by an older transaction", r.rangeID))
-	}
 	if res.Granted {
 		r.txn.mu.Unlock()
 		return nil
 	}
+	// Register before wounding: aborting the holders may grant this very
+	// request, and the grant must find its waiter.
 	ch := make(chan error, 1)
 	rg.waiters[id] = ch
+	for _, y := range res.Wound {
+		r.abortLocked(rg, y, fmt.Sprintf("range %d: wounded by an older transaction", r.rangeID))
+	}
 	r.txn.mu.Unlock()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
@@ -501,20 +503,36 @@ func (r *Replica) commitKind(ctx context.Context, term, gen uint64, desc *rpcpb.
 	default:
 		cmd.Kind = rpcpb.TxnCommand_COMMIT
 	}
-	_, err = r.propose(ctx, &rpcpb.RaftCommand{Txn: cmd})
-	if req.Kind == rpcpb.TxnRequest_PREPARE && err == nil {
-		r.txn.mu.Lock()
-		if r.txn.regime == rg {
-			rg.prepared[id] = time.Now()
-			r.wakeLocked(rg, rg.table.ReleaseShared(id))
-		}
-		r.txn.mu.Unlock()
-		return nil
+	// The proposal runs to its end even if the caller gives up: the locks
+	// are released (or kept, for a prepare) only once its outcome is known.
+	// Leadership loss fails it, and ends the regime and its locks too.
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.propose(context.WithoutCancel(ctx), &rpcpb.RaftCommand{Txn: cmd})
+		r.afterCommitKind(rg, id, req.Kind, err)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return &kverr.AmbiguousError{Reason: fmt.Sprintf("range %d: %v while the commit was in flight", r.rangeID, ctx.Err())}
 	}
-	if !kverr.IsAmbiguous(err) {
+}
+
+// afterCommitKind settles the locks once a commit-path proposal finished:
+// a prepared transaction keeps its exclusive locks until resolved.
+func (r *Replica) afterCommitKind(rg *txnRegime, id locktable.TxnID, kind rpcpb.TxnRequest_Kind, err error) {
+	if kind != rpcpb.TxnRequest_PREPARE || err != nil {
 		r.release(rg, id)
+		return
 	}
-	return err
+	r.txn.mu.Lock()
+	defer r.txn.mu.Unlock()
+	if r.txn.regime == rg {
+		rg.prepared[id] = time.Now()
+		r.wakeLocked(rg, rg.table.ReleaseShared(id))
+	}
 }
 
 // abort drops an unprepared transaction's locks and pending writes here.
