@@ -82,6 +82,9 @@ var byName = map[string]T{
 	"timestamp": Timestamp, "timestamptz": TimestampTZ,
 	"timestamp without time zone": Timestamp, "timestamp with time zone": TimestampTZ,
 	"interval": Interval, "uuid": UUID, "jsonb": JSONB, "json": JSONB, "oid": Oid,
+	// regclass is accepted only so that nextval('seq'::regclass) works; its
+	// values are relation names.
+	"regclass": Text,
 }
 
 func init() {

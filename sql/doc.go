@@ -1,0 +1,35 @@
+// Package sql is ordo's SQL engine: it implements pgwirebase.Executor over
+// a transactional KV store (kvapi.DB), using the sub-packages parser
+// (pg_query), types, sem (typed expressions), catalog (schema in KV),
+// rowenc (row and index encoding) and exec (planning and execution).
+//
+// # Sessions and transactions
+//
+// A Session follows PostgreSQL's transaction rules. Outside a transaction
+// block every statement runs in its own KV transaction; a simple-protocol
+// string of several statements runs in one implicit transaction (committed
+// at the end of the string, rolled back on the first error); in the
+// extended protocol the implicit transaction lasts until Sync. BEGIN opens an
+// explicit block; after an error the block is failed (25P02 for every
+// statement but COMMIT/ROLLBACK; COMMIT then answers ROLLBACK). A statement
+// outside a block that fails with a retryable KV error (40001) is retried
+// inside ordo in a new transaction, since results are only sent after the
+// statement finished.
+//
+// # Schema staleness
+//
+// Every statement reads the namespace entries and descriptors it uses in
+// its own KV transaction with LockShared; DDL takes LockExclusive on what it
+// changes and writes through the same transaction. Under the KV layer's
+// strict 2PL, DDL therefore serializes with every transaction that used the
+// table, and no statement runs against a stale schema on any node. Plans
+// cached for prepared statements record descriptor versions; execution
+// re-validates them in the executing transaction and re-plans when one
+// changed. See sql/catalog's doc for the details.
+//
+// # SQLSTATE
+//
+// Errors of the KV layer get their SQLSTATE in sqlerr.FromKV (40001
+// retryable, 40003 ambiguous, 55P03 lock timeout); ErrKeyExists on a unique
+// index becomes 23505 in exec with PostgreSQL's message and detail.
+package sql

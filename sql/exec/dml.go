@@ -1,0 +1,599 @@
+package exec
+
+import (
+	"fmt"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/ordodb/ordo/pgwire/pgcode"
+	"github.com/ordodb/ordo/sql/catalog"
+	"github.com/ordodb/ordo/sql/kvapi"
+	"github.com/ordodb/ordo/sql/sem"
+	"github.com/ordodb/ordo/sql/sqlerr"
+	"github.com/ordodb/ordo/sql/types"
+)
+
+// returning is a planned RETURNING list over the table's row.
+type returning struct {
+	exprs []sem.Expr
+	cols  []ResultCol
+}
+
+func (p *Planner) planReturning(list []*pg.Node, scope sem.Scope) (*returning, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	targets, err := expandStars(list, scope)
+	if err != nil {
+		return nil, err
+	}
+	r := &returning{}
+	b := p.builder(scope)
+	b.Context = "RETURNING"
+	for _, t := range targets {
+		e, err := b.Build(t.val)
+		if err != nil {
+			return nil, err
+		}
+		r.exprs = append(r.exprs, e)
+		r.cols = append(r.cols, resultCol(t.name, e, scope))
+	}
+	return r, nil
+}
+
+func (r *returning) columns() []ResultCol {
+	if r == nil {
+		return nil
+	}
+	return r.cols
+}
+
+func (r *returning) add(c *Ctx, res *Result, row sem.Row) error {
+	if r == nil {
+		return nil
+	}
+	out := make(sem.Row, len(r.exprs))
+	for i, e := range r.exprs {
+		v, err := e.Eval(c.Eval, row)
+		if err != nil {
+			return err
+		}
+		out[i] = v
+	}
+	res.Rows = append(res.Rows, out)
+	return nil
+}
+
+// insertPlan is a planned INSERT.
+type insertPlan struct {
+	w       *writer
+	deps    []Dep
+	targets []int // column positions given values
+	rows    [][]sem.Expr
+	src     *selectPlan // INSERT ... SELECT
+	ret     *returning
+	onConf  *onConflict
+}
+
+type onConflict struct {
+	arbiters []*catalog.Index // nil with DO NOTHING = every unique index
+	update   bool
+	set      []setClause
+	where    sem.Expr
+}
+
+type setClause struct {
+	col int
+	e   sem.Expr
+}
+
+func (ip *insertPlan) Columns() []ResultCol { return ip.ret.columns() }
+func (ip *insertPlan) Deps() []Dep          { return ip.deps }
+
+func (p *Planner) planInsert(s *pg.InsertStmt) (Plan, error) {
+	if s.WithClause != nil {
+		return nil, sqlerr.Unsupported("WITH is not supported yet")
+	}
+	d, err := p.resolveTable(s.Relation)
+	if err != nil {
+		return nil, err
+	}
+	w, err := p.newWriter(d)
+	if err != nil {
+		return nil, err
+	}
+	ip := &insertPlan{w: w}
+	if ip.targets, err = insertTargets(d, s.Cols); err != nil {
+		return nil, err
+	}
+	if err := p.planInsertSource(ip, s.SelectStmt); err != nil {
+		return nil, err
+	}
+	scope := tableScope(d, aliasOf(s.Relation))
+	if ip.ret, err = p.planReturning(s.ReturningList, scope); err != nil {
+		return nil, err
+	}
+	if s.OnConflictClause != nil {
+		if ip.onConf, err = p.planOnConflict(d, s.OnConflictClause, scope); err != nil {
+			return nil, err
+		}
+	}
+	ip.deps = p.deps
+	return ip, nil
+}
+
+func aliasOf(rv *pg.RangeVar) string {
+	if rv.Alias != nil {
+		return rv.Alias.Aliasname
+	}
+	return ""
+}
+
+func insertTargets(d *catalog.Descriptor, cols []*pg.Node) ([]int, error) {
+	t := d.Table
+	var out []int
+	if len(cols) == 0 {
+		for i, c := range t.Columns {
+			if !c.Hidden {
+				out = append(out, i)
+			}
+		}
+		return out, nil
+	}
+	seen := map[int]bool{}
+	for _, n := range cols {
+		rt := n.GetResTarget()
+		i := t.ColumnIndex(rt.Name)
+		if i < 0 || t.Columns[i].Hidden {
+			return nil, posErr(pgcode.New(sqlerr.UndefinedColumn, "column %q of relation %q does not exist", rt.Name, d.Name), rt.Location)
+		}
+		if seen[i] {
+			return nil, posErr(pgcode.New(pgcode.SyntaxError, "column %q specified more than once", rt.Name), rt.Location)
+		}
+		seen[i] = true
+		out = append(out, i)
+	}
+	return out, nil
+}
+
+func (p *Planner) planInsertSource(ip *insertPlan, src *pg.Node) error {
+	if src == nil {
+		return nil // DEFAULT VALUES
+	}
+	sel := src.GetSelectStmt()
+	if len(sel.ValuesLists) == 0 {
+		sp, err := p.planSelect(sel)
+		if err != nil {
+			return err
+		}
+		if len(sp.cols) > len(ip.targets) {
+			return pgcode.New(pgcode.SyntaxError, "INSERT has more expressions than target columns")
+		}
+		ip.src = sp
+		return nil
+	}
+	b := p.builder(nil)
+	cols := ip.w.desc.Table.Columns
+	for _, l := range sel.ValuesLists {
+		items := l.GetList().GetItems()
+		if len(items) > len(ip.targets) {
+			return pgcode.New(pgcode.SyntaxError, "INSERT has more expressions than target columns")
+		}
+		if len(items) < len(ip.targets) {
+			return pgcode.New(pgcode.SyntaxError, "INSERT has more target columns than expressions")
+		}
+		row := make([]sem.Expr, len(items))
+		for i, n := range items {
+			if n.GetSetToDefault() != nil {
+				continue // nil = DEFAULT
+			}
+			e, err := b.Build(n)
+			if err != nil {
+				return err
+			}
+			col := cols[ip.targets[i]]
+			if row[i], err = b.AssignTo(e, col.Type, col.Name); err != nil {
+				return err
+			}
+		}
+		ip.rows = append(ip.rows, row)
+	}
+	return nil
+}
+
+func (p *Planner) planOnConflict(d *catalog.Descriptor, oc *pg.OnConflictClause, scope sem.Scope) (*onConflict, error) {
+	out := &onConflict{update: oc.Action == pg.OnConflictAction_ONCONFLICT_UPDATE}
+	if oc.Infer != nil {
+		idx, err := arbiter(d, oc.Infer)
+		if err != nil {
+			return nil, err
+		}
+		out.arbiters = []*catalog.Index{idx}
+	} else if out.update {
+		return nil, posErr(pgcode.New(pgcode.SyntaxError, "ON CONFLICT DO UPDATE requires inference specification or constraint name"), oc.Location)
+	}
+	if !out.update {
+		return out, nil
+	}
+	excl := tableScope(d, "excluded")
+	full := append(append(sem.Scope{}, scope...), excl...)
+	b := p.builder(full)
+	for _, n := range oc.TargetList {
+		sc, err := setTarget(b, d, n.GetResTarget())
+		if err != nil {
+			return nil, err
+		}
+		out.set = append(out.set, sc)
+	}
+	if oc.WhereClause != nil {
+		e, err := b.Build(oc.WhereClause)
+		if err != nil {
+			return nil, err
+		}
+		if out.where, err = b.Predicate(e); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func arbiter(d *catalog.Descriptor, inf *pg.InferClause) (*catalog.Index, error) {
+	t := d.Table
+	if inf.Conname != "" {
+		for _, idx := range t.AllIndexes() {
+			if idx.Name == inf.Conname && idx.Unique {
+				return idx, nil
+			}
+		}
+		return nil, pgcode.New(pgcode.UndefinedObject, "constraint %q for table %q does not exist", inf.Conname, d.Name)
+	}
+	var ids []uint32
+	for _, n := range inf.IndexElems {
+		name := n.GetIndexElem().Name
+		i := t.ColumnIndex(name)
+		if i < 0 {
+			return nil, pgcode.New(sqlerr.UndefinedColumn, "column %q does not exist", name)
+		}
+		ids = append(ids, t.Columns[i].ID)
+	}
+	for _, idx := range t.AllIndexes() {
+		if idx.Unique && sameSet(idx.Columns, ids) {
+			return idx, nil
+		}
+	}
+	return nil, pgcode.New(sqlerr.InvalidColumnReference, "there is no unique or exclusion constraint matching the ON CONFLICT specification")
+}
+
+func sameSet(a, b []uint32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	m := map[uint32]bool{}
+	for _, x := range a {
+		m[x] = true
+	}
+	for _, x := range b {
+		if !m[x] {
+			return false
+		}
+	}
+	return true
+}
+
+func setTarget(b *sem.Builder, d *catalog.Descriptor, rt *pg.ResTarget) (setClause, error) {
+	i := d.Table.ColumnIndex(rt.Name)
+	if i < 0 || d.Table.Columns[i].Hidden {
+		return setClause{}, posErr(pgcode.New(sqlerr.UndefinedColumn, "column %q of relation %q does not exist", rt.Name, d.Name), rt.Location)
+	}
+	col := d.Table.Columns[i]
+	if rt.Val.GetSetToDefault() != nil {
+		return setClause{col: i}, nil
+	}
+	e, err := b.Build(rt.Val)
+	if err != nil {
+		return setClause{}, err
+	}
+	e, err = b.AssignTo(e, col.Type, col.Name)
+	return setClause{col: i, e: e}, err
+}
+
+// Exec runs the INSERT.
+func (ip *insertPlan) Exec(c *Ctx) (*Result, error) {
+	rows, err := ip.sourceRows(c)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	n := 0
+	for _, vals := range rows {
+		row, err := ip.buildRow(c, vals)
+		if err != nil {
+			return nil, err
+		}
+		done, err := ip.maybeConflict(c, res, row, &n)
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			continue
+		}
+		if err := ip.w.insert(c, row); err != nil {
+			return nil, err
+		}
+		n++
+		if err := ip.ret.add(c, res, row); err != nil {
+			return nil, err
+		}
+	}
+	res.Tag = fmt.Sprintf("INSERT 0 %d", n)
+	return res, nil
+}
+
+// sourceRows evaluates VALUES (nil entries are DEFAULT) or runs the SELECT.
+func (ip *insertPlan) sourceRows(c *Ctx) ([][]*types.Datum, error) {
+	var out [][]*types.Datum
+	if ip.src != nil {
+		res, err := ip.src.Exec(c)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range res.Rows {
+			vals := make([]*types.Datum, len(r))
+			for i := range r {
+				v, err := types.AssignCast(r[i], ip.src.cols[i].T, ip.w.desc.Table.Columns[ip.targets[i]].Type, c.Eval.Env.Location())
+				if err != nil {
+					return nil, err
+				}
+				vals[i] = &v
+			}
+			out = append(out, vals)
+		}
+		return out, nil
+	}
+	if ip.rows == nil {
+		return [][]*types.Datum{nil}, nil
+	}
+	for _, es := range ip.rows {
+		vals := make([]*types.Datum, len(es))
+		for i, e := range es {
+			if e == nil {
+				continue
+			}
+			v, err := e.Eval(c.Eval, nil)
+			if err != nil {
+				return nil, err
+			}
+			vals[i] = &v
+		}
+		out = append(out, vals)
+	}
+	return out, nil
+}
+
+// buildRow fills a full row from the given values and the defaults.
+func (ip *insertPlan) buildRow(c *Ctx, vals []*types.Datum) (sem.Row, error) {
+	row := make(sem.Row, len(ip.w.desc.Table.Columns))
+	given := make([]bool, len(row))
+	for i, v := range vals {
+		if v != nil {
+			row[ip.targets[i]] = *v
+			given[ip.targets[i]] = true
+		}
+	}
+	for i := range row {
+		if given[i] || ip.w.defaults[i] == nil {
+			continue
+		}
+		v, err := ip.w.defaults[i].Eval(c.Eval, nil)
+		if err != nil {
+			return nil, err
+		}
+		row[i] = v
+	}
+	return row, nil
+}
+
+// maybeConflict handles ON CONFLICT: it reports whether the row was dealt
+// with (skipped or turned into an update).
+func (ip *insertPlan) maybeConflict(c *Ctx, res *Result, row sem.Row, n *int) (bool, error) {
+	oc := ip.onConf
+	if oc == nil {
+		return false, nil
+	}
+	arbiters := oc.arbiters
+	if arbiters == nil {
+		for _, idx := range ip.w.desc.Table.AllIndexes() {
+			if idx.Unique {
+				arbiters = append(arbiters, idx)
+			}
+		}
+	}
+	for _, idx := range arbiters {
+		existing, err := ip.findExisting(c, idx, row)
+		if err != nil {
+			return false, err
+		}
+		if existing == nil {
+			continue
+		}
+		if !oc.update {
+			return true, nil
+		}
+		return true, ip.doUpdate(c, res, existing, row, n)
+	}
+	return false, nil
+}
+
+// findExisting returns the row that conflicts with row on idx, locking it.
+func (ip *insertPlan) findExisting(c *Ctx, idx *catalog.Index, row sem.Row) (sem.Row, error) {
+	codec := ip.w.codec
+	pk := codec.PrimaryKey(row)
+	if idx.ID != catalog.PrimaryIndexID {
+		k, _, unique := codec.IndexEntry(idx, row)
+		if !unique {
+			return nil, nil
+		}
+		v, found, err := c.kv().Get(c.Context, k, kvapi.LockExclusive)
+		if err != nil || !found {
+			return nil, err
+		}
+		pk = codec.PrimaryKeyFromSuffix(v)
+	}
+	v, found, err := c.kv().Get(c.Context, pk, kvapi.LockExclusive)
+	if err != nil || !found {
+		return nil, err
+	}
+	return codec.DecodeRow(pk, v)
+}
+
+func (ip *insertPlan) doUpdate(c *Ctx, res *Result, old, excluded sem.Row, n *int) error {
+	oc := ip.onConf
+	full := append(append(sem.Row{}, old...), excluded...)
+	if oc.where != nil {
+		ok, err := sem.IsTrue(c.Eval, oc.where, full)
+		if err != nil || !ok {
+			return err
+		}
+	}
+	newRow := append(sem.Row{}, old...)
+	for _, s := range oc.set {
+		v, err := ip.setValue(c, s, full)
+		if err != nil {
+			return err
+		}
+		newRow[s.col] = v
+	}
+	if err := ip.w.update(c, old, newRow); err != nil {
+		return err
+	}
+	*n++
+	return ip.ret.add(c, res, newRow)
+}
+
+func (ip *insertPlan) setValue(c *Ctx, s setClause, row sem.Row) (types.Datum, error) {
+	if s.e == nil {
+		if d := ip.w.defaults[s.col]; d != nil {
+			return d.Eval(c.Eval, nil)
+		}
+		return nil, nil
+	}
+	return s.e.Eval(c.Eval, row)
+}
+
+// mutatePlan is a planned UPDATE or DELETE.
+type mutatePlan struct {
+	w      *writer
+	deps   []Dep
+	scan   *scanNode
+	set    []setClause
+	ret    *returning
+	delete bool
+}
+
+func (mp *mutatePlan) Columns() []ResultCol { return mp.ret.columns() }
+func (mp *mutatePlan) Deps() []Dep          { return mp.deps }
+
+func (p *Planner) planMutate(rv *pg.RangeVar, where *pg.Node, ret []*pg.Node) (*mutatePlan, sem.Scope, error) {
+	d, err := p.resolveTable(rv)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := p.newWriter(d)
+	if err != nil {
+		return nil, nil, err
+	}
+	scope := tableScope(d, aliasOf(rv))
+	mp := &mutatePlan{w: w, scan: newScan(d, kvapi.LockExclusive)}
+	if where != nil {
+		b := p.builder(scope)
+		e, err := b.Build(where)
+		if err != nil {
+			return nil, nil, err
+		}
+		if e, err = b.Predicate(e); err != nil {
+			return nil, nil, err
+		}
+		mp.scan.setFilter(e)
+	}
+	mp.ret, err = p.planReturning(ret, scope)
+	return mp, scope, err
+}
+
+func (p *Planner) planUpdate(s *pg.UpdateStmt) (Plan, error) {
+	if len(s.FromClause) > 0 || s.WithClause != nil {
+		return nil, sqlerr.Unsupported("UPDATE ... FROM and WITH are not supported yet")
+	}
+	mp, scope, err := p.planMutate(s.Relation, s.WhereClause, s.ReturningList)
+	if err != nil {
+		return nil, err
+	}
+	b := p.builder(scope)
+	b.Context = "UPDATE"
+	for _, n := range s.TargetList {
+		sc, err := setTarget(b, mp.w.desc, n.GetResTarget())
+		if err != nil {
+			return nil, err
+		}
+		mp.set = append(mp.set, sc)
+	}
+	mp.deps = p.deps
+	return mp, nil
+}
+
+func (p *Planner) planDelete(s *pg.DeleteStmt) (Plan, error) {
+	if len(s.UsingClause) > 0 || s.WithClause != nil {
+		return nil, sqlerr.Unsupported("DELETE ... USING and WITH are not supported yet")
+	}
+	mp, _, err := p.planMutate(s.Relation, s.WhereClause, s.ReturningList)
+	if err != nil {
+		return nil, err
+	}
+	mp.delete = true
+	mp.deps = p.deps
+	return mp, nil
+}
+
+// Exec runs the UPDATE or DELETE.
+func (mp *mutatePlan) Exec(c *Ctx) (*Result, error) {
+	rows, err := mp.scan.rows(c)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	for _, row := range rows {
+		out, err := mp.apply(c, row)
+		if err != nil {
+			return nil, err
+		}
+		if err := mp.ret.add(c, res, out); err != nil {
+			return nil, err
+		}
+	}
+	verb := "UPDATE"
+	if mp.delete {
+		verb = "DELETE"
+	}
+	res.Tag = fmt.Sprintf("%s %d", verb, len(rows))
+	return res, nil
+}
+
+func (mp *mutatePlan) apply(c *Ctx, row sem.Row) (sem.Row, error) {
+	if mp.delete {
+		return row, mp.w.delete(c, row)
+	}
+	newRow := append(sem.Row{}, row...)
+	for _, s := range mp.set {
+		var v types.Datum
+		var err error
+		if s.e != nil {
+			v, err = s.e.Eval(c.Eval, row)
+		} else if d := mp.w.defaults[s.col]; d != nil {
+			v, err = d.Eval(c.Eval, nil)
+		}
+		if err != nil {
+			return nil, err
+		}
+		newRow[s.col] = v
+	}
+	return newRow, mp.w.update(c, row, newRow)
+}

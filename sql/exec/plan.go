@@ -1,0 +1,169 @@
+package exec
+
+import (
+	"context"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/ordodb/ordo/pgwire/pgcode"
+	"github.com/ordodb/ordo/sql/catalog"
+	"github.com/ordodb/ordo/sql/kvapi"
+	"github.com/ordodb/ordo/sql/sem"
+	"github.com/ordodb/ordo/sql/sqlerr"
+	"github.com/ordodb/ordo/sql/types"
+)
+
+// ResultCol describes one result column.
+type ResultCol struct {
+	Name     string
+	T        types.T
+	TableOID uint32
+	Attr     uint16
+}
+
+// Result is what a statement produced.
+type Result struct {
+	Rows [][]types.Datum
+	Tag  string
+}
+
+// Ctx is what execution needs.
+type Ctx struct {
+	Context context.Context
+	Cat     *catalog.Txn
+	DB      kvapi.DB
+	Eval    *sem.Ctx
+	// DBID and SchemaID are the session's database and its public schema.
+	DBID, SchemaID uint64
+	// Notice sends a NoticeResponse.
+	Notice func(*pgcode.Error)
+}
+
+func (c *Ctx) kv() kvapi.Txn { return c.Cat.KV }
+
+// Dep is a descriptor version a plan was built from.
+type Dep struct {
+	ID, Version uint64
+}
+
+// Plan is a prepared statement.
+type Plan interface {
+	Columns() []ResultCol
+	Deps() []Dep
+	Exec(c *Ctx) (*Result, error)
+}
+
+// Planner prepares statements.
+type Planner struct {
+	Ctx      context.Context
+	Cat      *catalog.Txn
+	SchemaID uint64
+	Params   *[]types.T
+	Env      sem.Env
+	deps     []Dep
+}
+
+// Prepare plans a DML or DDL statement.
+func (p *Planner) Prepare(stmt *pg.Node) (Plan, error) {
+	switch s := stmt.Node.(type) {
+	case *pg.Node_SelectStmt:
+		return p.planSelectStmt(s.SelectStmt)
+	case *pg.Node_InsertStmt:
+		return p.planInsert(s.InsertStmt)
+	case *pg.Node_UpdateStmt:
+		return p.planUpdate(s.UpdateStmt)
+	case *pg.Node_DeleteStmt:
+		return p.planDelete(s.DeleteStmt)
+	case *pg.Node_CreateStmt:
+		return ddl(func(c *Ctx) (*Result, error) { return createTable(c, s.CreateStmt) }), nil
+	case *pg.Node_DropStmt:
+		return ddl(func(c *Ctx) (*Result, error) { return drop(c, s.DropStmt) }), nil
+	case *pg.Node_IndexStmt:
+		return ddl(func(c *Ctx) (*Result, error) { return createIndex(c, s.IndexStmt) }), nil
+	case *pg.Node_TruncateStmt:
+		return ddl(func(c *Ctx) (*Result, error) { return truncate(c, s.TruncateStmt) }), nil
+	}
+	return nil, sqlerr.Unsupported("statement not supported: %T", stmt.Node)
+}
+
+// Validate checks that the plan's descriptors are current, reading them
+// with LockShared in the executing transaction.
+func Validate(ctx context.Context, cat *catalog.Txn, plan Plan) (bool, error) {
+	for _, d := range plan.Deps() {
+		desc, err := cat.Get(ctx, d.ID, kvapi.LockShared)
+		if err != nil {
+			return false, err
+		}
+		if desc == nil || desc.Version != d.Version {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+type ddlPlan func(c *Ctx) (*Result, error)
+
+func ddl(f func(c *Ctx) (*Result, error)) Plan { return ddlPlan(f) }
+
+func (d ddlPlan) Columns() []ResultCol         { return nil }
+func (d ddlPlan) Deps() []Dep                  { return nil }
+func (d ddlPlan) Exec(c *Ctx) (*Result, error) { return d(c) }
+
+func (p *Planner) builder(scope sem.Scope) *sem.Builder {
+	return &sem.Builder{Scope: scope, Params: p.Params, Loc: p.Env.Location()}
+}
+
+// resolveTable finds a table for DML, locking its name and descriptor
+// shared.
+func (p *Planner) resolveTable(rv *pg.RangeVar) (*catalog.Descriptor, error) {
+	d, err := lookupTable(p.Ctx, p.Cat, p.SchemaID, rv, kvapi.LockShared)
+	if err != nil {
+		return nil, err
+	}
+	p.deps = append(p.deps, Dep{ID: d.ID, Version: d.Version})
+	return d, nil
+}
+
+func lookupTable(ctx context.Context, cat *catalog.Txn, schemaID uint64, rv *pg.RangeVar, lock kvapi.Lock) (*catalog.Descriptor, error) {
+	if rv.Schemaname != "" && rv.Schemaname != catalog.PublicSchema {
+		if rv.Schemaname == "pg_catalog" || rv.Schemaname == "information_schema" {
+			return nil, sqlerr.Unsupported("%s is not supported yet", rv.Schemaname)
+		}
+		return nil, posErr(pgcode.New(sqlerr.InvalidSchemaName, "schema %q does not exist", rv.Schemaname), rv.Location)
+	}
+	id, found, err := cat.LookupID(ctx, schemaID, rv.Relname, lock)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, posErr(sqlerr.UndefinedTable(rv.Relname), rv.Location)
+	}
+	d, err := cat.Get(ctx, id, lock)
+	if err != nil {
+		return nil, err
+	}
+	if d == nil || d.Kind != catalog.KindTable {
+		return nil, posErr(pgcode.New(sqlerr.WrongObjectType, "%q is not a table", rv.Relname), rv.Location)
+	}
+	return d, nil
+}
+
+func posErr(e *pgcode.Error, loc int32) *pgcode.Error {
+	if loc >= 0 && e.Position == 0 {
+		e.Position = loc + 1
+	}
+	return e
+}
+
+// tableScope returns the scope of a table's columns.
+func tableScope(d *catalog.Descriptor, alias string) sem.Scope {
+	if alias == "" {
+		alias = d.Name
+	}
+	s := make(sem.Scope, len(d.Table.Columns))
+	for i, c := range d.Table.Columns {
+		s[i] = sem.ScopeCol{Table: alias, Name: c.Name, T: c.Type, Hidden: c.Hidden,
+			TableOID: uint32(d.ID), Attr: uint16(i + 1)}
+	}
+	return s
+}

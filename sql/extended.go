@@ -1,0 +1,193 @@
+package sql
+
+import (
+	"context"
+	"fmt"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/ordodb/ordo/pgwire/pgcode"
+	"github.com/ordodb/ordo/pgwire/pgwirebase"
+	"github.com/ordodb/ordo/sql/exec"
+	"github.com/ordodb/ordo/sql/parser"
+	"github.com/ordodb/ordo/sql/sem"
+	"github.com/ordodb/ordo/sql/types"
+)
+
+// stmt is a prepared statement; plan is cached and re-validated on use.
+type stmt struct {
+	s        *Session
+	ast      *pg.Node // nil for an empty statement
+	declared []uint32
+	params   []types.T
+	cols     []exec.ResultCol
+	plan     exec.Plan
+}
+
+// Prepare implements pgwirebase.Session.
+func (s *Session) Prepare(ctx context.Context, sql string, paramTypes []uint32) (pgwirebase.Statement, error) {
+	st, err := s.prepare(ctx, sql, paramTypes)
+	if err != nil {
+		s.fail(ctx)
+		return nil, err
+	}
+	return st, nil
+}
+
+func (s *Session) prepare(ctx context.Context, sql string, paramTypes []uint32) (*stmt, error) {
+	stmts, err := parser.Parse(sql)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) > 1 {
+		return nil, pgcode.New(pgcode.SyntaxError, "cannot insert multiple commands into a prepared statement")
+	}
+	st := &stmt{s: s, declared: paramTypes}
+	if len(stmts) == 0 {
+		return st, nil
+	}
+	st.ast = stmts[0].AST
+	if s.mode == failedTxn && !endsTxn(st.ast) {
+		return nil, errInFailedTxn
+	}
+	if isUtility(st.ast) {
+		st.cols = utilityColumns(st.ast)
+		return st, nil
+	}
+	return st, s.planStmt(ctx, st)
+}
+
+func utilityColumns(n *pg.Node) []exec.ResultCol {
+	if sh := n.GetVariableShowStmt(); sh != nil {
+		return []exec.ResultCol{{Name: lower(sh.Name), T: types.Text}}
+	}
+	return nil
+}
+
+// planStmt plans in the open transaction, or in a short one.
+func (s *Session) planStmt(ctx context.Context, st *stmt) error {
+	own := s.cat == nil
+	if own {
+		if err := s.begin(ctx, implicitTxn); err != nil {
+			return err
+		}
+	}
+	params := sem.NewParams(st.declared)
+	plan, err := s.planner(ctx, params).Prepare(st.ast)
+	if own {
+		s.rollback(ctx) // the plan is re-validated when it runs
+	}
+	if err != nil {
+		return err
+	}
+	st.plan, st.cols = plan, plan.Columns()
+	for i, t := range *params {
+		if t.Family == types.UnknownFamily {
+			(*params)[i] = types.Text
+		}
+	}
+	st.params = *params
+	return nil
+}
+
+// ParamTypes implements pgwirebase.Statement.
+func (st *stmt) ParamTypes() []uint32 {
+	out := make([]uint32, len(st.params))
+	for i, t := range st.params {
+		out[i] = t.OID
+	}
+	return out
+}
+
+// Columns implements pgwirebase.Statement.
+func (st *stmt) Columns() []pgwirebase.Column { return columns(st.cols, nil) }
+
+// Close implements pgwirebase.Statement.
+func (st *stmt) Close() error { return nil }
+
+// Bind implements pgwirebase.Statement.
+func (st *stmt) Bind(ctx context.Context, args pgwirebase.BindArgs) (pgwirebase.Portal, error) {
+	s := st.s
+	if s.mode == failedTxn && (st.ast == nil || !endsTxn(st.ast)) {
+		return nil, errInFailedTxn
+	}
+	p := &portal{st: st, formats: args.ResultFormats}
+	for i, raw := range args.Params {
+		t := types.Text
+		if i < len(st.params) {
+			t = st.params[i]
+		}
+		v, err := types.DecodeParam(t, raw, args.ParamFormats[i], s.loc)
+		if err != nil {
+			s.fail(ctx)
+			if e, ok := err.(*pgcode.Error); ok {
+				e.Where = fmt.Sprintf("unnamed portal parameter $%d", i+1)
+			}
+			return nil, err
+		}
+		p.params = append(p.params, v)
+	}
+	return p, nil
+}
+
+// portal is a bound statement; its result is computed on the first
+// Execute and handed out maxRows at a time.
+type portal struct {
+	st      *stmt
+	params  []any
+	formats []pgwirebase.FormatCode
+	res     *exec.Result
+	sent    int
+}
+
+// Columns implements pgwirebase.Portal.
+func (p *portal) Columns() []pgwirebase.Column { return columns(p.st.cols, p.formats) }
+
+// Close implements pgwirebase.Portal.
+func (p *portal) Close() error { return nil }
+
+// Execute implements pgwirebase.Portal.
+func (p *portal) Execute(ctx context.Context, maxRows int, w pgwirebase.ResultWriter) (bool, error) {
+	s := p.st.s
+	if p.st.ast == nil {
+		return false, w.EmptyQuery()
+	}
+	if s.mode == failedTxn && !endsTxn(p.st.ast) {
+		return false, errInFailedTxn
+	}
+	if isUtility(p.st.ast) {
+		err := s.utility(ctx, p.st.ast, w)
+		if err != nil {
+			s.fail(ctx)
+		}
+		return false, err
+	}
+	if p.res == nil {
+		res, _, err := s.runPlanned(ctx, p.st.ast, p.st, p.params)
+		if err != nil {
+			s.fail(ctx)
+			return false, err
+		}
+		p.res = res
+	}
+	return p.send(maxRows, w, s)
+}
+
+func (p *portal) send(maxRows int, w pgwirebase.ResultWriter, s *Session) (bool, error) {
+	rows := p.res.Rows[p.sent:]
+	if maxRows > 0 && len(rows) > maxRows {
+		rows = rows[:maxRows]
+	}
+	if err := writeRows(w, p.st.cols, p.formats, rows, s.loc); err != nil {
+		return false, err
+	}
+	p.sent += len(rows)
+	if p.sent < len(p.res.Rows) {
+		return true, nil
+	}
+	tag := p.res.Tag
+	if maxRows > 0 && len(p.st.cols) > 0 && p.st.ast.GetSelectStmt() != nil {
+		tag = fmt.Sprintf("SELECT %d", len(rows))
+	}
+	return false, w.Complete(tag)
+}

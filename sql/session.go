@@ -1,0 +1,251 @@
+package sql
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/ordodb/ordo/pgwire/pgcode"
+	"github.com/ordodb/ordo/pgwire/pgwirebase"
+	"github.com/ordodb/ordo/sql/catalog"
+	"github.com/ordodb/ordo/sql/exec"
+	"github.com/ordodb/ordo/sql/parser"
+	"github.com/ordodb/ordo/sql/sem"
+	"github.com/ordodb/ordo/sql/sqlerr"
+	"github.com/ordodb/ordo/sql/types"
+)
+
+// txnMode is the session's transaction state.
+type txnMode uint8
+
+const (
+	noTxn       txnMode = iota
+	implicitTxn         // opened for a statement or a batch
+	explicitTxn         // BEGIN ... COMMIT
+	failedTxn           // explicit block after an error
+)
+
+// Session implements pgwirebase.Session. It is used by one goroutine.
+type Session struct {
+	exec     *Executor
+	args     pgwirebase.SessionArgs
+	dbName   string
+	dbID     uint64
+	schemaID uint64
+	params   []pgwirebase.Param
+	settings map[string]string
+	loc      *time.Location
+
+	mode     txnMode
+	cat      *catalog.Txn // the open KV transaction, nil if none
+	txnStart time.Time
+	prepared map[*stmt]bool
+}
+
+var errInFailedTxn = pgcode.New(pgcode.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
+
+// Params implements pgwirebase.Session.
+func (s *Session) Params() []pgwirebase.Param { return s.params }
+
+// TxnStatus implements pgwirebase.Session.
+func (s *Session) TxnStatus() pgwirebase.TxnStatus {
+	switch s.mode {
+	case explicitTxn:
+		return pgwirebase.TxnInBlock
+	case failedTxn:
+		return pgwirebase.TxnFailed
+	}
+	return pgwirebase.TxnIdle
+}
+
+// Close implements pgwirebase.Session.
+func (s *Session) Close() error {
+	s.rollback(context.Background())
+	return nil
+}
+
+// Abort implements pgwirebase.Session.
+func (s *Session) Abort(error) { s.fail(context.Background()) }
+
+// fail handles an error: an explicit block becomes failed, an implicit
+// transaction rolls back.
+func (s *Session) fail(ctx context.Context) {
+	switch s.mode {
+	case explicitTxn, failedTxn:
+		if s.cat != nil {
+			_ = s.cat.KV.Rollback(ctx)
+			s.cat = nil
+		}
+		s.mode = failedTxn
+	case implicitTxn:
+		s.rollback(ctx)
+	}
+}
+
+func (s *Session) rollback(ctx context.Context) {
+	if s.cat != nil {
+		_ = s.cat.KV.Rollback(ctx)
+	}
+	s.cat, s.mode = nil, noTxn
+}
+
+// begin opens a KV transaction if none is open.
+func (s *Session) begin(ctx context.Context, mode txnMode) error {
+	if s.cat != nil {
+		return nil
+	}
+	kv, err := s.exec.cfg.DB.Begin(ctx)
+	if err != nil {
+		return sqlerr.FromKV(err)
+	}
+	s.cat = catalog.NewTxn(kv)
+	s.txnStart = s.exec.cfg.Now().UTC().Truncate(time.Microsecond)
+	if s.mode == noTxn {
+		s.mode = mode
+	}
+	return nil
+}
+
+// commit commits the open transaction (if any) and leaves the block.
+func (s *Session) commit(ctx context.Context) error {
+	cat := s.cat
+	s.cat, s.mode = nil, noTxn
+	if cat == nil {
+		return nil
+	}
+	return sqlerr.FromKV(cat.KV.Commit(ctx))
+}
+
+// Sync implements pgwirebase.Session: an implicit transaction commits.
+func (s *Session) Sync(ctx context.Context) error {
+	if s.mode == implicitTxn {
+		return s.commit(ctx)
+	}
+	return nil
+}
+
+// Query implements pgwirebase.Session.
+func (s *Session) Query(ctx context.Context, sql string, w pgwirebase.ResultWriter) error {
+	stmts, err := parser.Parse(sql)
+	if err != nil {
+		s.fail(ctx)
+		return err
+	}
+	if len(stmts) == 0 {
+		return w.EmptyQuery()
+	}
+	if len(stmts) > 1 && s.mode == noTxn {
+		if err := s.begin(ctx, implicitTxn); err != nil {
+			return err
+		}
+	}
+	for _, st := range stmts {
+		if err := s.queryOne(ctx, st, len(stmts) == 1, w); err != nil {
+			s.fail(ctx)
+			return err
+		}
+	}
+	if s.mode == implicitTxn {
+		return s.commit(ctx)
+	}
+	return nil
+}
+
+func (s *Session) queryOne(ctx context.Context, st parser.Stmt, single bool, w pgwirebase.ResultWriter) error {
+	if s.mode == failedTxn && !endsTxn(st.AST) {
+		return errInFailedTxn
+	}
+	if isUtility(st.AST) {
+		return s.utility(ctx, st.AST, w)
+	}
+	retry := single && s.mode == noTxn
+	for attempt := 0; ; attempt++ {
+		res, cols, err := s.runPlanned(ctx, st.AST, nil, nil)
+		if err == nil {
+			return writeResult(w, cols, nil, res, s.loc, true)
+		}
+		if !retry || pgcode.Of(err) != pgcode.SerializationFailure || attempt >= s.exec.cfg.MaxRetries {
+			return err
+		}
+		s.rollback(ctx)
+	}
+}
+
+// runPlanned plans (or reuses plan) and executes in the session's
+// transaction, opening an implicit one if needed. For a single statement
+// outside a block the transaction is committed here.
+func (s *Session) runPlanned(ctx context.Context, ast *pg.Node, st *stmt, params []any) (*exec.Result, []exec.ResultCol, error) {
+	autocommit := s.mode == noTxn && st == nil
+	if err := s.begin(ctx, implicitTxn); err != nil {
+		return nil, nil, err
+	}
+	plan, err := s.planFor(ctx, ast, st)
+	if err != nil {
+		return nil, nil, sqlerr.FromKV(err)
+	}
+	res, err := plan.Exec(s.execCtx(ctx, params))
+	if err != nil {
+		return nil, nil, sqlerr.FromKV(err)
+	}
+	if autocommit {
+		if err := s.commit(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	return res, plan.Columns(), nil
+}
+
+func (s *Session) planFor(ctx context.Context, ast *pg.Node, st *stmt) (exec.Plan, error) {
+	if st == nil {
+		return s.planner(ctx, sem.NewParams(nil)).Prepare(ast)
+	}
+	if st.plan != nil {
+		ok, err := exec.Validate(ctx, s.cat, st.plan)
+		if err != nil || ok {
+			return st.plan, err
+		}
+	}
+	plan, err := s.planner(ctx, sem.NewParams(st.declared)).Prepare(ast)
+	if err != nil {
+		return nil, err
+	}
+	st.plan = plan
+	return plan, nil
+}
+
+func (s *Session) planner(ctx context.Context, params *[]types.T) *exec.Planner {
+	return &exec.Planner{Ctx: ctx, Cat: s.cat, SchemaID: s.schemaID, Params: params, Env: s.env(ctx)}
+}
+
+func (s *Session) execCtx(ctx context.Context, params []any) *exec.Ctx {
+	return &exec.Ctx{
+		Context: ctx, Cat: s.cat, DB: s.exec.cfg.DB, DBID: s.dbID, SchemaID: s.schemaID,
+		Eval:   &sem.Ctx{Context: ctx, Params: params, Env: s.env(ctx)},
+		Notice: func(*pgcode.Error) {},
+	}
+}
+
+func endsTxn(n *pg.Node) bool {
+	t := n.GetTransactionStmt()
+	if t == nil {
+		return false
+	}
+	switch t.Kind {
+	case pg.TransactionStmtKind_TRANS_STMT_COMMIT, pg.TransactionStmtKind_TRANS_STMT_ROLLBACK,
+		pg.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
+		return true
+	}
+	return false
+}
+
+func isUtility(n *pg.Node) bool {
+	switch n.Node.(type) {
+	case *pg.Node_TransactionStmt, *pg.Node_VariableSetStmt, *pg.Node_VariableShowStmt:
+		return true
+	}
+	return false
+}
+
+func tagf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

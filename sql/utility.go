@@ -1,0 +1,158 @@
+package sql
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/ordodb/ordo/pgwire/pgcode"
+	"github.com/ordodb/ordo/pgwire/pgwirebase"
+	"github.com/ordodb/ordo/sql/exec"
+	"github.com/ordodb/ordo/sql/sqlerr"
+	"github.com/ordodb/ordo/sql/types"
+)
+
+// utility runs transaction control, SET and SHOW.
+func (s *Session) utility(ctx context.Context, n *pg.Node, w pgwirebase.ResultWriter) error {
+	switch x := n.Node.(type) {
+	case *pg.Node_TransactionStmt:
+		return s.txnStmt(ctx, x.TransactionStmt, w)
+	case *pg.Node_VariableSetStmt:
+		return s.set(x.VariableSetStmt, w)
+	case *pg.Node_VariableShowStmt:
+		return s.show(x.VariableShowStmt.Name, w)
+	}
+	return sqlerr.Unsupported("statement not supported")
+}
+
+func (s *Session) txnStmt(ctx context.Context, t *pg.TransactionStmt, w pgwirebase.ResultWriter) error {
+	switch t.Kind {
+	case pg.TransactionStmtKind_TRANS_STMT_BEGIN, pg.TransactionStmtKind_TRANS_STMT_START:
+		if s.mode == explicitTxn {
+			_ = w.Notice(&pgcode.Error{Severity: pgcode.SeverityWarning, Code: pgcode.ActiveSQLTransaction, Message: "there is already a transaction in progress"})
+		}
+		s.mode = explicitTxn
+		return w.Complete("BEGIN")
+	case pg.TransactionStmtKind_TRANS_STMT_COMMIT:
+		return s.commitStmt(ctx, w)
+	case pg.TransactionStmtKind_TRANS_STMT_ROLLBACK:
+		if s.mode == noTxn || s.mode == implicitTxn {
+			_ = w.Notice(&pgcode.Error{Severity: pgcode.SeverityWarning, Code: pgcode.NoActiveSQLTransaction, Message: "there is no transaction in progress"})
+		}
+		s.rollback(ctx)
+		return w.Complete("ROLLBACK")
+	}
+	return sqlerr.Unsupported("%s is not supported yet", strings.TrimPrefix(t.Kind.String(), "TRANS_STMT_"))
+}
+
+func (s *Session) commitStmt(ctx context.Context, w pgwirebase.ResultWriter) error {
+	switch s.mode {
+	case failedTxn:
+		s.rollback(ctx)
+		return w.Complete("ROLLBACK")
+	case noTxn, implicitTxn:
+		_ = w.Notice(&pgcode.Error{Severity: pgcode.SeverityWarning, Code: pgcode.NoActiveSQLTransaction, Message: "there is no transaction in progress"})
+	}
+	if err := s.commit(ctx); err != nil {
+		return err
+	}
+	return w.Complete("COMMIT")
+}
+
+// reported names PostgreSQL reports with ParameterStatus.
+func (s *Session) initParams(args pgwirebase.SessionArgs) {
+	s.params = pgwirebase.InitialParams(args)
+	s.settings = map[string]string{}
+	for k, v := range defaultSettings {
+		s.settings[k] = v
+	}
+	s.loc = time.UTC
+	if tz, ok := s.param("timezone"); ok {
+		if l, err := time.LoadLocation(tz); err == nil {
+			s.loc = l
+		}
+	}
+}
+
+func (s *Session) param(name string) (string, bool) {
+	for _, p := range s.params {
+		if strings.EqualFold(p.Name, name) {
+			return p.Value, true
+		}
+	}
+	return "", false
+}
+
+func (s *Session) set(v *pg.VariableSetStmt, w pgwirebase.ResultWriter) error {
+	name := lower(v.Name)
+	if v.Kind == pg.VariableSetKind_VAR_SET_MULTI || strings.HasPrefix(name, "transaction") {
+		return w.Complete("SET") // SET TRANSACTION ...: every level is serializable
+	}
+	value, err := setValue(v)
+	if err != nil {
+		return err
+	}
+	if name == "timezone" {
+		l, err := time.LoadLocation(value)
+		if err != nil {
+			return pgcode.New(pgcode.InvalidParameterValue, "invalid value for parameter \"TimeZone\": %q", value)
+		}
+		s.loc = l
+	}
+	for i := range s.params {
+		if strings.EqualFold(s.params[i].Name, name) {
+			s.params[i].Value = value
+			if err := w.SetParam(s.params[i].Name, value); err != nil {
+				return err
+			}
+			return w.Complete("SET")
+		}
+	}
+	s.settings[name] = value
+	return w.Complete("SET")
+}
+
+func setValue(v *pg.VariableSetStmt) (string, error) {
+	if v.Kind == pg.VariableSetKind_VAR_SET_DEFAULT || v.Kind == pg.VariableSetKind_VAR_RESET {
+		return defaultSettings[lower(v.Name)], nil
+	}
+	var parts []string
+	for _, a := range v.Args {
+		c := a.GetAConst()
+		if c == nil {
+			return "", sqlerr.Unsupported("SET value")
+		}
+		switch x := c.Val.(type) {
+		case *pg.A_Const_Sval:
+			parts = append(parts, x.Sval.Sval)
+		case *pg.A_Const_Ival:
+			parts = append(parts, tagf("%d", x.Ival.Ival))
+		case *pg.A_Const_Fval:
+			parts = append(parts, x.Fval.Fval)
+		case *pg.A_Const_Boolval:
+			parts = append(parts, map[bool]string{true: "on", false: "off"}[x.Boolval.Boolval])
+		}
+	}
+	return strings.Join(parts, ", "), nil
+}
+
+func (s *Session) setting(name string) (string, bool) {
+	if v, ok := s.param(name); ok {
+		return v, true
+	}
+	v, ok := s.settings[name]
+	return v, ok
+}
+
+func (s *Session) show(name string, w pgwirebase.ResultWriter) error {
+	name = lower(name)
+	v, ok := s.setting(name)
+	if !ok {
+		return pgcode.New(pgcode.UndefinedObject, "unrecognized configuration parameter %q", name)
+	}
+	cols := []exec.ResultCol{{Name: name, T: types.Text}}
+	res := &exec.Result{Rows: [][]any{{v}}, Tag: "SHOW"}
+	return writeResult(w, cols, nil, res, s.loc, true)
+}
