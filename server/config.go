@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/ordodb/ordo/txn"
 )
 
 // Config configures a node. Zero values are defaults.
@@ -45,6 +46,8 @@ type TestingKnobs struct {
 	// RaftDrop drops Raft traffic from node from to node to when it returns
 	// true, in both the sending and the receiving node.
 	RaftDrop func(from, to uint64) bool
+	// Txn are the knobs of the node's transaction coordinator.
+	Txn txn.TestingKnobs
 }
 
 func (c *Config) setDefaults() {

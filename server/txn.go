@@ -32,6 +32,7 @@ func (s *Server) newCoordinator() *txn.Coordinator {
 		Sender:    s.ds,
 		Transport: txnTransport{s},
 		Logger:    s.cfg.Logger,
+		Knobs:     s.cfg.Knobs.Txn,
 	})
 }
 
@@ -53,6 +54,9 @@ func (s *Server) txnRecoveryLoop() {
 				s.recoverPrepared(ctx, r, m)
 			}
 			s.abortOrphans(ctx, r, idle)
+			for _, rec := range r.StaleCommitted(now, 3*time.Second) {
+				s.finishCommitted(ctx, r, rec)
+			}
 		}
 	})
 }
@@ -123,3 +127,25 @@ func (s *Server) txnAlive(ctx context.Context, node, instance uint64, ids []uint
 	return resp.Alive, nil
 }
 
+
+// finishCommitted resolves the participants of a committed transaction
+// whose coordinator did not, then forgets its record. RESOLVE is
+// idempotent, so racing with the coordinator or a participant's own
+// recovery is harmless.
+func (s *Server) finishCommitted(ctx context.Context, r *replica.Replica, rec *rpcpb.TxnRecord) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	meta := &rpcpb.TxnMeta{Id: rec.TxnId}
+	for _, key := range rec.Participants {
+		_, err := s.ds.Route(ctx, key, func(ctx context.Context, d *rpcpb.RangeDescriptor, node uint64) error {
+			_, err := txnTransport{s}.SendTxn(ctx, node, &rpcpb.TxnRequest{RangeId: d.RangeId, Txn: meta, Kind: rpcpb.TxnRequest_RESOLVE, Commit: true})
+			return err
+		})
+		if err != nil {
+			return
+		}
+	}
+	if _, err := r.Txn(ctx, &rpcpb.TxnRequest{RangeId: r.RangeID(), Txn: meta, Kind: rpcpb.TxnRequest_FORGET}); err == nil {
+		s.cfg.Logger.Info("finished a committed transaction left by its coordinator", "txn", rec.TxnId, "range", r.RangeID())
+	}
+}

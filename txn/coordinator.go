@@ -30,6 +30,18 @@ type Config struct {
 	// MaxAttempts bounds Run's retries (0: until the context ends).
 	MaxAttempts int
 	Logger      *slog.Logger
+	Knobs       TestingKnobs
+}
+
+// TestingKnobs let tests stop a coordinator at a point of the commit
+// protocol as if its process died there.
+type TestingKnobs struct {
+	// CrashAfterPrepare, if it returns true, abandons the transaction after
+	// every participant prepared and before the commit record.
+	CrashAfterPrepare func(txnID uint64) bool
+	// CrashAfterCommit, if it returns true, abandons the transaction after
+	// the commit record, before any participant is resolved.
+	CrashAfterCommit func(txnID uint64) bool
 }
 
 // Coordinator runs transactions from one gateway.

@@ -263,6 +263,9 @@ func (t *Txn) Commit(ctx context.Context) error {
 	if err := t.fanOut(ctx, others, anchor); err != nil {
 		return t.abortOnError(ctx, err)
 	}
+	if k := t.c.cfg.Knobs.CrashAfterPrepare; k != nil && k(t.meta.Id) {
+		return errCrashed
+	}
 	var keys [][]byte
 	for _, p := range others {
 		if p.prepared {
@@ -276,9 +279,15 @@ func (t *Txn) Commit(ctx context.Context) error {
 		}
 		return t.abortOnError(ctx, err)
 	}
+	if k := t.c.cfg.Knobs.CrashAfterCommit; k != nil && k(t.meta.Id) {
+		return nil
+	}
 	t.resolveAsync(anchor, others)
 	return nil
 }
+
+// errCrashed is returned when a testing knob abandoned a transaction.
+var errCrashed = &kverr.AmbiguousError{Reason: "coordinator crashed (testing knob)"}
 
 func (t *Txn) participants() []*participant {
 	out := make([]*participant, 0, len(t.order))

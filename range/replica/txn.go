@@ -31,6 +31,7 @@ type txnRegime struct {
 	touched   map[locktable.TxnID]time.Time
 	prepared  map[locktable.TxnID]time.Time
 	aborted   map[locktable.TxnID]string
+	records   map[uint64]time.Time // COMMITTED records: when first seen
 }
 
 // txnState guards the current regime.
@@ -671,4 +672,62 @@ func (r *Replica) LockWaits() string {
 		return ""
 	}
 	return r.txn.regime.table.Dump()
+}
+
+// LocksHeld counts the locks held in the current regime (0 without one).
+func (r *Replica) LocksHeld() int {
+	r.txn.mu.Lock()
+	defer r.txn.mu.Unlock()
+	if r.txn.regime == nil {
+		return 0
+	}
+	return len(r.txn.regime.table.Snapshot().Locks)
+}
+
+// PreparedCount counts the prepared records the range holds.
+func (r *Replica) PreparedCount() int {
+	recs, _ := r.preparedRecords()
+	return len(recs)
+}
+
+// StaleCommitted returns COMMITTED records first seen by this leaseholder
+// more than after ago: their coordinator did not finish resolving them.
+func (r *Replica) StaleCommitted(now time.Time, after time.Duration) []*rpcpb.TxnRecord {
+	p := keys.TxnRecordPrefix(r.rangeID)
+	var recs []*rpcpb.TxnRecord
+	_ = r.cfg.Engine.Scan(p, keys.PrefixEnd(p), false, func(k, v []byte) bool {
+		rec := &rpcpb.TxnRecord{}
+		if proto.Unmarshal(v, rec) == nil && rec.Status == rpcpb.TxnRecord_COMMITTED {
+			recs = append(recs, rec)
+		}
+		return true
+	})
+	r.txn.mu.Lock()
+	defer r.txn.mu.Unlock()
+	rg := r.txn.regime
+	if rg == nil {
+		return nil
+	}
+	if rg.records == nil {
+		rg.records = map[uint64]time.Time{}
+	}
+	var out []*rpcpb.TxnRecord
+	seen := map[uint64]bool{}
+	for _, rec := range recs {
+		seen[rec.TxnId] = true
+		first, ok := rg.records[rec.TxnId]
+		if !ok {
+			rg.records[rec.TxnId] = now
+			continue
+		}
+		if now.Sub(first) > after {
+			out = append(out, rec)
+		}
+	}
+	for id := range rg.records {
+		if !seen[id] {
+			delete(rg.records, id)
+		}
+	}
+	return out
 }

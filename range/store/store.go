@@ -107,13 +107,17 @@ func (s *Store) Start() error {
 		if err != nil {
 			return err
 		}
-		s.mu.replicas[id] = r
+		s.mu.Lock()
+		if _, ok := s.mu.replicas[id]; !ok {
+			s.mu.replicas[id] = r
+		}
+		s.mu.Unlock()
 	}
 	s.sched.start(s.cfg.Workers, s.process)
 	s.wg.Add(1)
 	go s.tickLoop()
 	for _, id := range ids {
-		s.maybeCampaign(s.mu.replicas[id])
+		s.maybeCampaign(s.Replica(id))
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ordodb/ordo/rpc/rpcpb"
 	"github.com/ordodb/ordo/server"
 	"github.com/ordodb/ordo/tests/testutil"
+	"github.com/ordodb/ordo/txn"
 )
 
 // InProcess is a cluster of nodes in the test process.
@@ -29,6 +30,8 @@ type InProcess struct {
 	dialer *rpc.Dialer
 	// TickInterval for every node (defaults to 50ms for quick elections).
 	TickInterval time.Duration
+	// TxnKnobs are given to every node's coordinator.
+	TxnKnobs txn.TestingKnobs
 }
 
 // FreeAddr returns a loopback address with a currently free port.
@@ -43,7 +46,16 @@ func FreeAddr(t testing.TB) string {
 
 // StartInProcess starts n nodes that join each other and bootstraps them.
 func StartInProcess(t testing.TB, n int) *InProcess {
+	return StartInProcessWith(t, n, nil)
+}
+
+// StartInProcessWith is StartInProcess with a hook that adjusts the cluster
+// (knobs, timing) before any node starts.
+func StartInProcessWith(t testing.TB, n int, configure func(*InProcess)) *InProcess {
 	c := &InProcess{t: t, cut: map[[2]uint64]bool{}, dialer: rpc.NewDialer(), TickInterval: 50 * time.Millisecond}
+	if configure != nil {
+		configure(c)
+	}
 	root := t.TempDir()
 	for i := 0; i < n; i++ {
 		c.Addrs = append(c.Addrs, FreeAddr(t))
@@ -82,7 +94,7 @@ func (c *InProcess) Start(i int) {
 		TickInterval: c.TickInterval,
 		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})),
 		OnFatal:      func(err error) { c.t.Errorf("node %d: fatal: %v", i+1, err) },
-		Knobs:        server.TestingKnobs{RaftDrop: c.dropped},
+		Knobs:        server.TestingKnobs{RaftDrop: c.dropped, Txn: c.TxnKnobs},
 	}
 	var s *server.Server
 	err := testutil.Retry(10*time.Second, func() error {

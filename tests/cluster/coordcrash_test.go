@@ -1,0 +1,100 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ordodb/ordo/kv/kverr"
+	"github.com/ordodb/ordo/tests/testutil"
+	"github.com/ordodb/ordo/txn"
+)
+
+// settled reports an error until no replica holds a lock or a prepared
+// record.
+func (c *InProcess) settled() error {
+	for i := range c.Addrs {
+		n := c.Node(i)
+		if n == nil || n.Store() == nil {
+			continue
+		}
+		for _, r := range n.Store().Replicas() {
+			if l := r.LocksHeld(); l > 0 {
+				return fmt.Errorf("node %d range %d holds %d locks", i+1, r.RangeID(), l)
+			}
+			if p := r.PreparedCount(); p > 0 {
+				return fmt.Errorf("node %d range %d holds %d prepared records", i+1, r.RangeID(), p)
+			}
+		}
+	}
+	return nil
+}
+
+// The coordinator dies after every participant prepared (the transaction
+// must abort), or after the commit record (it must commit everywhere). Both
+// times the participants resolve it by themselves, no lock stays held, and
+// atomicity holds.
+func TestCoordinatorCrash(t *testing.T) {
+	var crashPrepare, crashCommit atomic.Bool
+	c := StartInProcessWith(t, 3, func(c *InProcess) {
+		c.TxnKnobs = txn.TestingKnobs{
+			CrashAfterPrepare: func(uint64) bool { return crashPrepare.Load() },
+			CrashAfterCommit:  func(uint64) bool { return crashCommit.Load() },
+		}
+	})
+	c.splitAt(t, "cc/5")
+	c.spreadLeases(t, "cc/1", "cc/7")
+	ctx := context.Background()
+	write := func(suffix string) error {
+		return c.Node(0).Txns().Run(ctx, func(ctx context.Context, tx *txn.Txn) error {
+			for _, k := range []string{"cc/1", "cc/7"} {
+				if err := tx.Put(ctx, []byte(k), []byte(suffix)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	read := func(k string) string {
+		var v []byte
+		if err := c.Node(2).Txns().Run(ctx, func(ctx context.Context, tx *txn.Txn) error {
+			var err error
+			v, _, err = tx.Get(ctx, []byte(k), txn.LockShared)
+			return err
+		}); err != nil {
+			t.Fatalf("read %s: %v", k, err)
+		}
+		return string(v)
+	}
+	if err := write("base"); err != nil {
+		t.Fatal(err)
+	}
+
+	crashPrepare.Store(true)
+	err := write("after-prepare")
+	crashPrepare.Store(false)
+	if !kverr.IsAmbiguous(err) {
+		t.Fatalf("crashed coordinator returned %v", err)
+	}
+	start := time.Now()
+	testutil.SucceedsSoon(t, c.settled)
+	t.Logf("crash after prepare: resolved in %v", time.Since(start))
+	if a, b := read("cc/1"), read("cc/7"); a != "base" || b != "base" {
+		t.Fatalf("crash after prepare: read %q, %q; want both base (aborted)", a, b)
+	}
+
+	crashCommit.Store(true)
+	err = write("after-commit")
+	crashCommit.Store(false)
+	if err != nil {
+		t.Fatalf("commit answered at the commit point: %v", err)
+	}
+	start = time.Now()
+	testutil.SucceedsSoon(t, c.settled)
+	t.Logf("crash after commit: resolved in %v", time.Since(start))
+	if a, b := read("cc/1"), read("cc/7"); a != "after-commit" || b != "after-commit" {
+		t.Fatalf("crash after commit: read %q, %q; want both after-commit", a, b)
+	}
+}

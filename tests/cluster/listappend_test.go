@@ -1,0 +1,205 @@
+package cluster
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ordodb/ordo/kv/kverr"
+	"github.com/ordodb/ordo/rpc/rpcpb"
+	"github.com/ordodb/ordo/tests/checker/history"
+	"github.com/ordodb/ordo/tests/checker/listappend"
+	"github.com/ordodb/ordo/txn"
+)
+
+// listAppend runs list-append transactions over ordo's KV transactions: each
+// key holds a list of int64; an append reads it under an exclusive lock and
+// writes it back longer.
+type listAppend struct {
+	c      *InProcess
+	rec    *history.Recorder
+	keys   int
+	nextV  atomic.Int64
+	okTxns atomic.Int64
+}
+
+func laKey(k int) string { return fmt.Sprintf("la/%d", k) }
+
+func decodeList(b []byte) []int64 {
+	out := make([]int64, 0, len(b)/8)
+	for ; len(b) >= 8; b = b[8:] {
+		out = append(out, int64(binary.BigEndian.Uint64(b)))
+	}
+	return out
+}
+
+func (w *listAppend) client(ctx context.Context, id int, rng *rand.Rand) {
+	process := w.rec.NewProcess()
+	for ctx.Err() == nil {
+		mops := w.genMops(rng)
+		op := w.rec.Invoke(process, history.Op{F: history.FTxn, Mops: mops})
+		co := w.c.Node(rng.IntN(len(w.c.Addrs)))
+		if co == nil || co.Txns() == nil {
+			process = w.rec.Complete(op, history.Fail)
+			continue
+		}
+		opCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		var done []history.Mop
+		err := co.Txns().Run(opCtx, func(ctx context.Context, t *txn.Txn) error {
+			var err error
+			done, err = runMops(ctx, t, mops)
+			return err
+		})
+		cancel()
+		op.Mops = done
+		switch {
+		case err == nil:
+			w.okTxns.Add(1)
+			process = w.rec.Complete(op, history.Ok)
+		case kverr.IsAmbiguous(err):
+			op.Mops, op.Error = mops, err.Error()
+			process = w.rec.Complete(op, history.Info)
+		default:
+			op.Mops, op.Error = mops, err.Error()
+			process = w.rec.Complete(op, history.Fail)
+		}
+	}
+}
+
+func (w *listAppend) genMops(rng *rand.Rand) []history.Mop {
+	n := 1 + rng.IntN(4)
+	mops := make([]history.Mop, n)
+	for i := range mops {
+		k := laKey(rng.IntN(w.keys))
+		if rng.IntN(2) == 0 {
+			mops[i] = history.Read(k)
+		} else {
+			mops[i] = history.Append(k, w.nextV.Add(1))
+		}
+	}
+	return mops
+}
+
+// runMops executes the micro-ops and returns them with what reads saw.
+func runMops(ctx context.Context, t *txn.Txn, mops []history.Mop) ([]history.Mop, error) {
+	out := make([]history.Mop, len(mops))
+	for i, m := range mops {
+		lock := txn.LockShared
+		if m.F == history.FAppend {
+			lock = txn.LockExclusive
+		}
+		v, _, err := t.Get(ctx, []byte(m.Key), lock)
+		if err != nil {
+			return nil, err
+		}
+		if m.F == history.FRead {
+			out[i] = history.Read(m.Key, decodeList(v)...)
+			continue
+		}
+		if err := t.Put(ctx, []byte(m.Key), binary.BigEndian.AppendUint64(v, uint64(m.Val))); err != nil {
+			return nil, err
+		}
+		out[i] = m
+	}
+	return out, nil
+}
+
+// finalReads reads every key once the faults are healed.
+func (w *listAppend) finalReads(t *testing.T) {
+	process := w.rec.NewProcess()
+	for k := 0; k < w.keys; k++ {
+		var got []int64
+		op := w.rec.Invoke(process, history.Op{F: history.FTxn, Mops: []history.Mop{history.Read(laKey(k))}})
+		err := w.c.Node(0).Txns().Run(context.Background(), func(ctx context.Context, t *txn.Txn) error {
+			v, _, err := t.Get(ctx, []byte(laKey(k)), txn.LockShared)
+			got = decodeList(v)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("final read of %s: %v", laKey(k), err)
+		}
+		op.Mops = []history.Mop{history.Read(laKey(k), got...)}
+		process = w.rec.Complete(op, history.Ok)
+	}
+}
+
+func TestListAppendUnderFaults(t *testing.T) {
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	c := StartInProcess(t, 3)
+	c.splitAt(t, "la/2", "la/4", "la/6")
+	c.spreadLeases(t, "la/0", "la/2", "la/4", "la/6")
+	start := time.Now()
+	w := &listAppend{c: c, rec: history.NewRecorder(func() int64 { return int64(time.Since(start)) }), keys: 10}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.client(ctx, i, rand.New(rand.NewPCG(uint64(seed), uint64(i))))
+		}()
+	}
+	nemesis(ctx, t, c, w.rec, rand.New(rand.NewPCG(uint64(seed), 99)))
+	wg.Wait()
+	w.finalReads(t)
+	ops := w.rec.History()
+	res, err := listappend.Check(ops, listappend.Config{})
+	if err != nil {
+		t.Fatalf("seed %d: malformed history: %v", seed, err)
+	}
+	t.Logf("seed %d: %d ok transactions; %s", seed, w.okTxns.Load(), res.Summary())
+	if !res.StrictSerializable() {
+		t.Fatalf("seed %d: not strict serializable:\n%s", seed, res)
+	}
+	if w.okTxns.Load() < 200 {
+		t.Fatalf("only %d transactions committed", w.okTxns.Load())
+	}
+}
+
+// nemesis partitions leaseholders, stops and restarts nodes and moves
+// leases until ctx ends, then heals everything.
+func nemesis(ctx context.Context, t *testing.T, c *InProcess, rec *history.Recorder, rng *rand.Rand) {
+	event := func(f string) { rec.Event(history.Op{F: f}) }
+	for ctx.Err() == nil {
+		waitFor(ctx, 2*time.Second)
+		if ctx.Err() != nil {
+			break
+		}
+		key := laKey(rng.IntN(10))
+		lh, rangeID, ok := c.leaseholderOf([]byte(key))
+		if !ok {
+			continue
+		}
+		switch rng.IntN(3) {
+		case 0:
+			event(fmt.Sprintf("isolate-n%d", lh+1))
+			c.Isolate(uint64(lh+1), true)
+			waitFor(ctx, 3*time.Second)
+			c.Isolate(uint64(lh+1), false)
+			event("heal")
+		case 1:
+			event(fmt.Sprintf("stop-n%d", lh+1))
+			c.StopNode(lh)
+			waitFor(ctx, 2*time.Second)
+			c.Start(lh)
+			event(fmt.Sprintf("restart-n%d", lh+1))
+		case 2:
+			target := uint64((lh+1)%len(c.Addrs) + 1)
+			event(fmt.Sprintf("transfer-r%d-n%d", rangeID, target))
+			_, _ = c.NodeClient(lh).TransferLease(ctx, &rpcpb.TransferLeaseRequest{RangeId: rangeID, TargetNodeId: target})
+		}
+	}
+	for i := range c.Addrs {
+		c.Isolate(uint64(i+1), false)
+		if c.Node(i) == nil {
+			c.Start(i)
+		}
+	}
+}
