@@ -299,25 +299,3 @@ func (s *scanNode) indexLookup(c *Ctx) ([]kvapi.KeyValue, error) {
 	}
 	return out, nil
 }
-
-// explain describes the access path (for tests and, later, EXPLAIN).
-func (s *scanNode) explain() string {
-	switch {
-	case len(s.pkBounds) > 0 && hasEq(s.pkBounds[len(s.pkBounds)-1]) && allHaveEq(s.pkBounds):
-		return "point lookup " + s.desc.Name
-	case len(s.pkBounds) > 0 && len(s.pkBounds[0]) > 0:
-		return "range scan " + s.desc.Name
-	case s.idx != nil:
-		return "index lookup " + s.desc.Name + "@" + s.idx.Name
-	}
-	return "full scan " + s.desc.Name
-}
-
-func allHaveEq(bs [][]bound) bool {
-	for _, b := range bs {
-		if !hasEq(b) {
-			return false
-		}
-	}
-	return true
-}

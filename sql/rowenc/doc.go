@@ -13,6 +13,7 @@
 // entries are distinct; value = the primary key columns, so a lookup finds
 // the row from the value alone.
 //
-// Intervals in keys are ordered by (months, days, micros), not by
+// Decimals in values are stored as text, keeping their scale (the key
+// encoding drops it: 1.50 and 1.5 are equal keys). Intervals in keys are ordered by (months, days, micros), not by
 // PostgreSQL's normalized length. The package is pure.
 package rowenc

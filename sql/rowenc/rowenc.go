@@ -15,8 +15,6 @@ import (
 
 const asc = encoding.Ascending
 
-const day = 24 * time.Hour
-
 // AppendDatum appends the key encoding of d (NULL included).
 func AppendDatum(b []byte, t types.T, d types.Datum) []byte {
 	if d == nil {
@@ -156,7 +154,7 @@ func (c *Codec) Value(row []types.Datum) []byte {
 			continue
 		}
 		b = encoding.EncodeUvarintAscending(b, uint64(col.ID))
-		b = AppendDatum(b, col.Type, row[i])
+		b = appendValueDatum(b, col.Type, row[i])
 	}
 	if b == nil {
 		b = []byte{}
@@ -201,7 +199,7 @@ func (c *Codec) decodeValue(b []byte, row []types.Datum) error {
 			b = rest
 			continue
 		}
-		if b, row[p], err = DecodeDatum(rest, c.Table.Columns[p].Type); err != nil {
+		if b, row[p], err = decodeValueDatum(rest, c.Table.Columns[p].Type); err != nil {
 			return fmt.Errorf("rowenc: column %s: %w", c.Table.Columns[p].Name, err)
 		}
 	}
@@ -233,4 +231,25 @@ func (c *Codec) anyNull(idx *catalog.Index, row []types.Datum) bool {
 // PrimaryKeyFromSuffix rebuilds a primary key from an index entry's value.
 func (c *Codec) PrimaryKeyFromSuffix(pk []byte) []byte {
 	return append(c.IndexPrefix(catalog.PrimaryIndexID), pk...)
+}
+
+// appendValueDatum is AppendDatum except that a decimal is stored as its
+// text, since the key encoding drops the scale (1.50 would read as 1.5).
+func appendValueDatum(b []byte, t types.T, d types.Datum) []byte {
+	if x, ok := d.(*apd.Decimal); ok {
+		return encoding.AppendString(b, types.DecimalText(x), asc)
+	}
+	return AppendDatum(b, t, d)
+}
+
+func decodeValueDatum(b []byte, t types.T) ([]byte, types.Datum, error) {
+	if t.Family != types.DecimalFamily {
+		return DecodeDatum(b, t)
+	}
+	rest, s, err := encoding.DecodeString(b, asc)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, _, err := apd.NewFromString(s)
+	return rest, d, err
 }

@@ -30,7 +30,6 @@ type Builder struct {
 	// Context names the clause for error messages ("WHERE").
 	Context string
 	inAgg   bool
-	params  []*Param
 }
 
 // NewParams returns a parameter type list from client-declared OIDs.
