@@ -135,13 +135,9 @@ func (s *Server) txnAlive(ctx context.Context, node, instance uint64, ids []uint
 func (s *Server) finishCommitted(ctx context.Context, r *replica.Replica, rec *rpcpb.TxnRecord) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	meta := &rpcpb.TxnMeta{Id: rec.TxnId}
-	for _, key := range rec.Participants {
-		_, err := s.ds.Route(ctx, key, func(ctx context.Context, d *rpcpb.RangeDescriptor, node uint64) error {
-			_, err := txnTransport{s}.SendTxn(ctx, node, &rpcpb.TxnRequest{RangeId: d.RangeId, Txn: meta, Kind: rpcpb.TxnRequest_RESOLVE, Commit: true})
-			return err
-		})
-		if err != nil {
+	meta := &rpcpb.TxnMeta{Id: rec.TxnId, AnchorKey: rec.AnchorKey}
+	for _, span := range rec.Participants {
+		if err := txn.Resolve(ctx, s.ds, txnTransport{s}, meta, span, true); err != nil {
 			return
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ordodb/ordo/kv"
 	"github.com/ordodb/ordo/kv/kverr"
 	"github.com/ordodb/ordo/rpc/rpcpb"
 )
@@ -35,6 +36,8 @@ type participant struct {
 	term, gen uint64
 	wrote     bool
 	prepared  bool
+	// first and last are the smallest and largest keys written here.
+	first, last []byte
 }
 
 // Txn is one attempt of a transaction. It is not safe for concurrent use.
@@ -213,6 +216,12 @@ func (t *Txn) track(desc *rpcpb.RangeDescriptor, resp *rpcpb.TxnResponse, key []
 	}
 	if wrote {
 		p.wrote = true
+		if p.first == nil || bytes.Compare(key, p.first) < 0 {
+			p.first = bytes.Clone(key)
+		}
+		if p.last == nil || bytes.Compare(key, p.last) > 0 {
+			p.last = bytes.Clone(key)
+		}
 		if t.anchor == 0 {
 			t.anchor = desc.RangeId
 		}
@@ -266,13 +275,13 @@ func (t *Txn) Commit(ctx context.Context) error {
 	if k := t.c.cfg.Knobs.CrashAfterPrepare; k != nil && k(t.meta.Id) {
 		return errCrashed
 	}
-	var keys [][]byte
+	var spans []*rpcpb.KeySpan
 	for _, p := range others {
 		if p.prepared {
-			keys = append(keys, p.key)
+			spans = append(spans, &rpcpb.KeySpan{Key: p.first, LastKey: p.last})
 		}
 	}
-	_, err := t.request(ctx, anchor, rpcpb.TxnRequest_COMMIT, func(r *rpcpb.TxnRequest) { r.Participants = keys })
+	_, err := t.request(ctx, anchor, rpcpb.TxnRequest_COMMIT, func(r *rpcpb.TxnRequest) { r.Participants = spans })
 	if err != nil {
 		if kverr.IsAmbiguous(err) {
 			return err // recovery at the participants decides
@@ -353,7 +362,7 @@ func (t *Txn) rollback(ctx context.Context) {
 		go func() {
 			defer wg.Done()
 			if p.prepared {
-				_, _ = t.request(ctx, p, rpcpb.TxnRequest_RESOLVE, func(r *rpcpb.TxnRequest) { r.Commit = false })
+				_ = Resolve(ctx, t.c.cfg.Sender, t.c.cfg.Transport, t.meta, &rpcpb.KeySpan{Key: p.first, LastKey: p.last}, false)
 				return
 			}
 			_, _ = t.request(ctx, p, rpcpb.TxnRequest_ABORT, nil)
@@ -363,7 +372,7 @@ func (t *Txn) rollback(ctx context.Context) {
 }
 
 // resolveAsync applies the commit at the prepared participants and then
-// forgets the record at the anchor. If it cannot finish, the participants'
+// forgets the record at the anchor. If it cannot finish, the anchor's
 // recovery does.
 func (t *Txn) resolveAsync(anchor *participant, others []*participant) {
 	c := t.c
@@ -372,19 +381,44 @@ func (t *Txn) resolveAsync(anchor *participant, others []*participant) {
 		defer c.wg.Done()
 		ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 		defer cancel()
-		ok := true
 		for _, p := range others {
 			if !p.prepared {
 				continue
 			}
-			if _, err := t.request(ctx, p, rpcpb.TxnRequest_RESOLVE, func(r *rpcpb.TxnRequest) { r.Commit = true }); err != nil {
-				ok = false
+			span := &rpcpb.KeySpan{Key: p.first, LastKey: p.last}
+			if err := Resolve(ctx, c.cfg.Sender, c.cfg.Transport, t.meta, span, true); err != nil {
 				c.cfg.Logger.Debug("resolve failed; recovery will finish it", "txn", t.meta.Id, "range", p.rangeID, "err", err)
+				return
 			}
 		}
-		if ok {
-			_, _ = t.request(ctx, anchor, rpcpb.TxnRequest_FORGET, nil)
-		}
+		_ = Forget(ctx, c.cfg.Sender, c.cfg.Transport, t.meta)
 	}()
 }
 
+// Resolve commits or aborts meta's prepared records in every range that
+// span overlaps (a participant may have split since it prepared).
+func Resolve(ctx context.Context, sender *kv.DistSender, tr Transport, meta *rpcpb.TxnMeta, span *rpcpb.KeySpan, commit bool) error {
+	key := span.Key
+	for {
+		desc, err := sender.Route(ctx, key, func(ctx context.Context, d *rpcpb.RangeDescriptor, node uint64) error {
+			_, err := tr.SendTxn(ctx, node, &rpcpb.TxnRequest{RangeId: d.RangeId, Txn: meta, Kind: rpcpb.TxnRequest_RESOLVE, Commit: commit})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if bytes.Compare(desc.EndKey, span.LastKey) > 0 {
+			return nil
+		}
+		key = desc.EndKey
+	}
+}
+
+// Forget deletes meta's record at its anchor.
+func Forget(ctx context.Context, sender *kv.DistSender, tr Transport, meta *rpcpb.TxnMeta) error {
+	_, err := sender.Route(ctx, meta.AnchorKey, func(ctx context.Context, d *rpcpb.RangeDescriptor, node uint64) error {
+		_, err := tr.SendTxn(ctx, node, &rpcpb.TxnRequest{RangeId: d.RangeId, Txn: meta, Kind: rpcpb.TxnRequest_FORGET})
+		return err
+	})
+	return err
+}

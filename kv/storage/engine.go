@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -13,6 +14,9 @@ import (
 
 // ErrFatal marks a storage failure after which the node must stop.
 var ErrFatal = errors.New("storage: fatal")
+
+// ErrClosed is returned by an engine that has been closed.
+var ErrClosed = errors.New("storage: engine closed")
 
 // Config configures an Engine. The zero value of each field is a default.
 type Config struct {
@@ -28,6 +32,10 @@ type Config struct {
 
 // Engine is a node's Pebble instance.
 type Engine struct {
+	// closeMu makes Close wait for reads and commits in flight; after it,
+	// they fail with ErrClosed instead of reaching a closed Pebble.
+	closeMu sync.RWMutex
+	closed  bool
 	db      *pebble.DB
 	onFatal func(error)
 	failed  atomic.Bool
@@ -63,10 +71,33 @@ func Open(cfg Config) (*Engine, error) {
 }
 
 // Close closes the engine.
-func (e *Engine) Close() error { return e.db.Close() }
+func (e *Engine) Close() error {
+	e.closeMu.Lock()
+	defer e.closeMu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	return e.db.Close()
+}
+
+func (e *Engine) enter() error {
+	e.closeMu.RLock()
+	if e.closed {
+		e.closeMu.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+func (e *Engine) exit() { e.closeMu.RUnlock() }
 
 // Get returns the value of key, or found=false.
 func (e *Engine) Get(key []byte) (value []byte, found bool, err error) {
+	if err := e.enter(); err != nil {
+		return nil, false, err
+	}
+	defer e.exit()
 	return get(e.db, key)
 }
 
@@ -96,6 +127,10 @@ func (e *Engine) Commit(b *Batch, sync bool) error {
 	if e.failed.Load() {
 		return fmt.Errorf("%w: engine failed earlier", ErrFatal)
 	}
+	if err := e.enter(); err != nil {
+		return err
+	}
+	defer e.exit()
 	opt := pebble.NoSync
 	if sync {
 		opt = pebble.Sync
@@ -135,6 +170,10 @@ func (e *Engine) NewSnapshot() *Snapshot { return &Snapshot{s: e.db.NewSnapshot(
 // Scan calls fn for each key in [start, end) in order (reverse if asked),
 // stopping early when fn returns false.
 func (e *Engine) Scan(start, end []byte, reverse bool, fn func(k, v []byte) bool) error {
+	if err := e.enter(); err != nil {
+		return err
+	}
+	defer e.exit()
 	return scan(e.db, start, end, reverse, fn)
 }
 

@@ -198,12 +198,7 @@ func (a *applier) applySplit(st *rpcpb.SplitTrigger) (result, error) {
 	if desc == nil || desc.Generation != st.ExpectedGeneration || !ContainsKey(desc, st.SplitKey) || bytes.Equal(desc.StartKey, st.SplitKey) {
 		return result{err: kverr.BadRequestf("range %d: split at %s no longer applies", a.r.rangeID, keys.Pretty(st.SplitKey))}, nil
 	}
-	if busy, err := a.hasTxnRecords(); err != nil || busy {
-		if err != nil {
-			return result{}, err
-		}
-		return result{err: &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d has unresolved transactions; split later", a.r.rangeID)}}, nil
-	}
+
 	left := proto.Clone(desc).(*rpcpb.RangeDescriptor)
 	left.EndKey, left.Generation = bytes.Clone(st.SplitKey), desc.Generation+1
 	right := proto.Clone(desc).(*rpcpb.RangeDescriptor)
@@ -214,6 +209,9 @@ func (a *applier) applySplit(st *rpcpb.SplitTrigger) (result, error) {
 	finish := a.r.cfg.Host.BeginSplit(left, right)
 	a.splits = append(a.splits, finish)
 	if err := WriteInitialState(a.b, right, a.applied.Conf); err != nil {
+		return result{}, err
+	}
+	if err := a.splitRecords(st.SplitKey, right.RangeId); err != nil {
 		return result{}, err
 	}
 	a.desc = left

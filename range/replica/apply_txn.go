@@ -1,6 +1,8 @@
 package replica
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 
 	"github.com/ordodb/ordo/kv/keys"
@@ -81,7 +83,7 @@ func (a *applier) applyTxnKind(tc *rpcpb.TxnCommand) (*rpcpb.OpResult, error) {
 		if err := a.writeAll(tc.Writes, tc.Deletes); err != nil {
 			return nil, err
 		}
-		return &rpcpb.OpResult{}, a.putProto(keys.TxnRecordKey(rangeID, txnID), &rpcpb.TxnRecord{TxnId: txnID, Status: rpcpb.TxnRecord_COMMITTED, Participants: tc.Participants})
+		return &rpcpb.OpResult{}, a.putProto(keys.TxnRecordKey(rangeID, txnID), &rpcpb.TxnRecord{TxnId: txnID, Status: rpcpb.TxnRecord_COMMITTED, Participants: tc.Participants, AnchorKey: tc.Txn.GetAnchorKey()})
 	case rpcpb.TxnCommand_RESOLVE:
 		return a.applyResolve(txnID, tc.Commit)
 	case rpcpb.TxnCommand_ABORT_RECORD:
@@ -92,7 +94,7 @@ func (a *applier) applyTxnKind(tc *rpcpb.TxnCommand) (*rpcpb.OpResult, error) {
 		if rec != nil {
 			return &rpcpb.OpResult{Found: true, IntValue: int64(rec.Status)}, nil
 		}
-		return &rpcpb.OpResult{IntValue: int64(rpcpb.TxnRecord_ABORTED)}, a.putProto(keys.TxnRecordKey(rangeID, txnID), &rpcpb.TxnRecord{TxnId: txnID, Status: rpcpb.TxnRecord_ABORTED})
+		return &rpcpb.OpResult{IntValue: int64(rpcpb.TxnRecord_ABORTED)}, a.putProto(keys.TxnRecordKey(rangeID, txnID), &rpcpb.TxnRecord{TxnId: txnID, Status: rpcpb.TxnRecord_ABORTED, AnchorKey: tc.Txn.GetAnchorKey()})
 	case rpcpb.TxnCommand_FORGET:
 		return &rpcpb.OpResult{}, a.b.Delete(keys.TxnRecordKey(rangeID, txnID))
 	}
@@ -151,32 +153,106 @@ func (a *applier) txnRecord(txnID uint64) (*rpcpb.TxnRecord, error) {
 	return rec, nil
 }
 
-// hasTxnRecords reports whether the range holds prepared records or
-// committed transaction records not yet forgotten; a split waits until they
-// are resolved. ABORTED tombstones do not hold a split back: a commit that
-// could still meet one is already in the log before it.
-func (a *applier) hasTxnRecords() (bool, error) {
-	found := false
-	p := keys.PreparedPrefix(a.r.rangeID)
-	err := a.b.Scan(p, keys.PrefixEnd(p), false, func(k, v []byte) bool {
-		found = true
-		return false
-	})
-	if err != nil || found {
-		return found, err
+// splitRecords hands the right-hand side of a split the transaction state
+// it now owns, in the split's batch: each prepared record is cut in two by
+// the split key (the writes on the right go to the new range), and each
+// transaction record whose anchor key lies on the right moves there. Locks
+// need no moving: the split starts a new lock regime on both sides, which
+// rebuilds the prepared transactions' locks from these records.
+func (a *applier) splitRecords(split []byte, right uint64) error {
+	left := a.r.rangeID
+	recs, err := a.scanPrepared()
+	if err != nil {
+		return err
 	}
-	p = keys.TxnRecordPrefix(a.r.rangeID)
+	for _, rec := range recs {
+		l, r := cutRecord(rec, split)
+		if err := a.b.Delete(keys.PreparedKey(left, rec.Txn.GetId())); err != nil {
+			return err
+		}
+		if l != nil {
+			if err := a.putProto(keys.PreparedKey(left, rec.Txn.GetId()), l); err != nil {
+				return err
+			}
+		}
+		if r != nil {
+			if err := a.putProto(keys.PreparedKey(right, rec.Txn.GetId()), r); err != nil {
+				return err
+			}
+		}
+	}
+	return a.moveTxnRecords(split, right)
+}
+
+func (a *applier) scanPrepared() ([]*rpcpb.PreparedRecord, error) {
+	p := keys.PreparedPrefix(a.r.rangeID)
+	var out []*rpcpb.PreparedRecord
 	var derr error
-	err = a.b.Scan(p, keys.PrefixEnd(p), false, func(k, v []byte) bool {
-		rec := &rpcpb.TxnRecord{}
+	err := a.b.Scan(p, keys.PrefixEnd(p), false, func(k, v []byte) bool {
+		rec := &rpcpb.PreparedRecord{}
 		if derr = proto.Unmarshal(v, rec); derr != nil {
 			return false
 		}
-		found = rec.Status == rpcpb.TxnRecord_COMMITTED
-		return !found
+		out = append(out, rec)
+		return true
 	})
 	if err == nil {
 		err = derr
 	}
-	return found, err
+	return out, err
+}
+
+// cutRecord splits a prepared record at key; either half may be nil.
+func cutRecord(rec *rpcpb.PreparedRecord, split []byte) (left, right *rpcpb.PreparedRecord) {
+	l := &rpcpb.PreparedRecord{Txn: rec.Txn}
+	r := &rpcpb.PreparedRecord{Txn: rec.Txn}
+	for _, w := range rec.Writes {
+		if bytes.Compare(w.Key, split) < 0 {
+			l.Writes = append(l.Writes, w)
+		} else {
+			r.Writes = append(r.Writes, w)
+		}
+	}
+	for _, k := range rec.Deletes {
+		if bytes.Compare(k, split) < 0 {
+			l.Deletes = append(l.Deletes, k)
+		} else {
+			r.Deletes = append(r.Deletes, k)
+		}
+	}
+	if len(l.Writes)+len(l.Deletes) > 0 {
+		left = l
+	}
+	if len(r.Writes)+len(r.Deletes) > 0 {
+		right = r
+	}
+	return left, right
+}
+
+func (a *applier) moveTxnRecords(split []byte, right uint64) error {
+	p := keys.TxnRecordPrefix(a.r.rangeID)
+	var move []*rpcpb.TxnRecord
+	var derr error
+	err := a.b.Scan(p, keys.PrefixEnd(p), false, func(k, v []byte) bool {
+		rec := &rpcpb.TxnRecord{}
+		if derr = proto.Unmarshal(v, rec); derr != nil {
+			return false
+		}
+		if bytes.Compare(rec.AnchorKey, split) >= 0 {
+			move = append(move, rec)
+		}
+		return true
+	})
+	if err != nil || derr != nil {
+		return errors.Join(err, derr)
+	}
+	for _, rec := range move {
+		if err := a.b.Delete(keys.TxnRecordKey(a.r.rangeID, rec.TxnId)); err != nil {
+			return err
+		}
+		if err := a.putProto(keys.TxnRecordKey(right, rec.TxnId), rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -293,7 +293,7 @@ func (x TxnRequest_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnRequest_Kind.Descriptor instead.
 func (TxnRequest_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{40, 0}
+	return file_ordo_proto_rawDescGZIP(), []int{41, 0}
 }
 
 type TxnRecord_Status int32
@@ -342,7 +342,7 @@ func (x TxnRecord_Status) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnRecord_Status.Descriptor instead.
 func (TxnRecord_Status) EnumDescriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{42, 0}
+	return file_ordo_proto_rawDescGZIP(), []int{43, 0}
 }
 
 type TxnCommand_Kind int32
@@ -400,7 +400,7 @@ func (x TxnCommand_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnCommand_Kind.Descriptor instead.
 func (TxnCommand_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{44, 0}
+	return file_ordo_proto_rawDescGZIP(), []int{45, 0}
 }
 
 // ReplicaDescriptor names one replica of a range: the node it lives on and its
@@ -2710,6 +2710,61 @@ func (x *ChecksumResponse) GetKeyCount() int64 {
 	return 0
 }
 
+// KeySpan is the smallest and the largest key a transaction wrote in one
+// participant (both inclusive). Resolution visits every range the span
+// overlaps, so it finds a prepared record even after its range split.
+type KeySpan struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	LastKey       []byte                 `protobuf:"bytes,2,opt,name=last_key,json=lastKey,proto3" json:"last_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeySpan) Reset() {
+	*x = KeySpan{}
+	mi := &file_ordo_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeySpan) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeySpan) ProtoMessage() {}
+
+func (x *KeySpan) ProtoReflect() protoreflect.Message {
+	mi := &file_ordo_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeySpan.ProtoReflect.Descriptor instead.
+func (*KeySpan) Descriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *KeySpan) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *KeySpan) GetLastKey() []byte {
+	if x != nil {
+		return x.LastKey
+	}
+	return nil
+}
+
 // TxnMeta identifies a transaction to the ranges it touches.
 type TxnMeta struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
@@ -2728,7 +2783,7 @@ type TxnMeta struct {
 
 func (x *TxnMeta) Reset() {
 	*x = TxnMeta{}
-	mi := &file_ordo_proto_msgTypes[39]
+	mi := &file_ordo_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2740,7 +2795,7 @@ func (x *TxnMeta) String() string {
 func (*TxnMeta) ProtoMessage() {}
 
 func (x *TxnMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[39]
+	mi := &file_ordo_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2753,7 +2808,7 @@ func (x *TxnMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnMeta.ProtoReflect.Descriptor instead.
 func (*TxnMeta) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{39}
+	return file_ordo_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *TxnMeta) GetId() uint64 {
@@ -2806,9 +2861,9 @@ type TxnRequest struct {
 	Ops     []*Op                  `protobuf:"bytes,4,rep,name=ops,proto3" json:"ops,omitempty"`
 	// The lease term the coordinator saw at this range (0: none yet).
 	Term uint64 `protobuf:"varint,5,opt,name=term,proto3" json:"term,omitempty"`
-	// COMMIT: one key in each other participant, for resolution.
-	Participants [][]byte `protobuf:"bytes,6,rep,name=participants,proto3" json:"participants,omitempty"`
-	Commit       bool     `protobuf:"varint,7,opt,name=commit,proto3" json:"commit,omitempty"`
+	// COMMIT: the written spans of the other participants, for resolution.
+	Participants []*KeySpan `protobuf:"bytes,6,rep,name=participants,proto3" json:"participants,omitempty"`
+	Commit       bool       `protobuf:"varint,7,opt,name=commit,proto3" json:"commit,omitempty"`
 	// Lock wait timeout in milliseconds (0: the node default).
 	LockTimeoutMs int64 `protobuf:"varint,8,opt,name=lock_timeout_ms,json=lockTimeoutMs,proto3" json:"lock_timeout_ms,omitempty"`
 	// The range generation the coordinator saw with term (a split starts a
@@ -2822,7 +2877,7 @@ type TxnRequest struct {
 
 func (x *TxnRequest) Reset() {
 	*x = TxnRequest{}
-	mi := &file_ordo_proto_msgTypes[40]
+	mi := &file_ordo_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2834,7 +2889,7 @@ func (x *TxnRequest) String() string {
 func (*TxnRequest) ProtoMessage() {}
 
 func (x *TxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[40]
+	mi := &file_ordo_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2847,7 +2902,7 @@ func (x *TxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRequest.ProtoReflect.Descriptor instead.
 func (*TxnRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{40}
+	return file_ordo_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *TxnRequest) GetRangeId() uint64 {
@@ -2885,7 +2940,7 @@ func (x *TxnRequest) GetTerm() uint64 {
 	return 0
 }
 
-func (x *TxnRequest) GetParticipants() [][]byte {
+func (x *TxnRequest) GetParticipants() []*KeySpan {
 	if x != nil {
 		return x.Participants
 	}
@@ -2933,7 +2988,7 @@ type TxnResponse struct {
 
 func (x *TxnResponse) Reset() {
 	*x = TxnResponse{}
-	mi := &file_ordo_proto_msgTypes[41]
+	mi := &file_ordo_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2945,7 +3000,7 @@ func (x *TxnResponse) String() string {
 func (*TxnResponse) ProtoMessage() {}
 
 func (x *TxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[41]
+	mi := &file_ordo_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2958,7 +3013,7 @@ func (x *TxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnResponse.ProtoReflect.Descriptor instead.
 func (*TxnResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{41}
+	return file_ordo_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *TxnResponse) GetResults() []*OpResult {
@@ -3000,17 +3055,19 @@ func (x *TxnResponse) GetStatus() TxnRecord_Status {
 // participant has resolved; an ABORTED record is a tombstone that stops a
 // late commit.
 type TxnRecord struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TxnId         uint64                 `protobuf:"varint,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
-	Status        TxnRecord_Status       `protobuf:"varint,2,opt,name=status,proto3,enum=ordo.rpc.TxnRecord_Status" json:"status,omitempty"`
-	Participants  [][]byte               `protobuf:"bytes,3,rep,name=participants,proto3" json:"participants,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	TxnId        uint64                 `protobuf:"varint,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Status       TxnRecord_Status       `protobuf:"varint,2,opt,name=status,proto3,enum=ordo.rpc.TxnRecord_Status" json:"status,omitempty"`
+	Participants []*KeySpan             `protobuf:"bytes,3,rep,name=participants,proto3" json:"participants,omitempty"`
+	// anchor_key decides which side of a split the record goes to.
+	AnchorKey     []byte `protobuf:"bytes,4,opt,name=anchor_key,json=anchorKey,proto3" json:"anchor_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_ordo_proto_msgTypes[42]
+	mi := &file_ordo_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3022,7 +3079,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[42]
+	mi := &file_ordo_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3035,7 +3092,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{42}
+	return file_ordo_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *TxnRecord) GetTxnId() uint64 {
@@ -3052,9 +3109,16 @@ func (x *TxnRecord) GetStatus() TxnRecord_Status {
 	return TxnRecord_PENDING
 }
 
-func (x *TxnRecord) GetParticipants() [][]byte {
+func (x *TxnRecord) GetParticipants() []*KeySpan {
 	if x != nil {
 		return x.Participants
+	}
+	return nil
+}
+
+func (x *TxnRecord) GetAnchorKey() []byte {
+	if x != nil {
+		return x.AnchorKey
 	}
 	return nil
 }
@@ -3072,7 +3136,7 @@ type PreparedRecord struct {
 
 func (x *PreparedRecord) Reset() {
 	*x = PreparedRecord{}
-	mi := &file_ordo_proto_msgTypes[43]
+	mi := &file_ordo_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3084,7 +3148,7 @@ func (x *PreparedRecord) String() string {
 func (*PreparedRecord) ProtoMessage() {}
 
 func (x *PreparedRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[43]
+	mi := &file_ordo_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3097,7 +3161,7 @@ func (x *PreparedRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreparedRecord.ProtoReflect.Descriptor instead.
 func (*PreparedRecord) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{43}
+	return file_ordo_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *PreparedRecord) GetTxn() *TxnMeta {
@@ -3131,7 +3195,7 @@ type TxnCommand struct {
 	LockTerm       uint64                 `protobuf:"varint,3,opt,name=lock_term,json=lockTerm,proto3" json:"lock_term,omitempty"`
 	Writes         []*KeyValue            `protobuf:"bytes,4,rep,name=writes,proto3" json:"writes,omitempty"`
 	Deletes        [][]byte               `protobuf:"bytes,5,rep,name=deletes,proto3" json:"deletes,omitempty"`
-	Participants   [][]byte               `protobuf:"bytes,6,rep,name=participants,proto3" json:"participants,omitempty"`
+	Participants   []*KeySpan             `protobuf:"bytes,6,rep,name=participants,proto3" json:"participants,omitempty"`
 	Commit         bool                   `protobuf:"varint,7,opt,name=commit,proto3" json:"commit,omitempty"`
 	LockGeneration uint64                 `protobuf:"varint,8,opt,name=lock_generation,json=lockGeneration,proto3" json:"lock_generation,omitempty"`
 	unknownFields  protoimpl.UnknownFields
@@ -3140,7 +3204,7 @@ type TxnCommand struct {
 
 func (x *TxnCommand) Reset() {
 	*x = TxnCommand{}
-	mi := &file_ordo_proto_msgTypes[44]
+	mi := &file_ordo_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3152,7 +3216,7 @@ func (x *TxnCommand) String() string {
 func (*TxnCommand) ProtoMessage() {}
 
 func (x *TxnCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[44]
+	mi := &file_ordo_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3165,7 +3229,7 @@ func (x *TxnCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnCommand.ProtoReflect.Descriptor instead.
 func (*TxnCommand) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{44}
+	return file_ordo_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *TxnCommand) GetKind() TxnCommand_Kind {
@@ -3203,7 +3267,7 @@ func (x *TxnCommand) GetDeletes() [][]byte {
 	return nil
 }
 
-func (x *TxnCommand) GetParticipants() [][]byte {
+func (x *TxnCommand) GetParticipants() []*KeySpan {
 	if x != nil {
 		return x.Participants
 	}
@@ -3234,7 +3298,7 @@ type TxnAliveRequest struct {
 
 func (x *TxnAliveRequest) Reset() {
 	*x = TxnAliveRequest{}
-	mi := &file_ordo_proto_msgTypes[45]
+	mi := &file_ordo_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3246,7 +3310,7 @@ func (x *TxnAliveRequest) String() string {
 func (*TxnAliveRequest) ProtoMessage() {}
 
 func (x *TxnAliveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[45]
+	mi := &file_ordo_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3259,7 +3323,7 @@ func (x *TxnAliveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAliveRequest.ProtoReflect.Descriptor instead.
 func (*TxnAliveRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{45}
+	return file_ordo_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *TxnAliveRequest) GetTxnIds() []uint64 {
@@ -3285,7 +3349,7 @@ type TxnAliveResponse struct {
 
 func (x *TxnAliveResponse) Reset() {
 	*x = TxnAliveResponse{}
-	mi := &file_ordo_proto_msgTypes[46]
+	mi := &file_ordo_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3297,7 +3361,7 @@ func (x *TxnAliveResponse) String() string {
 func (*TxnAliveResponse) ProtoMessage() {}
 
 func (x *TxnAliveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[46]
+	mi := &file_ordo_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3310,7 +3374,7 @@ func (x *TxnAliveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAliveResponse.ProtoReflect.Descriptor instead.
 func (*TxnAliveResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{46}
+	return file_ordo_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *TxnAliveResponse) GetAlive() []uint64 {
@@ -3331,7 +3395,7 @@ type NodeList struct {
 
 func (x *NodeList) Reset() {
 	*x = NodeList{}
-	mi := &file_ordo_proto_msgTypes[47]
+	mi := &file_ordo_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3343,7 +3407,7 @@ func (x *NodeList) String() string {
 func (*NodeList) ProtoMessage() {}
 
 func (x *NodeList) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[47]
+	mi := &file_ordo_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3356,7 +3420,7 @@ func (x *NodeList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeList.ProtoReflect.Descriptor instead.
 func (*NodeList) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{47}
+	return file_ordo_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *NodeList) GetNodes() []*NodeDescriptor {
@@ -3562,7 +3626,10 @@ const file_ordo_proto_rawDesc = "" +
 	"\rapplied_index\x18\x01 \x01(\x04R\fappliedIndex\x12\x1a\n" +
 	"\bchecksum\x18\x02 \x01(\fR\bchecksum\x12%\n" +
 	"\x05error\x18\x03 \x01(\v2\x0f.ordo.rpc.ErrorR\x05error\x12\x1b\n" +
-	"\tkey_count\x18\x04 \x01(\x03R\bkeyCount\"\xea\x01\n" +
+	"\tkey_count\x18\x04 \x01(\x03R\bkeyCount\"6\n" +
+	"\aKeySpan\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x19\n" +
+	"\blast_key\x18\x02 \x01(\fR\alastKey\"\xea\x01\n" +
 	"\aTxnMeta\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12%\n" +
 	"\x0epriority_start\x18\x02 \x01(\x03R\rpriorityStart\x12+\n" +
@@ -3570,15 +3637,15 @@ const file_ordo_proto_rawDesc = "" +
 	"\x10coordinator_node\x18\x04 \x01(\x04R\x0fcoordinatorNode\x121\n" +
 	"\x14coordinator_instance\x18\x05 \x01(\x04R\x13coordinatorInstance\x12\x1d\n" +
 	"\n" +
-	"anchor_key\x18\x06 \x01(\fR\tanchorKey\"\xc5\x03\n" +
+	"anchor_key\x18\x06 \x01(\fR\tanchorKey\"\xd8\x03\n" +
 	"\n" +
 	"TxnRequest\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x04R\arangeId\x12#\n" +
 	"\x03txn\x18\x02 \x01(\v2\x11.ordo.rpc.TxnMetaR\x03txn\x12-\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x19.ordo.rpc.TxnRequest.KindR\x04kind\x12\x1e\n" +
 	"\x03ops\x18\x04 \x03(\v2\f.ordo.rpc.OpR\x03ops\x12\x12\n" +
-	"\x04term\x18\x05 \x01(\x04R\x04term\x12\"\n" +
-	"\fparticipants\x18\x06 \x03(\fR\fparticipants\x12\x16\n" +
+	"\x04term\x18\x05 \x01(\x04R\x04term\x125\n" +
+	"\fparticipants\x18\x06 \x03(\v2\x11.ordo.rpc.KeySpanR\fparticipants\x12\x16\n" +
 	"\x06commit\x18\a \x01(\bR\x06commit\x12&\n" +
 	"\x0flock_timeout_ms\x18\b \x01(\x03R\rlockTimeoutMs\x12\x1e\n" +
 	"\n" +
@@ -3605,11 +3672,13 @@ const file_ordo_proto_rawDesc = "" +
 	"generation\x18\x05 \x01(\x04R\n" +
 	"generation\x12%\n" +
 	"\x05error\x18\x03 \x01(\v2\x0f.ordo.rpc.ErrorR\x05error\x122\n" +
-	"\x06status\x18\x04 \x01(\x0e2\x1a.ordo.rpc.TxnRecord.StatusR\x06status\"\xad\x01\n" +
+	"\x06status\x18\x04 \x01(\x0e2\x1a.ordo.rpc.TxnRecord.StatusR\x06status\"\xdf\x01\n" +
 	"\tTxnRecord\x12\x15\n" +
 	"\x06txn_id\x18\x01 \x01(\x04R\x05txnId\x122\n" +
-	"\x06status\x18\x02 \x01(\x0e2\x1a.ordo.rpc.TxnRecord.StatusR\x06status\x12\"\n" +
-	"\fparticipants\x18\x03 \x03(\fR\fparticipants\"1\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x1a.ordo.rpc.TxnRecord.StatusR\x06status\x125\n" +
+	"\fparticipants\x18\x03 \x03(\v2\x11.ordo.rpc.KeySpanR\fparticipants\x12\x1d\n" +
+	"\n" +
+	"anchor_key\x18\x04 \x01(\fR\tanchorKey\"1\n" +
 	"\x06Status\x12\v\n" +
 	"\aPENDING\x10\x00\x12\r\n" +
 	"\tCOMMITTED\x10\x01\x12\v\n" +
@@ -3617,15 +3686,15 @@ const file_ordo_proto_rawDesc = "" +
 	"\x0ePreparedRecord\x12#\n" +
 	"\x03txn\x18\x01 \x01(\v2\x11.ordo.rpc.TxnMetaR\x03txn\x12*\n" +
 	"\x06writes\x18\x02 \x03(\v2\x12.ordo.rpc.KeyValueR\x06writes\x12\x18\n" +
-	"\adeletes\x18\x03 \x03(\fR\adeletes\"\x8a\x03\n" +
+	"\adeletes\x18\x03 \x03(\fR\adeletes\"\x9d\x03\n" +
 	"\n" +
 	"TxnCommand\x12-\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x19.ordo.rpc.TxnCommand.KindR\x04kind\x12#\n" +
 	"\x03txn\x18\x02 \x01(\v2\x11.ordo.rpc.TxnMetaR\x03txn\x12\x1b\n" +
 	"\tlock_term\x18\x03 \x01(\x04R\blockTerm\x12*\n" +
 	"\x06writes\x18\x04 \x03(\v2\x12.ordo.rpc.KeyValueR\x06writes\x12\x18\n" +
-	"\adeletes\x18\x05 \x03(\fR\adeletes\x12\"\n" +
-	"\fparticipants\x18\x06 \x03(\fR\fparticipants\x12\x16\n" +
+	"\adeletes\x18\x05 \x03(\fR\adeletes\x125\n" +
+	"\fparticipants\x18\x06 \x03(\v2\x11.ordo.rpc.KeySpanR\fparticipants\x12\x16\n" +
 	"\x06commit\x18\a \x01(\bR\x06commit\x12'\n" +
 	"\x0flock_generation\x18\b \x01(\x04R\x0elockGeneration\"`\n" +
 	"\x04Kind\x12\x14\n" +
@@ -3680,7 +3749,7 @@ func file_ordo_proto_rawDescGZIP() []byte {
 }
 
 var file_ordo_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_ordo_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_ordo_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_ordo_proto_goTypes = []any{
 	(LockMode)(0),                 // 0: ordo.rpc.LockMode
 	(Op_Kind)(0),                  // 1: ordo.rpc.Op.Kind
@@ -3727,15 +3796,16 @@ var file_ordo_proto_goTypes = []any{
 	(*TransferLeaseResponse)(nil), // 42: ordo.rpc.TransferLeaseResponse
 	(*ChecksumRequest)(nil),       // 43: ordo.rpc.ChecksumRequest
 	(*ChecksumResponse)(nil),      // 44: ordo.rpc.ChecksumResponse
-	(*TxnMeta)(nil),               // 45: ordo.rpc.TxnMeta
-	(*TxnRequest)(nil),            // 46: ordo.rpc.TxnRequest
-	(*TxnResponse)(nil),           // 47: ordo.rpc.TxnResponse
-	(*TxnRecord)(nil),             // 48: ordo.rpc.TxnRecord
-	(*PreparedRecord)(nil),        // 49: ordo.rpc.PreparedRecord
-	(*TxnCommand)(nil),            // 50: ordo.rpc.TxnCommand
-	(*TxnAliveRequest)(nil),       // 51: ordo.rpc.TxnAliveRequest
-	(*TxnAliveResponse)(nil),      // 52: ordo.rpc.TxnAliveResponse
-	(*NodeList)(nil),              // 53: ordo.rpc.NodeList
+	(*KeySpan)(nil),               // 45: ordo.rpc.KeySpan
+	(*TxnMeta)(nil),               // 46: ordo.rpc.TxnMeta
+	(*TxnRequest)(nil),            // 47: ordo.rpc.TxnRequest
+	(*TxnResponse)(nil),           // 48: ordo.rpc.TxnResponse
+	(*TxnRecord)(nil),             // 49: ordo.rpc.TxnRecord
+	(*PreparedRecord)(nil),        // 50: ordo.rpc.PreparedRecord
+	(*TxnCommand)(nil),            // 51: ordo.rpc.TxnCommand
+	(*TxnAliveRequest)(nil),       // 52: ordo.rpc.TxnAliveRequest
+	(*TxnAliveResponse)(nil),      // 53: ordo.rpc.TxnAliveResponse
+	(*NodeList)(nil),              // 54: ordo.rpc.NodeList
 }
 var file_ordo_proto_depIdxs = []int32{
 	6,  // 0: ordo.rpc.RangeDescriptor.replicas:type_name -> ordo.rpc.ReplicaDescriptor
@@ -3753,7 +3823,7 @@ var file_ordo_proto_depIdxs = []int32{
 	14, // 12: ordo.rpc.BatchResponse.error:type_name -> ordo.rpc.Error
 	12, // 13: ordo.rpc.RaftCommand.ops:type_name -> ordo.rpc.Op
 	17, // 14: ordo.rpc.RaftCommand.split:type_name -> ordo.rpc.SplitTrigger
-	50, // 15: ordo.rpc.RaftCommand.txn:type_name -> ordo.rpc.TxnCommand
+	51, // 15: ordo.rpc.RaftCommand.txn:type_name -> ordo.rpc.TxnCommand
 	7,  // 16: ordo.rpc.SnapshotData.desc:type_name -> ordo.rpc.RangeDescriptor
 	11, // 17: ordo.rpc.SnapshotData.kvs:type_name -> ordo.rpc.KeyValue
 	21, // 18: ordo.rpc.BootstrapResponse.nodes:type_name -> ordo.rpc.NodeDescriptor
@@ -3775,52 +3845,55 @@ var file_ordo_proto_depIdxs = []int32{
 	14, // 34: ordo.rpc.AdminSplitResponse.error:type_name -> ordo.rpc.Error
 	14, // 35: ordo.rpc.TransferLeaseResponse.error:type_name -> ordo.rpc.Error
 	14, // 36: ordo.rpc.ChecksumResponse.error:type_name -> ordo.rpc.Error
-	45, // 37: ordo.rpc.TxnRequest.txn:type_name -> ordo.rpc.TxnMeta
+	46, // 37: ordo.rpc.TxnRequest.txn:type_name -> ordo.rpc.TxnMeta
 	3,  // 38: ordo.rpc.TxnRequest.kind:type_name -> ordo.rpc.TxnRequest.Kind
 	12, // 39: ordo.rpc.TxnRequest.ops:type_name -> ordo.rpc.Op
-	13, // 40: ordo.rpc.TxnResponse.results:type_name -> ordo.rpc.OpResult
-	14, // 41: ordo.rpc.TxnResponse.error:type_name -> ordo.rpc.Error
-	4,  // 42: ordo.rpc.TxnResponse.status:type_name -> ordo.rpc.TxnRecord.Status
-	4,  // 43: ordo.rpc.TxnRecord.status:type_name -> ordo.rpc.TxnRecord.Status
-	45, // 44: ordo.rpc.PreparedRecord.txn:type_name -> ordo.rpc.TxnMeta
-	11, // 45: ordo.rpc.PreparedRecord.writes:type_name -> ordo.rpc.KeyValue
-	5,  // 46: ordo.rpc.TxnCommand.kind:type_name -> ordo.rpc.TxnCommand.Kind
-	45, // 47: ordo.rpc.TxnCommand.txn:type_name -> ordo.rpc.TxnMeta
-	11, // 48: ordo.rpc.TxnCommand.writes:type_name -> ordo.rpc.KeyValue
-	21, // 49: ordo.rpc.NodeList.nodes:type_name -> ordo.rpc.NodeDescriptor
-	9,  // 50: ordo.rpc.Node.RaftStream:input_type -> ordo.rpc.RaftMessageBatch
-	15, // 51: ordo.rpc.Node.Batch:input_type -> ordo.rpc.BatchRequest
-	23, // 52: ordo.rpc.Node.Bootstrap:input_type -> ordo.rpc.BootstrapRequest
-	25, // 53: ordo.rpc.Node.JoinBootstrap:input_type -> ordo.rpc.JoinBootstrapRequest
-	27, // 54: ordo.rpc.Node.Join:input_type -> ordo.rpc.JoinRequest
-	29, // 55: ordo.rpc.Node.ClusterInfo:input_type -> ordo.rpc.ClusterInfoRequest
-	32, // 56: ordo.rpc.Node.LocalRanges:input_type -> ordo.rpc.LocalRangesRequest
-	35, // 57: ordo.rpc.Node.NodeStatus:input_type -> ordo.rpc.NodeStatusRequest
-	37, // 58: ordo.rpc.Node.RangeList:input_type -> ordo.rpc.RangeListRequest
-	39, // 59: ordo.rpc.Node.AdminSplit:input_type -> ordo.rpc.AdminSplitRequest
-	41, // 60: ordo.rpc.Node.TransferLease:input_type -> ordo.rpc.TransferLeaseRequest
-	43, // 61: ordo.rpc.Node.Checksum:input_type -> ordo.rpc.ChecksumRequest
-	46, // 62: ordo.rpc.Node.Txn:input_type -> ordo.rpc.TxnRequest
-	51, // 63: ordo.rpc.Node.TxnAlive:input_type -> ordo.rpc.TxnAliveRequest
-	10, // 64: ordo.rpc.Node.RaftStream:output_type -> ordo.rpc.RaftStreamResponse
-	16, // 65: ordo.rpc.Node.Batch:output_type -> ordo.rpc.BatchResponse
-	24, // 66: ordo.rpc.Node.Bootstrap:output_type -> ordo.rpc.BootstrapResponse
-	26, // 67: ordo.rpc.Node.JoinBootstrap:output_type -> ordo.rpc.JoinBootstrapResponse
-	28, // 68: ordo.rpc.Node.Join:output_type -> ordo.rpc.JoinResponse
-	30, // 69: ordo.rpc.Node.ClusterInfo:output_type -> ordo.rpc.ClusterInfoResponse
-	33, // 70: ordo.rpc.Node.LocalRanges:output_type -> ordo.rpc.LocalRangesResponse
-	36, // 71: ordo.rpc.Node.NodeStatus:output_type -> ordo.rpc.NodeStatusResponse
-	38, // 72: ordo.rpc.Node.RangeList:output_type -> ordo.rpc.RangeListResponse
-	40, // 73: ordo.rpc.Node.AdminSplit:output_type -> ordo.rpc.AdminSplitResponse
-	42, // 74: ordo.rpc.Node.TransferLease:output_type -> ordo.rpc.TransferLeaseResponse
-	44, // 75: ordo.rpc.Node.Checksum:output_type -> ordo.rpc.ChecksumResponse
-	47, // 76: ordo.rpc.Node.Txn:output_type -> ordo.rpc.TxnResponse
-	52, // 77: ordo.rpc.Node.TxnAlive:output_type -> ordo.rpc.TxnAliveResponse
-	64, // [64:78] is the sub-list for method output_type
-	50, // [50:64] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	45, // 40: ordo.rpc.TxnRequest.participants:type_name -> ordo.rpc.KeySpan
+	13, // 41: ordo.rpc.TxnResponse.results:type_name -> ordo.rpc.OpResult
+	14, // 42: ordo.rpc.TxnResponse.error:type_name -> ordo.rpc.Error
+	4,  // 43: ordo.rpc.TxnResponse.status:type_name -> ordo.rpc.TxnRecord.Status
+	4,  // 44: ordo.rpc.TxnRecord.status:type_name -> ordo.rpc.TxnRecord.Status
+	45, // 45: ordo.rpc.TxnRecord.participants:type_name -> ordo.rpc.KeySpan
+	46, // 46: ordo.rpc.PreparedRecord.txn:type_name -> ordo.rpc.TxnMeta
+	11, // 47: ordo.rpc.PreparedRecord.writes:type_name -> ordo.rpc.KeyValue
+	5,  // 48: ordo.rpc.TxnCommand.kind:type_name -> ordo.rpc.TxnCommand.Kind
+	46, // 49: ordo.rpc.TxnCommand.txn:type_name -> ordo.rpc.TxnMeta
+	11, // 50: ordo.rpc.TxnCommand.writes:type_name -> ordo.rpc.KeyValue
+	45, // 51: ordo.rpc.TxnCommand.participants:type_name -> ordo.rpc.KeySpan
+	21, // 52: ordo.rpc.NodeList.nodes:type_name -> ordo.rpc.NodeDescriptor
+	9,  // 53: ordo.rpc.Node.RaftStream:input_type -> ordo.rpc.RaftMessageBatch
+	15, // 54: ordo.rpc.Node.Batch:input_type -> ordo.rpc.BatchRequest
+	23, // 55: ordo.rpc.Node.Bootstrap:input_type -> ordo.rpc.BootstrapRequest
+	25, // 56: ordo.rpc.Node.JoinBootstrap:input_type -> ordo.rpc.JoinBootstrapRequest
+	27, // 57: ordo.rpc.Node.Join:input_type -> ordo.rpc.JoinRequest
+	29, // 58: ordo.rpc.Node.ClusterInfo:input_type -> ordo.rpc.ClusterInfoRequest
+	32, // 59: ordo.rpc.Node.LocalRanges:input_type -> ordo.rpc.LocalRangesRequest
+	35, // 60: ordo.rpc.Node.NodeStatus:input_type -> ordo.rpc.NodeStatusRequest
+	37, // 61: ordo.rpc.Node.RangeList:input_type -> ordo.rpc.RangeListRequest
+	39, // 62: ordo.rpc.Node.AdminSplit:input_type -> ordo.rpc.AdminSplitRequest
+	41, // 63: ordo.rpc.Node.TransferLease:input_type -> ordo.rpc.TransferLeaseRequest
+	43, // 64: ordo.rpc.Node.Checksum:input_type -> ordo.rpc.ChecksumRequest
+	47, // 65: ordo.rpc.Node.Txn:input_type -> ordo.rpc.TxnRequest
+	52, // 66: ordo.rpc.Node.TxnAlive:input_type -> ordo.rpc.TxnAliveRequest
+	10, // 67: ordo.rpc.Node.RaftStream:output_type -> ordo.rpc.RaftStreamResponse
+	16, // 68: ordo.rpc.Node.Batch:output_type -> ordo.rpc.BatchResponse
+	24, // 69: ordo.rpc.Node.Bootstrap:output_type -> ordo.rpc.BootstrapResponse
+	26, // 70: ordo.rpc.Node.JoinBootstrap:output_type -> ordo.rpc.JoinBootstrapResponse
+	28, // 71: ordo.rpc.Node.Join:output_type -> ordo.rpc.JoinResponse
+	30, // 72: ordo.rpc.Node.ClusterInfo:output_type -> ordo.rpc.ClusterInfoResponse
+	33, // 73: ordo.rpc.Node.LocalRanges:output_type -> ordo.rpc.LocalRangesResponse
+	36, // 74: ordo.rpc.Node.NodeStatus:output_type -> ordo.rpc.NodeStatusResponse
+	38, // 75: ordo.rpc.Node.RangeList:output_type -> ordo.rpc.RangeListResponse
+	40, // 76: ordo.rpc.Node.AdminSplit:output_type -> ordo.rpc.AdminSplitResponse
+	42, // 77: ordo.rpc.Node.TransferLease:output_type -> ordo.rpc.TransferLeaseResponse
+	44, // 78: ordo.rpc.Node.Checksum:output_type -> ordo.rpc.ChecksumResponse
+	48, // 79: ordo.rpc.Node.Txn:output_type -> ordo.rpc.TxnResponse
+	53, // 80: ordo.rpc.Node.TxnAlive:output_type -> ordo.rpc.TxnAliveResponse
+	67, // [67:81] is the sub-list for method output_type
+	53, // [53:67] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_ordo_proto_init() }
@@ -3834,7 +3907,7 @@ func file_ordo_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ordo_proto_rawDesc), len(file_ordo_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   48,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
