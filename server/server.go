@@ -14,6 +14,7 @@ import (
 	"github.com/ordodb/ordo/kv/keys"
 	"github.com/ordodb/ordo/kv/kverr"
 	"github.com/ordodb/ordo/kv/storage"
+	"github.com/ordodb/ordo/pgwire"
 	"github.com/ordodb/ordo/range/store"
 	"github.com/ordodb/ordo/rpc"
 	"github.com/ordodb/ordo/rpc/rpcpb"
@@ -47,6 +48,8 @@ type Server struct {
 		store         *store.Store
 		ident         *rpcpb.StoreIdent
 		bootstrapping bool
+		pg            *pgwire.Server
+		sqlLis        net.Listener
 	}
 	started chan struct{} // closed once the node has joined a cluster
 }
@@ -168,6 +171,12 @@ func (s *Server) goLoop(fn func()) {
 
 // Stop stops the node and closes its store.
 func (s *Server) Stop() {
+	s.mu.Lock()
+	pg := s.mu.pg
+	s.mu.Unlock()
+	if pg != nil {
+		_ = pg.Close()
+	}
 	s.cancel()
 	if s.http != nil {
 		_ = s.http.Close()
@@ -234,6 +243,10 @@ func (s *Server) startNode(ident *rpcpb.StoreIdent, nodes []*rpcpb.NodeDescripto
 	s.goLoop(s.livenessLoop)
 	s.goLoop(s.metaRepairLoop)
 	s.goLoop(s.txnRecoveryLoop)
+	if err := s.startSQL(); err != nil {
+		s.cfg.Logger.Error("cannot serve SQL", "err", err)
+		return err
+	}
 	return nil
 }
 

@@ -159,7 +159,8 @@ func printDemo(w io.Writer, nodes []*demoNode, root string) {
 	}
 	fmt.Fprintf(w, "\ntry:\n  ordo kv put --host %s hello world\n  ordo kv get --host %s hello\n  ordo node status --host %s\n  ordo range list --host %s\n",
 		nodes[0].addr, nodes[len(nodes)-1].addr, nodes[0].addr, nodes[0].addr)
-	fmt.Fprintln(w, "\n(the SQL port is reserved; the SQL layer is not built yet)\nPress Ctrl-C to stop.")
+	fmt.Fprintf(w, "  psql -h %s -p %s -U root defaultdb\n", hostOf(nodes[0].sql), portOf(nodes[0].sql))
+	fmt.Fprintln(w, "\nPress Ctrl-C to stop.")
 }
 
 func stopDemo(nodes []*demoNode) {
@@ -181,3 +182,6 @@ func stopDemo(nodes []*demoNode) {
 		}
 	}
 }
+
+func hostOf(addr string) string { h, _, _ := net.SplitHostPort(addr); return h }
+func portOf(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }

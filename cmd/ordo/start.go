@@ -58,9 +58,6 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 		s.Stop()
 		return 1
 	}
-	if *sqlAddr != "" {
-		logger.Warn("the SQL layer is not built yet; --sql-addr is recorded but not served", "sql", *sqlAddr)
-	}
 	fmt.Fprintf(stdout, "ordo node listening on %s (store %s)\n", s.Addr(), *store)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)

@@ -21,13 +21,14 @@ import (
 
 // InProcess is a cluster of nodes in the test process.
 type InProcess struct {
-	t      testing.TB
-	Addrs  []string
-	Dirs   []string
-	mu     sync.Mutex
-	nodes  []*server.Server
-	cut    map[[2]uint64]bool
-	dialer *rpc.Dialer
+	t        testing.TB
+	Addrs    []string
+	SQLAddrs []string
+	Dirs     []string
+	mu       sync.Mutex
+	nodes    []*server.Server
+	cut      map[[2]uint64]bool
+	dialer   *rpc.Dialer
 	// TickInterval for every node (defaults to 50ms for quick elections).
 	TickInterval time.Duration
 	// TxnKnobs are given to every node's coordinator.
@@ -59,6 +60,7 @@ func StartInProcessWith(t testing.TB, n int, configure func(*InProcess)) *InProc
 	root := t.TempDir()
 	for i := 0; i < n; i++ {
 		c.Addrs = append(c.Addrs, FreeAddr(t))
+		c.SQLAddrs = append(c.SQLAddrs, FreeAddr(t))
 		c.Dirs = append(c.Dirs, filepath.Join(root, fmt.Sprintf("n%d", i+1)))
 	}
 	c.nodes = make([]*server.Server, n)
@@ -90,6 +92,7 @@ func (c *InProcess) Start(i int) {
 	cfg := server.Config{
 		StoreDir:     c.Dirs[i],
 		ListenAddr:   c.Addrs[i],
+		SQLAddr:      c.SQLAddrs[i],
 		Join:         c.Addrs,
 		TickInterval: c.TickInterval,
 		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})),

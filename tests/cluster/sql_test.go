@@ -1,0 +1,91 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+func (c *InProcess) pgConn(t *testing.T, i int) *pgx.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, fmt.Sprintf("postgres://root@%s/defaultdb?sslmode=disable", c.SQLAddrs[i]))
+	if err != nil {
+		t.Fatalf("connect to node %d: %v", i+1, err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+func sqlState(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+// SQL through any node of a cluster sees one database.
+func TestSQLAcrossNodes(t *testing.T) {
+	c := StartInProcess(t, 3)
+	ctx := context.Background()
+	n1, n3 := c.pgConn(t, 0), c.pgConn(t, 2)
+	if _, err := n1.Exec(ctx, `CREATE TABLE users (id BIGSERIAL PRIMARY KEY, name TEXT UNIQUE NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n1.Exec(ctx, `INSERT INTO users (name) VALUES ('alice'), ('bob')`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := n3.Exec(ctx, `INSERT INTO users (name) VALUES ('alice')`)
+	if sqlState(err) != "23505" {
+		t.Fatalf("duplicate through another node: %v", err)
+	}
+	var n int
+	if err := n3.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("count through node 3: %d %v", n, err)
+	}
+}
+
+// Registration: clients on all nodes race to register the same names; each
+// name is taken exactly once and every loser gets 23505, never 40001.
+func TestSQLRegistrationRace(t *testing.T) {
+	c := StartInProcess(t, 3)
+	ctx := context.Background()
+	if _, err := c.pgConn(t, 0).Exec(ctx, `CREATE TABLE accounts (id BIGSERIAL PRIMARY KEY, username TEXT UNIQUE NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	const names, clients = 50, 12
+	var wins [names]atomic.Int32
+	var wg sync.WaitGroup
+	for cl := 0; cl < clients; cl++ {
+		conn := c.pgConn(t, cl%3)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < names; i++ {
+				_, err := conn.Exec(ctx, `INSERT INTO accounts (username) VALUES ($1)`, fmt.Sprintf("user%03d", (i+cl)%names))
+				switch code := sqlState(err); {
+				case err == nil:
+					wins[(i+cl)%names].Add(1)
+				case code == "23505":
+				default:
+					t.Errorf("client %d: %v (SQLSTATE %s)", cl, err, code)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range wins {
+		if w := wins[i].Load(); w != 1 {
+			t.Errorf("user%03d registered %d times", i, w)
+		}
+	}
+}
