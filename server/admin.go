@@ -15,9 +15,11 @@ import (
 
 func localRangeInfos(st *store.Store) []*rpcpb.RangeInfo {
 	var out []*rpcpb.RangeInfo
+	now := time.Now()
 	for _, r := range st.Replicas() {
 		info := r.Info()
 		info.KeyCount, info.SizeBytes = r.Stats()
+		r.TxnStatus(info, now)
 		out = append(out, info)
 	}
 	return out

@@ -322,7 +322,25 @@ func rangeJSON(ranges []*rpcpb.RangeInfo) []map[string]any {
 			"start_key_bytes": r.Desc.StartKey, "end_key_bytes": r.Desc.EndKey, "generation": r.Desc.Generation,
 			"replicas": reps, "leaseholder": lh, "applied_index": r.AppliedIndex, "term": r.Term,
 			"key_count": r.KeyCount, "size_bytes": r.SizeBytes,
+			"locks_held": r.LocksHeld, "lock_waits": lockWaitsJSON(r.LockWaits), "prepared": preparedJSON(r.Prepared),
 		})
+	}
+	return out
+}
+
+func lockWaitsJSON(ws []*rpcpb.LockWait) []map[string]any {
+	out := []map[string]any{}
+	for _, w := range ws {
+		out = append(out, map[string]any{"txn_id": w.TxnId, "key": keys.Pretty(w.Key), "mode": w.Mode,
+			"waiting_on": w.WaitingOn, "waiting_ms": w.WaitingMs})
+	}
+	return out
+}
+
+func preparedJSON(ps []*rpcpb.PreparedTxn) []map[string]any {
+	out := []map[string]any{}
+	for _, p := range ps {
+		out = append(out, map[string]any{"txn_id": p.TxnId, "anchor_key": keys.Pretty(p.AnchorKey), "prepared_ms": p.PreparedMs})
 	}
 	return out
 }

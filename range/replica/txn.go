@@ -731,3 +731,34 @@ func (r *Replica) StaleCommitted(now time.Time, after time.Duration) []*rpcpb.Tx
 	}
 	return out
 }
+
+// TxnStatus fills info with the lock table's state: locks held, who waits
+// for whom on which key and for how long, and prepared transactions.
+func (r *Replica) TxnStatus(info *rpcpb.RangeInfo, now time.Time) {
+	r.txn.mu.Lock()
+	defer r.txn.mu.Unlock()
+	rg := r.txn.regime
+	if rg == nil {
+		return
+	}
+	st := rg.table.Snapshot()
+	info.LocksHeld = int64(len(st.Locks))
+	for _, w := range st.Waits {
+		lw := &rpcpb.LockWait{TxnId: uint64(w.Txn), Key: w.Span.Key, EndKey: w.Span.EndKey, Mode: w.Mode.String()}
+		for _, o := range w.WaitingOn {
+			lw.WaitingOn = append(lw.WaitingOn, uint64(o))
+		}
+		if at, ok := rg.touched[w.Txn]; ok {
+			lw.WaitingMs = now.Sub(at).Milliseconds()
+		}
+		info.LockWaits = append(info.LockWaits, lw)
+	}
+	for id, since := range rg.prepared {
+		pt := &rpcpb.PreparedTxn{TxnId: uint64(id), PreparedMs: now.Sub(since).Milliseconds()}
+		if m := rg.meta[id]; m != nil {
+			pt.AnchorKey = m.AnchorKey
+		}
+		pt.Writes = int32(len(rg.table.PendingWrites(id, locktable.Span{Key: []byte{0}, EndKey: []byte{0xff, 0xff, 0xff}})))
+		info.Prepared = append(info.Prepared, pt)
+	}
+}

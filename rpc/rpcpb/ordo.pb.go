@@ -293,7 +293,7 @@ func (x TxnRequest_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnRequest_Kind.Descriptor instead.
 func (TxnRequest_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{41, 0}
+	return file_ordo_proto_rawDescGZIP(), []int{43, 0}
 }
 
 type TxnRecord_Status int32
@@ -342,7 +342,7 @@ func (x TxnRecord_Status) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnRecord_Status.Descriptor instead.
 func (TxnRecord_Status) EnumDescriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{43, 0}
+	return file_ordo_proto_rawDescGZIP(), []int{45, 0}
 }
 
 type TxnCommand_Kind int32
@@ -400,7 +400,7 @@ func (x TxnCommand_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnCommand_Kind.Descriptor instead.
 func (TxnCommand_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{45, 0}
+	return file_ordo_proto_rawDescGZIP(), []int{47, 0}
 }
 
 // ReplicaDescriptor names one replica of a range: the node it lives on and its
@@ -1962,8 +1962,14 @@ type RangeInfo struct {
 	KeyCount        int64                  `protobuf:"varint,9,opt,name=key_count,json=keyCount,proto3" json:"key_count,omitempty"`
 	RaftState       string                 `protobuf:"bytes,10,opt,name=raft_state,json=raftState,proto3" json:"raft_state,omitempty"`
 	Initialized     bool                   `protobuf:"varint,11,opt,name=initialized,proto3" json:"initialized,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Transactions at the leaseholder: locks held, requests waiting (who
+	// waits for whom, on which key), prepared transactions awaiting
+	// resolution.
+	LocksHeld     int64          `protobuf:"varint,12,opt,name=locks_held,json=locksHeld,proto3" json:"locks_held,omitempty"`
+	LockWaits     []*LockWait    `protobuf:"bytes,13,rep,name=lock_waits,json=lockWaits,proto3" json:"lock_waits,omitempty"`
+	Prepared      []*PreparedTxn `protobuf:"bytes,14,rep,name=prepared,proto3" json:"prepared,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RangeInfo) Reset() {
@@ -2073,6 +2079,179 @@ func (x *RangeInfo) GetInitialized() bool {
 	return false
 }
 
+func (x *RangeInfo) GetLocksHeld() int64 {
+	if x != nil {
+		return x.LocksHeld
+	}
+	return 0
+}
+
+func (x *RangeInfo) GetLockWaits() []*LockWait {
+	if x != nil {
+		return x.LockWaits
+	}
+	return nil
+}
+
+func (x *RangeInfo) GetPrepared() []*PreparedTxn {
+	if x != nil {
+		return x.Prepared
+	}
+	return nil
+}
+
+type LockWait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TxnId         uint64                 `protobuf:"varint,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Key           []byte                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	EndKey        []byte                 `protobuf:"bytes,3,opt,name=end_key,json=endKey,proto3" json:"end_key,omitempty"`
+	Mode          string                 `protobuf:"bytes,4,opt,name=mode,proto3" json:"mode,omitempty"`
+	WaitingOn     []uint64               `protobuf:"varint,5,rep,packed,name=waiting_on,json=waitingOn,proto3" json:"waiting_on,omitempty"`
+	WaitingMs     int64                  `protobuf:"varint,6,opt,name=waiting_ms,json=waitingMs,proto3" json:"waiting_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LockWait) Reset() {
+	*x = LockWait{}
+	mi := &file_ordo_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LockWait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LockWait) ProtoMessage() {}
+
+func (x *LockWait) ProtoReflect() protoreflect.Message {
+	mi := &file_ordo_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LockWait.ProtoReflect.Descriptor instead.
+func (*LockWait) Descriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *LockWait) GetTxnId() uint64 {
+	if x != nil {
+		return x.TxnId
+	}
+	return 0
+}
+
+func (x *LockWait) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *LockWait) GetEndKey() []byte {
+	if x != nil {
+		return x.EndKey
+	}
+	return nil
+}
+
+func (x *LockWait) GetMode() string {
+	if x != nil {
+		return x.Mode
+	}
+	return ""
+}
+
+func (x *LockWait) GetWaitingOn() []uint64 {
+	if x != nil {
+		return x.WaitingOn
+	}
+	return nil
+}
+
+func (x *LockWait) GetWaitingMs() int64 {
+	if x != nil {
+		return x.WaitingMs
+	}
+	return 0
+}
+
+type PreparedTxn struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TxnId         uint64                 `protobuf:"varint,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	AnchorKey     []byte                 `protobuf:"bytes,2,opt,name=anchor_key,json=anchorKey,proto3" json:"anchor_key,omitempty"`
+	PreparedMs    int64                  `protobuf:"varint,3,opt,name=prepared_ms,json=preparedMs,proto3" json:"prepared_ms,omitempty"`
+	Writes        int32                  `protobuf:"varint,4,opt,name=writes,proto3" json:"writes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreparedTxn) Reset() {
+	*x = PreparedTxn{}
+	mi := &file_ordo_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreparedTxn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreparedTxn) ProtoMessage() {}
+
+func (x *PreparedTxn) ProtoReflect() protoreflect.Message {
+	mi := &file_ordo_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreparedTxn.ProtoReflect.Descriptor instead.
+func (*PreparedTxn) Descriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *PreparedTxn) GetTxnId() uint64 {
+	if x != nil {
+		return x.TxnId
+	}
+	return 0
+}
+
+func (x *PreparedTxn) GetAnchorKey() []byte {
+	if x != nil {
+		return x.AnchorKey
+	}
+	return nil
+}
+
+func (x *PreparedTxn) GetPreparedMs() int64 {
+	if x != nil {
+		return x.PreparedMs
+	}
+	return 0
+}
+
+func (x *PreparedTxn) GetWrites() int32 {
+	if x != nil {
+		return x.Writes
+	}
+	return 0
+}
+
 type LocalRangesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -2081,7 +2260,7 @@ type LocalRangesRequest struct {
 
 func (x *LocalRangesRequest) Reset() {
 	*x = LocalRangesRequest{}
-	mi := &file_ordo_proto_msgTypes[26]
+	mi := &file_ordo_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2093,7 +2272,7 @@ func (x *LocalRangesRequest) String() string {
 func (*LocalRangesRequest) ProtoMessage() {}
 
 func (x *LocalRangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[26]
+	mi := &file_ordo_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2106,7 +2285,7 @@ func (x *LocalRangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalRangesRequest.ProtoReflect.Descriptor instead.
 func (*LocalRangesRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{26}
+	return file_ordo_proto_rawDescGZIP(), []int{28}
 }
 
 type LocalRangesResponse struct {
@@ -2118,7 +2297,7 @@ type LocalRangesResponse struct {
 
 func (x *LocalRangesResponse) Reset() {
 	*x = LocalRangesResponse{}
-	mi := &file_ordo_proto_msgTypes[27]
+	mi := &file_ordo_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2130,7 +2309,7 @@ func (x *LocalRangesResponse) String() string {
 func (*LocalRangesResponse) ProtoMessage() {}
 
 func (x *LocalRangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[27]
+	mi := &file_ordo_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2143,7 +2322,7 @@ func (x *LocalRangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalRangesResponse.ProtoReflect.Descriptor instead.
 func (*LocalRangesResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{27}
+	return file_ordo_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *LocalRangesResponse) GetRanges() []*RangeInfo {
@@ -2166,7 +2345,7 @@ type NodeStatus struct {
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_ordo_proto_msgTypes[28]
+	mi := &file_ordo_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2178,7 +2357,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[28]
+	mi := &file_ordo_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2191,7 +2370,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{28}
+	return file_ordo_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *NodeStatus) GetNode() *NodeDescriptor {
@@ -2237,7 +2416,7 @@ type NodeStatusRequest struct {
 
 func (x *NodeStatusRequest) Reset() {
 	*x = NodeStatusRequest{}
-	mi := &file_ordo_proto_msgTypes[29]
+	mi := &file_ordo_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2249,7 +2428,7 @@ func (x *NodeStatusRequest) String() string {
 func (*NodeStatusRequest) ProtoMessage() {}
 
 func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[29]
+	mi := &file_ordo_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2262,7 +2441,7 @@ func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusRequest.ProtoReflect.Descriptor instead.
 func (*NodeStatusRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{29}
+	return file_ordo_proto_rawDescGZIP(), []int{31}
 }
 
 type NodeStatusResponse struct {
@@ -2274,7 +2453,7 @@ type NodeStatusResponse struct {
 
 func (x *NodeStatusResponse) Reset() {
 	*x = NodeStatusResponse{}
-	mi := &file_ordo_proto_msgTypes[30]
+	mi := &file_ordo_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2286,7 +2465,7 @@ func (x *NodeStatusResponse) String() string {
 func (*NodeStatusResponse) ProtoMessage() {}
 
 func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[30]
+	mi := &file_ordo_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2299,7 +2478,7 @@ func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusResponse.ProtoReflect.Descriptor instead.
 func (*NodeStatusResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{30}
+	return file_ordo_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *NodeStatusResponse) GetNodes() []*NodeStatus {
@@ -2317,7 +2496,7 @@ type RangeListRequest struct {
 
 func (x *RangeListRequest) Reset() {
 	*x = RangeListRequest{}
-	mi := &file_ordo_proto_msgTypes[31]
+	mi := &file_ordo_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2329,7 +2508,7 @@ func (x *RangeListRequest) String() string {
 func (*RangeListRequest) ProtoMessage() {}
 
 func (x *RangeListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[31]
+	mi := &file_ordo_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2342,7 +2521,7 @@ func (x *RangeListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeListRequest.ProtoReflect.Descriptor instead.
 func (*RangeListRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{31}
+	return file_ordo_proto_rawDescGZIP(), []int{33}
 }
 
 type RangeListResponse struct {
@@ -2354,7 +2533,7 @@ type RangeListResponse struct {
 
 func (x *RangeListResponse) Reset() {
 	*x = RangeListResponse{}
-	mi := &file_ordo_proto_msgTypes[32]
+	mi := &file_ordo_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2366,7 +2545,7 @@ func (x *RangeListResponse) String() string {
 func (*RangeListResponse) ProtoMessage() {}
 
 func (x *RangeListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[32]
+	mi := &file_ordo_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2379,7 +2558,7 @@ func (x *RangeListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeListResponse.ProtoReflect.Descriptor instead.
 func (*RangeListResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{32}
+	return file_ordo_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RangeListResponse) GetRanges() []*RangeInfo {
@@ -2400,7 +2579,7 @@ type AdminSplitRequest struct {
 
 func (x *AdminSplitRequest) Reset() {
 	*x = AdminSplitRequest{}
-	mi := &file_ordo_proto_msgTypes[33]
+	mi := &file_ordo_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2412,7 +2591,7 @@ func (x *AdminSplitRequest) String() string {
 func (*AdminSplitRequest) ProtoMessage() {}
 
 func (x *AdminSplitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[33]
+	mi := &file_ordo_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2425,7 +2604,7 @@ func (x *AdminSplitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminSplitRequest.ProtoReflect.Descriptor instead.
 func (*AdminSplitRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{33}
+	return file_ordo_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *AdminSplitRequest) GetSplitKey() []byte {
@@ -2453,7 +2632,7 @@ type AdminSplitResponse struct {
 
 func (x *AdminSplitResponse) Reset() {
 	*x = AdminSplitResponse{}
-	mi := &file_ordo_proto_msgTypes[34]
+	mi := &file_ordo_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2465,7 +2644,7 @@ func (x *AdminSplitResponse) String() string {
 func (*AdminSplitResponse) ProtoMessage() {}
 
 func (x *AdminSplitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[34]
+	mi := &file_ordo_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2478,7 +2657,7 @@ func (x *AdminSplitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminSplitResponse.ProtoReflect.Descriptor instead.
 func (*AdminSplitResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{34}
+	return file_ordo_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *AdminSplitResponse) GetLeft() *RangeDescriptor {
@@ -2512,7 +2691,7 @@ type TransferLeaseRequest struct {
 
 func (x *TransferLeaseRequest) Reset() {
 	*x = TransferLeaseRequest{}
-	mi := &file_ordo_proto_msgTypes[35]
+	mi := &file_ordo_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2524,7 +2703,7 @@ func (x *TransferLeaseRequest) String() string {
 func (*TransferLeaseRequest) ProtoMessage() {}
 
 func (x *TransferLeaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[35]
+	mi := &file_ordo_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2537,7 +2716,7 @@ func (x *TransferLeaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeaseRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeaseRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{35}
+	return file_ordo_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *TransferLeaseRequest) GetRangeId() uint64 {
@@ -2563,7 +2742,7 @@ type TransferLeaseResponse struct {
 
 func (x *TransferLeaseResponse) Reset() {
 	*x = TransferLeaseResponse{}
-	mi := &file_ordo_proto_msgTypes[36]
+	mi := &file_ordo_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2575,7 +2754,7 @@ func (x *TransferLeaseResponse) String() string {
 func (*TransferLeaseResponse) ProtoMessage() {}
 
 func (x *TransferLeaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[36]
+	mi := &file_ordo_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2588,7 +2767,7 @@ func (x *TransferLeaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeaseResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeaseResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{36}
+	return file_ordo_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *TransferLeaseResponse) GetError() *Error {
@@ -2607,7 +2786,7 @@ type ChecksumRequest struct {
 
 func (x *ChecksumRequest) Reset() {
 	*x = ChecksumRequest{}
-	mi := &file_ordo_proto_msgTypes[37]
+	mi := &file_ordo_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2619,7 +2798,7 @@ func (x *ChecksumRequest) String() string {
 func (*ChecksumRequest) ProtoMessage() {}
 
 func (x *ChecksumRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[37]
+	mi := &file_ordo_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2632,7 +2811,7 @@ func (x *ChecksumRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChecksumRequest.ProtoReflect.Descriptor instead.
 func (*ChecksumRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{37}
+	return file_ordo_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ChecksumRequest) GetRangeId() uint64 {
@@ -2654,7 +2833,7 @@ type ChecksumResponse struct {
 
 func (x *ChecksumResponse) Reset() {
 	*x = ChecksumResponse{}
-	mi := &file_ordo_proto_msgTypes[38]
+	mi := &file_ordo_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2666,7 +2845,7 @@ func (x *ChecksumResponse) String() string {
 func (*ChecksumResponse) ProtoMessage() {}
 
 func (x *ChecksumResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[38]
+	mi := &file_ordo_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2679,7 +2858,7 @@ func (x *ChecksumResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChecksumResponse.ProtoReflect.Descriptor instead.
 func (*ChecksumResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{38}
+	return file_ordo_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ChecksumResponse) GetAppliedIndex() uint64 {
@@ -2723,7 +2902,7 @@ type KeySpan struct {
 
 func (x *KeySpan) Reset() {
 	*x = KeySpan{}
-	mi := &file_ordo_proto_msgTypes[39]
+	mi := &file_ordo_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2735,7 +2914,7 @@ func (x *KeySpan) String() string {
 func (*KeySpan) ProtoMessage() {}
 
 func (x *KeySpan) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[39]
+	mi := &file_ordo_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2748,7 +2927,7 @@ func (x *KeySpan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeySpan.ProtoReflect.Descriptor instead.
 func (*KeySpan) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{39}
+	return file_ordo_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *KeySpan) GetKey() []byte {
@@ -2783,7 +2962,7 @@ type TxnMeta struct {
 
 func (x *TxnMeta) Reset() {
 	*x = TxnMeta{}
-	mi := &file_ordo_proto_msgTypes[40]
+	mi := &file_ordo_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2795,7 +2974,7 @@ func (x *TxnMeta) String() string {
 func (*TxnMeta) ProtoMessage() {}
 
 func (x *TxnMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[40]
+	mi := &file_ordo_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2808,7 +2987,7 @@ func (x *TxnMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnMeta.ProtoReflect.Descriptor instead.
 func (*TxnMeta) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{40}
+	return file_ordo_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *TxnMeta) GetId() uint64 {
@@ -2877,7 +3056,7 @@ type TxnRequest struct {
 
 func (x *TxnRequest) Reset() {
 	*x = TxnRequest{}
-	mi := &file_ordo_proto_msgTypes[41]
+	mi := &file_ordo_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2889,7 +3068,7 @@ func (x *TxnRequest) String() string {
 func (*TxnRequest) ProtoMessage() {}
 
 func (x *TxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[41]
+	mi := &file_ordo_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2902,7 +3081,7 @@ func (x *TxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRequest.ProtoReflect.Descriptor instead.
 func (*TxnRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{41}
+	return file_ordo_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *TxnRequest) GetRangeId() uint64 {
@@ -2988,7 +3167,7 @@ type TxnResponse struct {
 
 func (x *TxnResponse) Reset() {
 	*x = TxnResponse{}
-	mi := &file_ordo_proto_msgTypes[42]
+	mi := &file_ordo_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3000,7 +3179,7 @@ func (x *TxnResponse) String() string {
 func (*TxnResponse) ProtoMessage() {}
 
 func (x *TxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[42]
+	mi := &file_ordo_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3013,7 +3192,7 @@ func (x *TxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnResponse.ProtoReflect.Descriptor instead.
 func (*TxnResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{42}
+	return file_ordo_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *TxnResponse) GetResults() []*OpResult {
@@ -3067,7 +3246,7 @@ type TxnRecord struct {
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_ordo_proto_msgTypes[43]
+	mi := &file_ordo_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3079,7 +3258,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[43]
+	mi := &file_ordo_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3092,7 +3271,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{43}
+	return file_ordo_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *TxnRecord) GetTxnId() uint64 {
@@ -3136,7 +3315,7 @@ type PreparedRecord struct {
 
 func (x *PreparedRecord) Reset() {
 	*x = PreparedRecord{}
-	mi := &file_ordo_proto_msgTypes[44]
+	mi := &file_ordo_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3148,7 +3327,7 @@ func (x *PreparedRecord) String() string {
 func (*PreparedRecord) ProtoMessage() {}
 
 func (x *PreparedRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[44]
+	mi := &file_ordo_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3161,7 +3340,7 @@ func (x *PreparedRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreparedRecord.ProtoReflect.Descriptor instead.
 func (*PreparedRecord) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{44}
+	return file_ordo_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *PreparedRecord) GetTxn() *TxnMeta {
@@ -3204,7 +3383,7 @@ type TxnCommand struct {
 
 func (x *TxnCommand) Reset() {
 	*x = TxnCommand{}
-	mi := &file_ordo_proto_msgTypes[45]
+	mi := &file_ordo_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3216,7 +3395,7 @@ func (x *TxnCommand) String() string {
 func (*TxnCommand) ProtoMessage() {}
 
 func (x *TxnCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[45]
+	mi := &file_ordo_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3229,7 +3408,7 @@ func (x *TxnCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnCommand.ProtoReflect.Descriptor instead.
 func (*TxnCommand) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{45}
+	return file_ordo_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *TxnCommand) GetKind() TxnCommand_Kind {
@@ -3298,7 +3477,7 @@ type TxnAliveRequest struct {
 
 func (x *TxnAliveRequest) Reset() {
 	*x = TxnAliveRequest{}
-	mi := &file_ordo_proto_msgTypes[46]
+	mi := &file_ordo_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3310,7 +3489,7 @@ func (x *TxnAliveRequest) String() string {
 func (*TxnAliveRequest) ProtoMessage() {}
 
 func (x *TxnAliveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[46]
+	mi := &file_ordo_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3323,7 +3502,7 @@ func (x *TxnAliveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAliveRequest.ProtoReflect.Descriptor instead.
 func (*TxnAliveRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{46}
+	return file_ordo_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *TxnAliveRequest) GetTxnIds() []uint64 {
@@ -3349,7 +3528,7 @@ type TxnAliveResponse struct {
 
 func (x *TxnAliveResponse) Reset() {
 	*x = TxnAliveResponse{}
-	mi := &file_ordo_proto_msgTypes[47]
+	mi := &file_ordo_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3361,7 +3540,7 @@ func (x *TxnAliveResponse) String() string {
 func (*TxnAliveResponse) ProtoMessage() {}
 
 func (x *TxnAliveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[47]
+	mi := &file_ordo_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3374,7 +3553,7 @@ func (x *TxnAliveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAliveResponse.ProtoReflect.Descriptor instead.
 func (*TxnAliveResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{47}
+	return file_ordo_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *TxnAliveResponse) GetAlive() []uint64 {
@@ -3395,7 +3574,7 @@ type NodeList struct {
 
 func (x *NodeList) Reset() {
 	*x = NodeList{}
-	mi := &file_ordo_proto_msgTypes[48]
+	mi := &file_ordo_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3407,7 +3586,7 @@ func (x *NodeList) String() string {
 func (*NodeList) ProtoMessage() {}
 
 func (x *NodeList) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[48]
+	mi := &file_ordo_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3420,7 +3599,7 @@ func (x *NodeList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeList.ProtoReflect.Descriptor instead.
 func (*NodeList) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{48}
+	return file_ordo_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *NodeList) GetNodes() []*NodeDescriptor {
@@ -3576,7 +3755,7 @@ const file_ordo_proto_rawDesc = "" +
 	"\x05nodes\x18\x04 \x03(\v2\x18.ordo.rpc.NodeDescriptorR\x05nodes\x128\n" +
 	"\n" +
 	"meta_range\x18\x05 \x01(\v2\x19.ordo.rpc.RangeDescriptorR\tmetaRange\x12,\n" +
-	"\x04self\x18\x06 \x01(\v2\x18.ordo.rpc.NodeDescriptorR\x04self\"\xff\x02\n" +
+	"\x04self\x18\x06 \x01(\v2\x18.ordo.rpc.NodeDescriptorR\x04self\"\x84\x04\n" +
 	"\tRangeInfo\x12-\n" +
 	"\x04desc\x18\x01 \x01(\v2\x19.ordo.rpc.RangeDescriptorR\x04desc\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\x04R\x06nodeId\x12*\n" +
@@ -3591,7 +3770,28 @@ const file_ordo_proto_rawDesc = "" +
 	"\n" +
 	"raft_state\x18\n" +
 	" \x01(\tR\traftState\x12 \n" +
-	"\vinitialized\x18\v \x01(\bR\vinitialized\"\x14\n" +
+	"\vinitialized\x18\v \x01(\bR\vinitialized\x12\x1d\n" +
+	"\n" +
+	"locks_held\x18\f \x01(\x03R\tlocksHeld\x121\n" +
+	"\n" +
+	"lock_waits\x18\r \x03(\v2\x12.ordo.rpc.LockWaitR\tlockWaits\x121\n" +
+	"\bprepared\x18\x0e \x03(\v2\x15.ordo.rpc.PreparedTxnR\bprepared\"\x9e\x01\n" +
+	"\bLockWait\x12\x15\n" +
+	"\x06txn_id\x18\x01 \x01(\x04R\x05txnId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\x12\x17\n" +
+	"\aend_key\x18\x03 \x01(\fR\x06endKey\x12\x12\n" +
+	"\x04mode\x18\x04 \x01(\tR\x04mode\x12\x1d\n" +
+	"\n" +
+	"waiting_on\x18\x05 \x03(\x04R\twaitingOn\x12\x1d\n" +
+	"\n" +
+	"waiting_ms\x18\x06 \x01(\x03R\twaitingMs\"|\n" +
+	"\vPreparedTxn\x12\x15\n" +
+	"\x06txn_id\x18\x01 \x01(\x04R\x05txnId\x12\x1d\n" +
+	"\n" +
+	"anchor_key\x18\x02 \x01(\fR\tanchorKey\x12\x1f\n" +
+	"\vprepared_ms\x18\x03 \x01(\x03R\n" +
+	"preparedMs\x12\x16\n" +
+	"\x06writes\x18\x04 \x01(\x05R\x06writes\"\x14\n" +
 	"\x12LocalRangesRequest\"B\n" +
 	"\x13LocalRangesResponse\x12+\n" +
 	"\x06ranges\x18\x01 \x03(\v2\x13.ordo.rpc.RangeInfoR\x06ranges\"\xa4\x01\n" +
@@ -3749,7 +3949,7 @@ func file_ordo_proto_rawDescGZIP() []byte {
 }
 
 var file_ordo_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_ordo_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
+var file_ordo_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_ordo_proto_goTypes = []any{
 	(LockMode)(0),                 // 0: ordo.rpc.LockMode
 	(Op_Kind)(0),                  // 1: ordo.rpc.Op.Kind
@@ -3783,29 +3983,31 @@ var file_ordo_proto_goTypes = []any{
 	(*ClusterInfoRequest)(nil),    // 29: ordo.rpc.ClusterInfoRequest
 	(*ClusterInfoResponse)(nil),   // 30: ordo.rpc.ClusterInfoResponse
 	(*RangeInfo)(nil),             // 31: ordo.rpc.RangeInfo
-	(*LocalRangesRequest)(nil),    // 32: ordo.rpc.LocalRangesRequest
-	(*LocalRangesResponse)(nil),   // 33: ordo.rpc.LocalRangesResponse
-	(*NodeStatus)(nil),            // 34: ordo.rpc.NodeStatus
-	(*NodeStatusRequest)(nil),     // 35: ordo.rpc.NodeStatusRequest
-	(*NodeStatusResponse)(nil),    // 36: ordo.rpc.NodeStatusResponse
-	(*RangeListRequest)(nil),      // 37: ordo.rpc.RangeListRequest
-	(*RangeListResponse)(nil),     // 38: ordo.rpc.RangeListResponse
-	(*AdminSplitRequest)(nil),     // 39: ordo.rpc.AdminSplitRequest
-	(*AdminSplitResponse)(nil),    // 40: ordo.rpc.AdminSplitResponse
-	(*TransferLeaseRequest)(nil),  // 41: ordo.rpc.TransferLeaseRequest
-	(*TransferLeaseResponse)(nil), // 42: ordo.rpc.TransferLeaseResponse
-	(*ChecksumRequest)(nil),       // 43: ordo.rpc.ChecksumRequest
-	(*ChecksumResponse)(nil),      // 44: ordo.rpc.ChecksumResponse
-	(*KeySpan)(nil),               // 45: ordo.rpc.KeySpan
-	(*TxnMeta)(nil),               // 46: ordo.rpc.TxnMeta
-	(*TxnRequest)(nil),            // 47: ordo.rpc.TxnRequest
-	(*TxnResponse)(nil),           // 48: ordo.rpc.TxnResponse
-	(*TxnRecord)(nil),             // 49: ordo.rpc.TxnRecord
-	(*PreparedRecord)(nil),        // 50: ordo.rpc.PreparedRecord
-	(*TxnCommand)(nil),            // 51: ordo.rpc.TxnCommand
-	(*TxnAliveRequest)(nil),       // 52: ordo.rpc.TxnAliveRequest
-	(*TxnAliveResponse)(nil),      // 53: ordo.rpc.TxnAliveResponse
-	(*NodeList)(nil),              // 54: ordo.rpc.NodeList
+	(*LockWait)(nil),              // 32: ordo.rpc.LockWait
+	(*PreparedTxn)(nil),           // 33: ordo.rpc.PreparedTxn
+	(*LocalRangesRequest)(nil),    // 34: ordo.rpc.LocalRangesRequest
+	(*LocalRangesResponse)(nil),   // 35: ordo.rpc.LocalRangesResponse
+	(*NodeStatus)(nil),            // 36: ordo.rpc.NodeStatus
+	(*NodeStatusRequest)(nil),     // 37: ordo.rpc.NodeStatusRequest
+	(*NodeStatusResponse)(nil),    // 38: ordo.rpc.NodeStatusResponse
+	(*RangeListRequest)(nil),      // 39: ordo.rpc.RangeListRequest
+	(*RangeListResponse)(nil),     // 40: ordo.rpc.RangeListResponse
+	(*AdminSplitRequest)(nil),     // 41: ordo.rpc.AdminSplitRequest
+	(*AdminSplitResponse)(nil),    // 42: ordo.rpc.AdminSplitResponse
+	(*TransferLeaseRequest)(nil),  // 43: ordo.rpc.TransferLeaseRequest
+	(*TransferLeaseResponse)(nil), // 44: ordo.rpc.TransferLeaseResponse
+	(*ChecksumRequest)(nil),       // 45: ordo.rpc.ChecksumRequest
+	(*ChecksumResponse)(nil),      // 46: ordo.rpc.ChecksumResponse
+	(*KeySpan)(nil),               // 47: ordo.rpc.KeySpan
+	(*TxnMeta)(nil),               // 48: ordo.rpc.TxnMeta
+	(*TxnRequest)(nil),            // 49: ordo.rpc.TxnRequest
+	(*TxnResponse)(nil),           // 50: ordo.rpc.TxnResponse
+	(*TxnRecord)(nil),             // 51: ordo.rpc.TxnRecord
+	(*PreparedRecord)(nil),        // 52: ordo.rpc.PreparedRecord
+	(*TxnCommand)(nil),            // 53: ordo.rpc.TxnCommand
+	(*TxnAliveRequest)(nil),       // 54: ordo.rpc.TxnAliveRequest
+	(*TxnAliveResponse)(nil),      // 55: ordo.rpc.TxnAliveResponse
+	(*NodeList)(nil),              // 56: ordo.rpc.NodeList
 }
 var file_ordo_proto_depIdxs = []int32{
 	6,  // 0: ordo.rpc.RangeDescriptor.replicas:type_name -> ordo.rpc.ReplicaDescriptor
@@ -3823,7 +4025,7 @@ var file_ordo_proto_depIdxs = []int32{
 	14, // 12: ordo.rpc.BatchResponse.error:type_name -> ordo.rpc.Error
 	12, // 13: ordo.rpc.RaftCommand.ops:type_name -> ordo.rpc.Op
 	17, // 14: ordo.rpc.RaftCommand.split:type_name -> ordo.rpc.SplitTrigger
-	51, // 15: ordo.rpc.RaftCommand.txn:type_name -> ordo.rpc.TxnCommand
+	53, // 15: ordo.rpc.RaftCommand.txn:type_name -> ordo.rpc.TxnCommand
 	7,  // 16: ordo.rpc.SnapshotData.desc:type_name -> ordo.rpc.RangeDescriptor
 	11, // 17: ordo.rpc.SnapshotData.kvs:type_name -> ordo.rpc.KeyValue
 	21, // 18: ordo.rpc.BootstrapResponse.nodes:type_name -> ordo.rpc.NodeDescriptor
@@ -3836,64 +4038,66 @@ var file_ordo_proto_depIdxs = []int32{
 	7,  // 25: ordo.rpc.ClusterInfoResponse.meta_range:type_name -> ordo.rpc.RangeDescriptor
 	21, // 26: ordo.rpc.ClusterInfoResponse.self:type_name -> ordo.rpc.NodeDescriptor
 	7,  // 27: ordo.rpc.RangeInfo.desc:type_name -> ordo.rpc.RangeDescriptor
-	31, // 28: ordo.rpc.LocalRangesResponse.ranges:type_name -> ordo.rpc.RangeInfo
-	21, // 29: ordo.rpc.NodeStatus.node:type_name -> ordo.rpc.NodeDescriptor
-	34, // 30: ordo.rpc.NodeStatusResponse.nodes:type_name -> ordo.rpc.NodeStatus
-	31, // 31: ordo.rpc.RangeListResponse.ranges:type_name -> ordo.rpc.RangeInfo
-	7,  // 32: ordo.rpc.AdminSplitResponse.left:type_name -> ordo.rpc.RangeDescriptor
-	7,  // 33: ordo.rpc.AdminSplitResponse.right:type_name -> ordo.rpc.RangeDescriptor
-	14, // 34: ordo.rpc.AdminSplitResponse.error:type_name -> ordo.rpc.Error
-	14, // 35: ordo.rpc.TransferLeaseResponse.error:type_name -> ordo.rpc.Error
-	14, // 36: ordo.rpc.ChecksumResponse.error:type_name -> ordo.rpc.Error
-	46, // 37: ordo.rpc.TxnRequest.txn:type_name -> ordo.rpc.TxnMeta
-	3,  // 38: ordo.rpc.TxnRequest.kind:type_name -> ordo.rpc.TxnRequest.Kind
-	12, // 39: ordo.rpc.TxnRequest.ops:type_name -> ordo.rpc.Op
-	45, // 40: ordo.rpc.TxnRequest.participants:type_name -> ordo.rpc.KeySpan
-	13, // 41: ordo.rpc.TxnResponse.results:type_name -> ordo.rpc.OpResult
-	14, // 42: ordo.rpc.TxnResponse.error:type_name -> ordo.rpc.Error
-	4,  // 43: ordo.rpc.TxnResponse.status:type_name -> ordo.rpc.TxnRecord.Status
-	4,  // 44: ordo.rpc.TxnRecord.status:type_name -> ordo.rpc.TxnRecord.Status
-	45, // 45: ordo.rpc.TxnRecord.participants:type_name -> ordo.rpc.KeySpan
-	46, // 46: ordo.rpc.PreparedRecord.txn:type_name -> ordo.rpc.TxnMeta
-	11, // 47: ordo.rpc.PreparedRecord.writes:type_name -> ordo.rpc.KeyValue
-	5,  // 48: ordo.rpc.TxnCommand.kind:type_name -> ordo.rpc.TxnCommand.Kind
-	46, // 49: ordo.rpc.TxnCommand.txn:type_name -> ordo.rpc.TxnMeta
-	11, // 50: ordo.rpc.TxnCommand.writes:type_name -> ordo.rpc.KeyValue
-	45, // 51: ordo.rpc.TxnCommand.participants:type_name -> ordo.rpc.KeySpan
-	21, // 52: ordo.rpc.NodeList.nodes:type_name -> ordo.rpc.NodeDescriptor
-	9,  // 53: ordo.rpc.Node.RaftStream:input_type -> ordo.rpc.RaftMessageBatch
-	15, // 54: ordo.rpc.Node.Batch:input_type -> ordo.rpc.BatchRequest
-	23, // 55: ordo.rpc.Node.Bootstrap:input_type -> ordo.rpc.BootstrapRequest
-	25, // 56: ordo.rpc.Node.JoinBootstrap:input_type -> ordo.rpc.JoinBootstrapRequest
-	27, // 57: ordo.rpc.Node.Join:input_type -> ordo.rpc.JoinRequest
-	29, // 58: ordo.rpc.Node.ClusterInfo:input_type -> ordo.rpc.ClusterInfoRequest
-	32, // 59: ordo.rpc.Node.LocalRanges:input_type -> ordo.rpc.LocalRangesRequest
-	35, // 60: ordo.rpc.Node.NodeStatus:input_type -> ordo.rpc.NodeStatusRequest
-	37, // 61: ordo.rpc.Node.RangeList:input_type -> ordo.rpc.RangeListRequest
-	39, // 62: ordo.rpc.Node.AdminSplit:input_type -> ordo.rpc.AdminSplitRequest
-	41, // 63: ordo.rpc.Node.TransferLease:input_type -> ordo.rpc.TransferLeaseRequest
-	43, // 64: ordo.rpc.Node.Checksum:input_type -> ordo.rpc.ChecksumRequest
-	47, // 65: ordo.rpc.Node.Txn:input_type -> ordo.rpc.TxnRequest
-	52, // 66: ordo.rpc.Node.TxnAlive:input_type -> ordo.rpc.TxnAliveRequest
-	10, // 67: ordo.rpc.Node.RaftStream:output_type -> ordo.rpc.RaftStreamResponse
-	16, // 68: ordo.rpc.Node.Batch:output_type -> ordo.rpc.BatchResponse
-	24, // 69: ordo.rpc.Node.Bootstrap:output_type -> ordo.rpc.BootstrapResponse
-	26, // 70: ordo.rpc.Node.JoinBootstrap:output_type -> ordo.rpc.JoinBootstrapResponse
-	28, // 71: ordo.rpc.Node.Join:output_type -> ordo.rpc.JoinResponse
-	30, // 72: ordo.rpc.Node.ClusterInfo:output_type -> ordo.rpc.ClusterInfoResponse
-	33, // 73: ordo.rpc.Node.LocalRanges:output_type -> ordo.rpc.LocalRangesResponse
-	36, // 74: ordo.rpc.Node.NodeStatus:output_type -> ordo.rpc.NodeStatusResponse
-	38, // 75: ordo.rpc.Node.RangeList:output_type -> ordo.rpc.RangeListResponse
-	40, // 76: ordo.rpc.Node.AdminSplit:output_type -> ordo.rpc.AdminSplitResponse
-	42, // 77: ordo.rpc.Node.TransferLease:output_type -> ordo.rpc.TransferLeaseResponse
-	44, // 78: ordo.rpc.Node.Checksum:output_type -> ordo.rpc.ChecksumResponse
-	48, // 79: ordo.rpc.Node.Txn:output_type -> ordo.rpc.TxnResponse
-	53, // 80: ordo.rpc.Node.TxnAlive:output_type -> ordo.rpc.TxnAliveResponse
-	67, // [67:81] is the sub-list for method output_type
-	53, // [53:67] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	32, // 28: ordo.rpc.RangeInfo.lock_waits:type_name -> ordo.rpc.LockWait
+	33, // 29: ordo.rpc.RangeInfo.prepared:type_name -> ordo.rpc.PreparedTxn
+	31, // 30: ordo.rpc.LocalRangesResponse.ranges:type_name -> ordo.rpc.RangeInfo
+	21, // 31: ordo.rpc.NodeStatus.node:type_name -> ordo.rpc.NodeDescriptor
+	36, // 32: ordo.rpc.NodeStatusResponse.nodes:type_name -> ordo.rpc.NodeStatus
+	31, // 33: ordo.rpc.RangeListResponse.ranges:type_name -> ordo.rpc.RangeInfo
+	7,  // 34: ordo.rpc.AdminSplitResponse.left:type_name -> ordo.rpc.RangeDescriptor
+	7,  // 35: ordo.rpc.AdminSplitResponse.right:type_name -> ordo.rpc.RangeDescriptor
+	14, // 36: ordo.rpc.AdminSplitResponse.error:type_name -> ordo.rpc.Error
+	14, // 37: ordo.rpc.TransferLeaseResponse.error:type_name -> ordo.rpc.Error
+	14, // 38: ordo.rpc.ChecksumResponse.error:type_name -> ordo.rpc.Error
+	48, // 39: ordo.rpc.TxnRequest.txn:type_name -> ordo.rpc.TxnMeta
+	3,  // 40: ordo.rpc.TxnRequest.kind:type_name -> ordo.rpc.TxnRequest.Kind
+	12, // 41: ordo.rpc.TxnRequest.ops:type_name -> ordo.rpc.Op
+	47, // 42: ordo.rpc.TxnRequest.participants:type_name -> ordo.rpc.KeySpan
+	13, // 43: ordo.rpc.TxnResponse.results:type_name -> ordo.rpc.OpResult
+	14, // 44: ordo.rpc.TxnResponse.error:type_name -> ordo.rpc.Error
+	4,  // 45: ordo.rpc.TxnResponse.status:type_name -> ordo.rpc.TxnRecord.Status
+	4,  // 46: ordo.rpc.TxnRecord.status:type_name -> ordo.rpc.TxnRecord.Status
+	47, // 47: ordo.rpc.TxnRecord.participants:type_name -> ordo.rpc.KeySpan
+	48, // 48: ordo.rpc.PreparedRecord.txn:type_name -> ordo.rpc.TxnMeta
+	11, // 49: ordo.rpc.PreparedRecord.writes:type_name -> ordo.rpc.KeyValue
+	5,  // 50: ordo.rpc.TxnCommand.kind:type_name -> ordo.rpc.TxnCommand.Kind
+	48, // 51: ordo.rpc.TxnCommand.txn:type_name -> ordo.rpc.TxnMeta
+	11, // 52: ordo.rpc.TxnCommand.writes:type_name -> ordo.rpc.KeyValue
+	47, // 53: ordo.rpc.TxnCommand.participants:type_name -> ordo.rpc.KeySpan
+	21, // 54: ordo.rpc.NodeList.nodes:type_name -> ordo.rpc.NodeDescriptor
+	9,  // 55: ordo.rpc.Node.RaftStream:input_type -> ordo.rpc.RaftMessageBatch
+	15, // 56: ordo.rpc.Node.Batch:input_type -> ordo.rpc.BatchRequest
+	23, // 57: ordo.rpc.Node.Bootstrap:input_type -> ordo.rpc.BootstrapRequest
+	25, // 58: ordo.rpc.Node.JoinBootstrap:input_type -> ordo.rpc.JoinBootstrapRequest
+	27, // 59: ordo.rpc.Node.Join:input_type -> ordo.rpc.JoinRequest
+	29, // 60: ordo.rpc.Node.ClusterInfo:input_type -> ordo.rpc.ClusterInfoRequest
+	34, // 61: ordo.rpc.Node.LocalRanges:input_type -> ordo.rpc.LocalRangesRequest
+	37, // 62: ordo.rpc.Node.NodeStatus:input_type -> ordo.rpc.NodeStatusRequest
+	39, // 63: ordo.rpc.Node.RangeList:input_type -> ordo.rpc.RangeListRequest
+	41, // 64: ordo.rpc.Node.AdminSplit:input_type -> ordo.rpc.AdminSplitRequest
+	43, // 65: ordo.rpc.Node.TransferLease:input_type -> ordo.rpc.TransferLeaseRequest
+	45, // 66: ordo.rpc.Node.Checksum:input_type -> ordo.rpc.ChecksumRequest
+	49, // 67: ordo.rpc.Node.Txn:input_type -> ordo.rpc.TxnRequest
+	54, // 68: ordo.rpc.Node.TxnAlive:input_type -> ordo.rpc.TxnAliveRequest
+	10, // 69: ordo.rpc.Node.RaftStream:output_type -> ordo.rpc.RaftStreamResponse
+	16, // 70: ordo.rpc.Node.Batch:output_type -> ordo.rpc.BatchResponse
+	24, // 71: ordo.rpc.Node.Bootstrap:output_type -> ordo.rpc.BootstrapResponse
+	26, // 72: ordo.rpc.Node.JoinBootstrap:output_type -> ordo.rpc.JoinBootstrapResponse
+	28, // 73: ordo.rpc.Node.Join:output_type -> ordo.rpc.JoinResponse
+	30, // 74: ordo.rpc.Node.ClusterInfo:output_type -> ordo.rpc.ClusterInfoResponse
+	35, // 75: ordo.rpc.Node.LocalRanges:output_type -> ordo.rpc.LocalRangesResponse
+	38, // 76: ordo.rpc.Node.NodeStatus:output_type -> ordo.rpc.NodeStatusResponse
+	40, // 77: ordo.rpc.Node.RangeList:output_type -> ordo.rpc.RangeListResponse
+	42, // 78: ordo.rpc.Node.AdminSplit:output_type -> ordo.rpc.AdminSplitResponse
+	44, // 79: ordo.rpc.Node.TransferLease:output_type -> ordo.rpc.TransferLeaseResponse
+	46, // 80: ordo.rpc.Node.Checksum:output_type -> ordo.rpc.ChecksumResponse
+	50, // 81: ordo.rpc.Node.Txn:output_type -> ordo.rpc.TxnResponse
+	55, // 82: ordo.rpc.Node.TxnAlive:output_type -> ordo.rpc.TxnAliveResponse
+	69, // [69:83] is the sub-list for method output_type
+	55, // [55:69] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_ordo_proto_init() }
@@ -3907,7 +4111,7 @@ func file_ordo_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ordo_proto_rawDesc), len(file_ordo_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   49,
+			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -312,3 +312,42 @@ func TestTxnHotKey(t *testing.T) {
 		t.Fatalf("a client made no progress (min %d, max %d)", lo, hi)
 	}
 }
+
+// A transaction waiting for a lock is visible, with whom it waits for, in
+// the leaseholder's range status.
+func TestLockWaitsVisible(t *testing.T) {
+	c := StartInProcess(t, 3)
+	ctx := context.Background()
+	holder := c.Node(0).Txns().Begin()
+	if err := holder.Put(ctx, []byte("lw/k"), []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	waiter := c.Node(1).Txns().Begin()
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := waiter.Get(ctx, []byte("lw/k"), txn.LockExclusive)
+		done <- err
+	}()
+	lh, _, _ := c.leaseholderOf([]byte("lw/k"))
+	testutil.SucceedsSoon(t, func() error {
+		lr, err := c.NodeClient(lh).LocalRanges(ctx, &rpcpb.LocalRangesRequest{})
+		if err != nil {
+			return err
+		}
+		for _, r := range lr.Ranges {
+			for _, w := range r.LockWaits {
+				if w.TxnId == waiter.ID() && len(w.WaitingOn) == 1 && w.WaitingOn[0] == holder.ID() && string(w.Key) == "lw/k" {
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("waiter not listed yet")
+	})
+	if err := holder.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("waiter after the holder committed: %v", err)
+	}
+	waiter.Rollback(ctx)
+}
