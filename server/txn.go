@@ -127,7 +127,6 @@ func (s *Server) txnAlive(ctx context.Context, node, instance uint64, ids []uint
 	return resp.Alive, nil
 }
 
-
 // finishCommitted resolves the participants of a committed transaction
 // whose coordinator did not, then forgets its record. RESOLVE is
 // idempotent, so racing with the coordinator or a participant's own
