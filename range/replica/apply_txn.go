@@ -8,6 +8,7 @@ import (
 	"github.com/ordodb/ordo/kv/keys"
 	"github.com/ordodb/ordo/kv/kverr"
 	"github.com/ordodb/ordo/rpc/rpcpb"
+	"github.com/ordodb/ordo/txn/record"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -24,8 +25,9 @@ func (a *applier) applyTxn(id uint64, tc *rpcpb.TxnCommand) error {
 	}
 	switch tc.Kind {
 	case rpcpb.TxnCommand_COMMIT_ONE_PHASE, rpcpb.TxnCommand_PREPARE, rpcpb.TxnCommand_COMMIT:
-		if a.applied.Term != tc.LockTerm || a.desc.Generation != tc.LockGeneration {
-			return fail(&kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: lease moved before the commit applied", a.r.rangeID)})
+		held := a.applied.Term == tc.LockTerm && a.desc.Generation == tc.LockGeneration
+		if _, err := record.Commit(record.None, held); err != nil {
+			return fail(&kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: %v", a.r.rangeID, err)})
 		}
 		if err := a.checkTxnKeys(tc); err != nil {
 			return fail(err)
@@ -77,8 +79,8 @@ func (a *applier) applyTxnKind(tc *rpcpb.TxnCommand) (*rpcpb.OpResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		if rec != nil && rec.Status == rpcpb.TxnRecord_ABORTED {
-			return nil, &kverr.TxnRetryError{Reason: "the transaction was aborted by recovery"}
+		if _, err := record.Commit(statusOf(rec), true); err != nil {
+			return nil, &kverr.TxnRetryError{Reason: err.Error()}
 		}
 		if err := a.writeAll(tc.Writes, tc.Deletes); err != nil {
 			return nil, err
@@ -91,7 +93,7 @@ func (a *applier) applyTxnKind(tc *rpcpb.TxnCommand) (*rpcpb.OpResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		if rec != nil {
+		if _, write := record.AbortRecord(statusOf(rec)); !write {
 			return &rpcpb.OpResult{Found: true, IntValue: int64(rec.Status)}, nil
 		}
 		return &rpcpb.OpResult{IntValue: int64(rpcpb.TxnRecord_ABORTED)}, a.putProto(keys.TxnRecordKey(rangeID, txnID), &rpcpb.TxnRecord{TxnId: txnID, Status: rpcpb.TxnRecord_ABORTED, AnchorKey: tc.Txn.GetAnchorKey()})
@@ -255,4 +257,17 @@ func (a *applier) moveTxnRecords(split []byte, right uint64) error {
 		}
 	}
 	return nil
+}
+
+// statusOf maps a stored record to the state machine's status.
+func statusOf(rec *rpcpb.TxnRecord) record.Status {
+	switch {
+	case rec == nil:
+		return record.None
+	case rec.Status == rpcpb.TxnRecord_COMMITTED:
+		return record.Committed
+	case rec.Status == rpcpb.TxnRecord_ABORTED:
+		return record.Aborted
+	}
+	return record.Pending
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/ordodb/ordo/kv/kverr"
 	"github.com/ordodb/ordo/rpc/rpcpb"
 	"github.com/ordodb/ordo/txn/locktable"
+	"github.com/ordodb/ordo/txn/record"
 	"go.etcd.io/raft/v3"
 	"google.golang.org/protobuf/proto"
 )
@@ -582,11 +583,9 @@ func (r *Replica) query(ctx context.Context, req *rpcpb.TxnRequest) (*rpcpb.TxnR
 	if err := r.confirmLease(ctx, term, gen); err != nil {
 		return nil, err
 	}
-	if rec, err := r.txnRecord(req.Txn.Id); err != nil || rec != nil {
-		if err != nil {
-			return nil, err
-		}
-		return &rpcpb.TxnResponse{Status: rec.Status}, nil
+	rec, err := r.txnRecord(req.Txn.Id)
+	if err != nil {
+		return nil, err
 	}
 	id := locktable.TxnID(req.Txn.Id)
 	r.txn.mu.Lock()
@@ -597,7 +596,10 @@ func (r *Replica) query(ctx context.Context, req *rpcpb.TxnRequest) (*rpcpb.TxnR
 		live = known && !aborted
 	}
 	r.txn.mu.Unlock()
-	if live {
+	if ans := record.Query(statusOf(rec), live); !ans.WriteAbort {
+		if rec != nil {
+			return &rpcpb.TxnResponse{Status: rec.Status}, nil
+		}
 		return &rpcpb.TxnResponse{Status: rpcpb.TxnRecord_PENDING}, nil
 	}
 	res, err := r.proposeResult(ctx, &rpcpb.RaftCommand{Txn: &rpcpb.TxnCommand{Kind: rpcpb.TxnCommand_ABORT_RECORD, Txn: req.Txn}})

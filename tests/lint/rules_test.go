@@ -72,7 +72,7 @@ var rules = []rule{{
 	why:        "range/ is the server path: it uses no kv client, txn coordinator, sql, pgwire or server (replicas run txn's pure lock table)",
 	pkgs:       []string{"range/..."},
 	deny:       []string{"kv", "txn/...", "sql/...", "pgwire/...", "server/..."},
-	denyExcept: []string{"txn/locktable"},
+	denyExcept: []string{"txn/locktable", "txn/record"},
 }, {
 	why:   "rpc imports only leaves (rpc/rpcpb, kv/keys, kv/kverr)",
 	pkgs:  []string{"rpc/..."},
