@@ -14,6 +14,7 @@ import (
 	"github.com/ordodb/ordo/rpc/rpcpb"
 	"github.com/ordodb/ordo/tests/checker/history"
 	"github.com/ordodb/ordo/tests/checker/listappend"
+	"github.com/ordodb/ordo/tests/testutil"
 	"github.com/ordodb/ordo/txn"
 )
 
@@ -136,7 +137,7 @@ func TestListAppendUnderFaults(t *testing.T) {
 	c.spreadLeases(t, "la/0", "la/2", "la/4", "la/6")
 	start := time.Now()
 	w := &listAppend{c: c, rec: history.NewRecorder(func() int64 { return int64(time.Since(start)) }), keys: 10}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
 	for i := 0; i < 8; i++ {
@@ -146,37 +147,43 @@ func TestListAppendUnderFaults(t *testing.T) {
 			w.client(ctx, i, rand.New(rand.NewPCG(uint64(seed), uint64(i))))
 		}()
 	}
-	nemesis(ctx, t, c, w.rec, rand.New(rand.NewPCG(uint64(seed), 99)))
+	faults := nemesis(ctx, t, c, w.rec, rand.New(rand.NewPCG(uint64(seed), 99)), func(rng *rand.Rand) string { return laKey(rng.IntN(w.keys)) })
 	wg.Wait()
+	if faults < 10 {
+		t.Fatalf("seed %d: the nemesis fired only %d times; the run proves nothing", seed, faults)
+	}
 	w.finalReads(t)
 	ops := w.rec.History()
 	res, err := listappend.Check(ops, listappend.Config{})
 	if err != nil {
 		t.Fatalf("seed %d: malformed history: %v", seed, err)
 	}
-	t.Logf("seed %d: %d ok transactions; %s", seed, w.okTxns.Load(), res.Summary())
+	t.Logf("seed %d: %d faults, %d ok transactions; %s", seed, faults, w.okTxns.Load(), res.Summary())
 	if !res.StrictSerializable() {
 		t.Fatalf("seed %d: not strict serializable:\n%s", seed, res)
 	}
 	if w.okTxns.Load() < 200 {
 		t.Fatalf("only %d transactions committed", w.okTxns.Load())
 	}
+	testutil.SucceedsSoon(t, c.settled)
 }
 
 // nemesis partitions leaseholders, stops and restarts nodes and moves
 // leases until ctx ends, then heals everything.
-func nemesis(ctx context.Context, t *testing.T, c *InProcess, rec *history.Recorder, rng *rand.Rand) {
+func nemesis(ctx context.Context, t *testing.T, c *InProcess, rec *history.Recorder, rng *rand.Rand, pick func(*rand.Rand) string) int {
 	event := func(f string) { rec.Event(history.Op{F: f}) }
+	faults := 0
 	for ctx.Err() == nil {
 		waitFor(ctx, 2*time.Second)
 		if ctx.Err() != nil {
 			break
 		}
-		key := laKey(rng.IntN(10))
+		key := pick(rng)
 		lh, rangeID, ok := c.leaseholderOf([]byte(key))
 		if !ok {
 			continue
 		}
+		faults++
 		switch rng.IntN(3) {
 		case 0:
 			event(fmt.Sprintf("isolate-n%d", lh+1))
@@ -202,4 +209,5 @@ func nemesis(ctx context.Context, t *testing.T, c *InProcess, rec *history.Recor
 			c.Start(i)
 		}
 	}
+	return faults
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ordodb/ordo/kv/kverr"
 	"github.com/ordodb/ordo/rpc/rpcpb"
+	"github.com/ordodb/ordo/tests/checker/history"
 	"github.com/ordodb/ordo/tests/testutil"
 	"github.com/ordodb/ordo/txn"
 )
@@ -350,4 +351,112 @@ func TestLockWaitsVisible(t *testing.T) {
 		t.Fatalf("waiter after the holder committed: %v", err)
 	}
 	waiter.Rollback(ctx)
+}
+
+// Bank under faults: transfers and full-balance reads for 60 s while
+// leaseholders are partitioned, nodes stopped and restarted and leases
+// moved; every successful read, and the final state, sums to the total.
+func TestTxnBankUnderFaults(t *testing.T) {
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	c := StartInProcess(t, 3)
+	c.splitAt(t, "acct/2", "acct/4", "acct/6")
+	c.spreadLeases(t, "acct/0", "acct/2", "acct/4", "acct/6")
+	const accounts, initial = 8, 100
+	acct := func(i int) []byte { return []byte(fmt.Sprintf("acct/%d", i)) }
+	if err := c.Node(0).Txns().Run(context.Background(), func(ctx context.Context, tx *txn.Txn) error {
+		for i := 0; i < accounts; i++ {
+			if err := tx.Put(ctx, acct(i), encodeInt(initial)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	sum := func(ctx context.Context, tx *txn.Txn) (int64, error) {
+		rows, err := tx.Scan(ctx, []byte("acct/"), []byte("acct0"), 0, false, txn.LockShared)
+		var total int64
+		for _, r := range rows {
+			total += decodeInt(r.Value)
+		}
+		if err == nil && len(rows) != accounts {
+			err = fmt.Errorf("read %d accounts", len(rows))
+		}
+		return total, err
+	}
+	var reads, transfers atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(seed), uint64(w)))
+			for ctx.Err() == nil {
+				node := c.Node(rng.IntN(3))
+				if node == nil || node.Txns() == nil {
+					continue
+				}
+				opCtx, opCancel := context.WithTimeout(ctx, 3*time.Second)
+				if w%2 == 0 {
+					var total int64
+					err := node.Txns().Run(opCtx, func(ctx context.Context, tx *txn.Txn) error {
+						var err error
+						total, err = sum(ctx, tx)
+						return err
+					})
+					if err == nil {
+						reads.Add(1)
+						if total != accounts*initial {
+							t.Errorf("seed %d: a read saw total %d", seed, total)
+						}
+					}
+					opCancel()
+					continue
+				}
+				from, to, amt := rng.IntN(accounts), rng.IntN(accounts), int64(rng.IntN(5)+1)
+				if from != to {
+					err := node.Txns().Run(opCtx, func(ctx context.Context, tx *txn.Txn) error {
+						fv, _, err := tx.Get(ctx, acct(from), txn.LockExclusive)
+						if err != nil {
+							return err
+						}
+						tv, _, err := tx.Get(ctx, acct(to), txn.LockExclusive)
+						if err != nil {
+							return err
+						}
+						if err := tx.Put(ctx, acct(from), encodeInt(decodeInt(fv)-amt)); err != nil {
+							return err
+						}
+						return tx.Put(ctx, acct(to), encodeInt(decodeInt(tv)+amt))
+					})
+					if err == nil {
+						transfers.Add(1)
+					}
+				}
+				opCancel()
+			}
+		}()
+	}
+	rec := history.NewRecorder(func() int64 { return 0 })
+	faults := nemesis(ctx, t, c, rec, rand.New(rand.NewPCG(uint64(seed), 98)), func(rng *rand.Rand) string { return string(acct(rng.IntN(accounts))) })
+	wg.Wait()
+	t.Logf("seed %d: %d faults, %d ok reads, %d ok transfers", seed, faults, reads.Load(), transfers.Load())
+	if faults < 10 || reads.Load() < 50 || transfers.Load() < 50 {
+		t.Fatalf("run invalid: %d faults, %d reads, %d transfers", faults, reads.Load(), transfers.Load())
+	}
+	var total int64
+	testutil.SucceedsSoon(t, func() error {
+		return c.Node(0).Txns().Run(context.Background(), func(ctx context.Context, tx *txn.Txn) error {
+			var err error
+			total, err = sum(ctx, tx)
+			return err
+		})
+	})
+	if total != accounts*initial {
+		t.Fatalf("seed %d: final total %d", seed, total)
+	}
+	testutil.SucceedsSoon(t, c.settled)
 }
