@@ -19,7 +19,7 @@ import (
 )
 
 // splitAt splits the cluster's ranges at keys.
-func (c *InProcess) splitAt(t *testing.T, keys ...string) {
+func (c *InProcess) splitAt(t testing.TB, keys ...string) {
 	for _, k := range keys {
 		resp, err := c.NodeClient(0).AdminSplit(context.Background(), &rpcpb.AdminSplitRequest{SplitKey: []byte(k)})
 		if err != nil || resp.Error != nil {
@@ -30,7 +30,7 @@ func (c *InProcess) splitAt(t *testing.T, keys ...string) {
 
 // spreadLeases moves the leases of the ranges holding keys round-robin over
 // the nodes.
-func (c *InProcess) spreadLeases(t *testing.T, keys ...string) {
+func (c *InProcess) spreadLeases(t testing.TB, keys ...string) {
 	for i, k := range keys {
 		target := uint64(i%len(c.Addrs) + 1)
 		testutil.SucceedsSoon(t, func() error {
