@@ -13,14 +13,34 @@ import (
 // addresses and the meta range from any of hosts (--listen-addr values) and
 // then sends each request straight to the leaseholder. Close releases it.
 func Dial(ctx context.Context, hosts []string) (*DB, func(), error) {
+	c, err := DialCluster(ctx, hosts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.DB, c.Close, nil
+}
+
+// Cluster is a connection to a cluster from outside it.
+type Cluster struct {
+	DB       *DB
+	Sender   *DistSender
+	Resolver Resolver
+	Dialer   *rpc.Dialer
+}
+
+// Close releases the connections.
+func (c *Cluster) Close() { c.Dialer.Close() }
+
+// DialCluster connects to the cluster that hosts belong to.
+func DialCluster(ctx context.Context, hosts []string) (*Cluster, error) {
 	dialer := rpc.NewDialer()
 	dir := &hostDirectory{dialer: dialer, hosts: hosts}
 	if err := dir.refresh(ctx); err != nil {
 		dialer.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	ds := NewDistSender(SenderConfig{Dialer: dialer, Resolver: dir, MetaDesc: dir.metaDesc})
-	return NewDB(ds), dialer.Close, nil
+	return &Cluster{DB: NewDB(ds), Sender: ds, Resolver: dir, Dialer: dialer}, nil
 }
 
 // hostDirectory learns the cluster's layout from ClusterInfo.

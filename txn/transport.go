@@ -51,3 +51,14 @@ type RemoteTransport struct {
 func (t RemoteTransport) SendTxn(ctx context.Context, node uint64, req *rpcpb.TxnRequest) (*rpcpb.TxnResponse, error) {
 	return SendRPC(ctx, t.Dialer, t.Resolver, node, req)
 }
+
+// Dial returns a coordinator for a program outside the cluster (tests,
+// benchmarks), sending every request over gRPC.
+func Dial(ctx context.Context, hosts []string) (*Coordinator, func(), error) {
+	c, err := kv.DialCluster(ctx, hosts)
+	if err != nil {
+		return nil, nil, err
+	}
+	co := New(Config{Sender: c.Sender, Transport: RemoteTransport{Dialer: c.Dialer, Resolver: c.Resolver}})
+	return co, func() { co.Close(); c.Close() }, nil
+}

@@ -218,9 +218,9 @@ func TestTxnBank(t *testing.T) {
 // is inserted exactly once and the losers get ErrKeyExists.
 func TestTxnUniqueness(t *testing.T) {
 	c := StartInProcess(t, 3)
-	c.splitAt(t, "u/100")
+	c.splitAt(t, "u/500")
 	ctx := context.Background()
-	const keysN, clients = 200, 16
+	const keysN, clients = 1000, 16
 	var wins [keysN]atomic.Int32
 	var other atomic.Int64
 	var wg sync.WaitGroup
@@ -257,7 +257,8 @@ func TestTxnUniqueness(t *testing.T) {
 // acknowledged increments and every client makes progress.
 func TestTxnHotKey(t *testing.T) {
 	c := StartInProcess(t, 3)
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+	const runFor = 30 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), runFor)
 	defer cancel()
 	const clients = 32
 	var acked [clients]atomic.Int64
@@ -305,7 +306,7 @@ func TestTxnHotKey(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d increments acknowledged (%.0f/s); per client min %d max %d", sum, float64(sum)/6, lo, hi)
+	t.Logf("%d increments acknowledged (%.0f/s); per client min %d max %d", sum, float64(sum)/runFor.Seconds(), lo, hi)
 	if final != sum {
 		t.Fatalf("final counter %d, acknowledged %d", final, sum)
 	}

@@ -1,0 +1,136 @@
+package cluster
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ordodb/ordo/kv/kverr"
+	"github.com/ordodb/ordo/rpc/rpcpb"
+	"github.com/ordodb/ordo/tests/checker/history"
+	"github.com/ordodb/ordo/tests/checker/listappend"
+	"github.com/ordodb/ordo/tests/testutil"
+	"github.com/ordodb/ordo/txn"
+)
+
+// List-append over three real processes while leaseholders are SIGKILLed
+// and restarted: strict serializable, no lost appends.
+func TestListAppendProcessesKill(t *testing.T) {
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	p := StartProcesses(t, 3)
+	ctx := context.Background()
+	for _, k := range []string{"la/2", "la/4", "la/6"} {
+		testutil.SucceedsSoon(t, func() error {
+			resp, err := p.NodeClient(0).AdminSplit(ctx, &rpcpb.AdminSplitRequest{SplitKey: []byte(k)})
+			if err == nil && resp.Error != nil {
+				err = kverr.FromProto(resp.Error)
+			}
+			return err
+		})
+	}
+	co, closeCo, err := txn.Dial(ctx, p.Addrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeCo()
+	start := time.Now()
+	rec := history.NewRecorder(func() int64 { return int64(time.Since(start)) })
+	w := &listAppend{rec: rec, keys: 10}
+	runCtx, cancel := context.WithTimeout(ctx, 40*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.remoteClient(runCtx, co, rand.New(rand.NewPCG(uint64(seed), uint64(i))))
+		}()
+	}
+	kills := 0
+	rng := rand.New(rand.NewPCG(uint64(seed), 77))
+	for runCtx.Err() == nil {
+		waitFor(runCtx, 5*time.Second)
+		if runCtx.Err() != nil {
+			break
+		}
+		lh, err := leaseholderNode(runCtx, p.NodeClient(rng.IntN(3)), []byte(laKey(rng.IntN(10))))
+		if err != nil {
+			continue
+		}
+		idx := p.indexOf(t, lh)
+		rec.Event(history.Op{F: "kill-leaseholder"})
+		p.Kill(idx)
+		kills++
+		waitFor(runCtx, 2*time.Second)
+		p.Start(idx)
+		rec.Event(history.Op{F: "restart"})
+	}
+	wg.Wait()
+	for i := range p.Addrs {
+		p.WaitHealthy(i)
+	}
+	w.finalReadsWith(t, co)
+	res, err := listappend.Check(rec.History(), listappend.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("seed %d: %d kills, %d ok transactions; %s", seed, kills, w.okTxns.Load(), res.Summary())
+	if !res.StrictSerializable() {
+		t.Fatalf("seed %d: not strict serializable:\n%s", seed, res)
+	}
+	if kills < 4 || w.okTxns.Load() < 100 {
+		t.Fatalf("run invalid: %d kills, %d ok transactions", kills, w.okTxns.Load())
+	}
+}
+
+// remoteClient is client with a coordinator outside the cluster.
+func (w *listAppend) remoteClient(ctx context.Context, co *txn.Coordinator, rng *rand.Rand) {
+	process := w.rec.NewProcess()
+	for ctx.Err() == nil {
+		mops := w.genMops(rng)
+		op := w.rec.Invoke(process, history.Op{F: history.FTxn, Mops: mops})
+		opCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		var done []history.Mop
+		err := co.Run(opCtx, func(ctx context.Context, t *txn.Txn) error {
+			var err error
+			done, err = runMops(ctx, t, mops)
+			return err
+		})
+		cancel()
+		op.Mops = done
+		switch {
+		case err == nil:
+			w.okTxns.Add(1)
+			process = w.rec.Complete(op, history.Ok)
+		case kverr.IsAmbiguous(err):
+			op.Mops, op.Error = mops, err.Error()
+			process = w.rec.Complete(op, history.Info)
+		default:
+			op.Mops, op.Error = mops, err.Error()
+			process = w.rec.Complete(op, history.Fail)
+		}
+	}
+}
+
+func (w *listAppend) finalReadsWith(t *testing.T, co *txn.Coordinator) {
+	process := w.rec.NewProcess()
+	for k := 0; k < w.keys; k++ {
+		var got []int64
+		op := w.rec.Invoke(process, history.Op{F: history.FTxn, Mops: []history.Mop{history.Read(laKey(k))}})
+		err := testutil.Retry(30*time.Second, func() error {
+			return co.Run(context.Background(), func(ctx context.Context, t *txn.Txn) error {
+				v, _, err := t.Get(ctx, []byte(laKey(k)), txn.LockShared)
+				got = decodeList(v)
+				return err
+			})
+		})
+		if err != nil {
+			t.Fatalf("final read of %s: %v", laKey(k), err)
+		}
+		op.Mops = []history.Mop{history.Read(laKey(k), got...)}
+		process = w.rec.Complete(op, history.Ok)
+	}
+}
