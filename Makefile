@@ -51,3 +51,17 @@ bench-kv: build
 
 clean:
 	rm -rf bin
+
+# Docker (see Dockerfile and docker-compose.yml): the static binary
+# bin/ordo-static, built on the host, and the image ordo:dev FROM scratch.
+DOCKER_IMAGE ?= ordo:dev
+DOCKER_BIN   ?= bin/ordo-static
+
+.PHONY: docker test-docker
+
+docker:
+	GO=$(GO) VERSION=$(VERSION) ./scripts/docker-build.sh $(DOCKER_IMAGE) $(DOCKER_BIN)
+
+# The compose cluster test alone (make test runs it too, as part of ./...).
+test-docker:
+	$(GO) test -count=1 -v -timeout 6m ./tests/docker/
