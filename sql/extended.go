@@ -11,6 +11,7 @@ import (
 	"github.com/ordodb/ordo/sql/exec"
 	"github.com/ordodb/ordo/sql/parser"
 	"github.com/ordodb/ordo/sql/sem"
+	"github.com/ordodb/ordo/sql/sqlerr"
 	"github.com/ordodb/ordo/sql/types"
 )
 
@@ -66,7 +67,7 @@ func utilityColumns(n *pg.Node) []exec.ResultCol {
 
 // planStmt plans in the open transaction, or in a short one.
 func (s *Session) planStmt(ctx context.Context, st *stmt) error {
-	own := s.cat == nil
+	own, mode := s.cat == nil, s.mode
 	if own {
 		if err := s.begin(ctx, implicitTxn); err != nil {
 			return err
@@ -74,11 +75,18 @@ func (s *Session) planStmt(ctx context.Context, st *stmt) error {
 	}
 	params := sem.NewParams(st.declared)
 	plan, err := s.planner(ctx, params).Prepare(st.ast)
+	for attempt := 0; err != nil && !own && retryable(err) && attempt < s.exec.cfg.MaxRetries && s.replayBlock(ctx); attempt++ {
+		params = sem.NewParams(st.declared)
+		plan, err = s.planner(ctx, params).Prepare(st.ast)
+	}
 	if own {
-		s.rollback(ctx) // the plan is re-validated when it runs
+		// The plan is re-validated when it runs. An explicit block that
+		// has not touched KV yet stays open.
+		_ = s.cat.KV.Rollback(ctx)
+		s.cat, s.mode = nil, mode
 	}
 	if err != nil {
-		return err
+		return sqlerr.FromKV(err)
 	}
 	st.plan, st.cols = plan, plan.Columns()
 	for i, t := range *params {
@@ -163,7 +171,7 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwirebase.ResultWr
 		return false, err
 	}
 	if p.res == nil {
-		res, _, err := s.runPlanned(ctx, p.st.ast, p.st, p.params)
+		res, _, err := s.runRetrying(ctx, p.st.ast, p.st, p.params, false)
 		if err != nil {
 			s.fail(ctx)
 			return false, err

@@ -42,6 +42,7 @@ type Session struct {
 	cat      *catalog.Txn // the open KV transaction, nil if none
 	txnStart time.Time
 	prepared map[*stmt]bool
+	log      txnLog // statements of the explicit block, for replay
 }
 
 var errInFailedTxn = pgcode.New(pgcode.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
@@ -89,6 +90,7 @@ func (s *Session) rollback(ctx context.Context) {
 		_ = s.cat.KV.Rollback(ctx)
 	}
 	s.cat, s.mode = nil, noTxn
+	s.log.reset()
 }
 
 // begin opens a KV transaction if none is open.
@@ -108,14 +110,23 @@ func (s *Session) begin(ctx context.Context, mode txnMode) error {
 	return nil
 }
 
-// commit commits the open transaction (if any) and leaves the block.
+// commit commits the open transaction (if any) and leaves the block. A
+// block whose commit hits a retryable conflict is replayed and committed
+// again when possible (see txnLog).
 func (s *Session) commit(ctx context.Context) error {
-	cat := s.cat
-	s.cat, s.mode = nil, noTxn
-	if cat == nil {
-		return nil
+	defer s.log.reset()
+	for attempt := 0; ; attempt++ {
+		cat := s.cat
+		if cat == nil {
+			s.mode = noTxn
+			return nil
+		}
+		err := sqlerr.FromKV(cat.KV.Commit(ctx))
+		if err == nil || !retryable(err) || attempt >= s.exec.cfg.MaxRetries || !s.replayBlock(ctx) {
+			s.cat, s.mode = nil, noTxn
+			return err
+		}
 	}
-	return sqlerr.FromKV(cat.KV.Commit(ctx))
 }
 
 // Sync implements pgwirebase.Session: an implicit transaction commits.
@@ -157,19 +168,40 @@ func (s *Session) queryOne(ctx context.Context, st parser.Stmt, single bool, w p
 	if s.mode == failedTxn && !endsTxn(st.AST) {
 		return errInFailedTxn
 	}
+	if c := st.AST.GetCopyStmt(); c != nil {
+		return s.copyStmt(ctx, c, w, s.mode == noTxn)
+	}
 	if isUtility(st.AST) {
 		return s.utility(ctx, st.AST, w)
 	}
-	retry := single && s.mode == noTxn
+	res, cols, err := s.runRetrying(ctx, st.AST, nil, nil, single && s.mode == noTxn)
+	if err != nil {
+		return err
+	}
+	return writeResult(w, cols, nil, res, s.loc, true)
+}
+
+// runRetrying is runPlanned with retries of retryable conflicts: a lone
+// statement outside a block (alone says so) is re-run in a new
+// transaction; a statement in an explicit block after a replay of the
+// block (see txnLog). Successful statements of a block are logged.
+func (s *Session) runRetrying(ctx context.Context, ast *pg.Node, st *stmt, params []any, alone bool) (*exec.Result, []exec.ResultCol, error) {
 	for attempt := 0; ; attempt++ {
-		res, cols, err := s.runPlanned(ctx, st.AST, nil, nil)
+		res, cols, err := s.runPlanned(ctx, ast, st, params)
 		if err == nil {
-			return writeResult(w, cols, nil, res, s.loc, true)
+			if s.mode == explicitTxn {
+				s.log.add(ast, st, params, res)
+			}
+			return res, cols, nil
 		}
-		if !retry || pgcode.Of(err) != pgcode.SerializationFailure || attempt >= s.exec.cfg.MaxRetries {
-			return err
+		if !retryable(err) || attempt >= s.exec.cfg.MaxRetries {
+			return nil, nil, err
 		}
-		s.rollback(ctx)
+		if alone {
+			s.rollback(ctx)
+		} else if !s.replayBlock(ctx) {
+			return nil, nil, err
+		}
 	}
 }
 
@@ -242,7 +274,8 @@ func endsTxn(n *pg.Node) bool {
 
 func isUtility(n *pg.Node) bool {
 	switch n.Node.(type) {
-	case *pg.Node_TransactionStmt, *pg.Node_VariableSetStmt, *pg.Node_VariableShowStmt:
+	case *pg.Node_TransactionStmt, *pg.Node_VariableSetStmt, *pg.Node_VariableShowStmt,
+		*pg.Node_CopyStmt, *pg.Node_VacuumStmt, *pg.Node_CheckPointStmt, *pg.Node_DiscardStmt:
 		return true
 	}
 	return false

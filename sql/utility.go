@@ -23,6 +23,14 @@ func (s *Session) utility(ctx context.Context, n *pg.Node, w pgwirebase.ResultWr
 		return s.set(x.VariableSetStmt, w)
 	case *pg.Node_VariableShowStmt:
 		return s.show(x.VariableShowStmt.Name, w)
+	case *pg.Node_CopyStmt:
+		return s.copyStmt(ctx, x.CopyStmt, w, false)
+	case *pg.Node_VacuumStmt:
+		return s.vacuum(ctx, x.VacuumStmt, w)
+	case *pg.Node_CheckPointStmt:
+		return w.Complete("CHECKPOINT")
+	case *pg.Node_DiscardStmt:
+		return s.discard(ctx, w)
 	}
 	return sqlerr.Unsupported("statement not supported")
 }
@@ -155,4 +163,45 @@ func (s *Session) show(name string, w pgwirebase.ResultWriter) error {
 	cols := []exec.ResultCol{{Name: name, T: types.Text}}
 	res := &exec.Result{Rows: [][]any{{v}}, Tag: "SHOW"}
 	return writeResult(w, cols, nil, res, s.loc, true)
+}
+
+// vacuum accepts VACUUM and ANALYZE as no-ops (ordo has no dead tuples to
+// reclaim and no statistics yet), but checks that the named tables exist,
+// as PostgreSQL does. VACUUM is refused inside a transaction block.
+func (s *Session) vacuum(ctx context.Context, v *pg.VacuumStmt, w pgwirebase.ResultWriter) error {
+	tag := "ANALYZE"
+	if v.IsVacuumcmd {
+		tag = "VACUUM"
+		if s.mode == explicitTxn {
+			return pgcode.New(pgcode.ActiveSQLTransaction, "VACUUM cannot run inside a transaction block")
+		}
+	}
+	own := s.mode == noTxn
+	if err := s.begin(ctx, implicitTxn); err != nil {
+		return err
+	}
+	for _, r := range v.Rels {
+		rel := r.GetVacuumRelation().GetRelation()
+		if rel == nil {
+			continue
+		}
+		if _, err := exec.LookupTable(ctx, s.cat, s.schemaID, rel); err != nil {
+			return sqlerr.FromKV(err)
+		}
+	}
+	if own {
+		if err := s.commit(ctx); err != nil {
+			return err
+		}
+	}
+	return w.Complete(tag)
+}
+
+// discard implements DISCARD ALL: it drops the session's prepared
+// statements' plans; settings are kept (pgwire owns statement names).
+func (s *Session) discard(_ context.Context, w pgwirebase.ResultWriter) error {
+	if s.mode == explicitTxn {
+		return pgcode.New(pgcode.ActiveSQLTransaction, "DISCARD ALL cannot run inside a transaction block")
+	}
+	return w.Complete("DISCARD ALL")
 }

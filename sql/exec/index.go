@@ -12,6 +12,7 @@ import (
 	"github.com/ordodb/ordo/sql/catalog"
 	"github.com/ordodb/ordo/sql/kvapi"
 	"github.com/ordodb/ordo/sql/rowenc"
+	"github.com/ordodb/ordo/sql/sem"
 	"github.com/ordodb/ordo/sql/sqlerr"
 )
 
@@ -105,6 +106,8 @@ func findIndex(c *Ctx, names map[string]uint64, name string) (*catalog.Descripto
 	return nil, 0, false, nil
 }
 
+// backfill writes idx's entries for every row, in key order (see
+// replaceSorted).
 func backfill(c *Ctx, d *catalog.Descriptor, idx *catalog.Index) error {
 	codec := rowenc.NewCodec(d.ID, d.Table)
 	p := codec.IndexPrefix(catalog.PrimaryIndexID)
@@ -112,17 +115,16 @@ func backfill(c *Ctx, d *catalog.Descriptor, idx *catalog.Index) error {
 	if err != nil {
 		return err
 	}
-	w := &writer{desc: d, codec: codec}
-	for _, kv := range kvs {
-		row, err := codec.DecodeRow(kv.Key, kv.Value)
-		if err != nil {
+	rows := make([]sem.Row, len(kvs))
+	for i, kv := range kvs {
+		if rows[i], err = codec.DecodeRow(kv.Key, kv.Value); err != nil {
 			return err
 		}
-		if err := w.putIndex(c, idx, row); err != nil {
-			return backfillErr(err, idx)
-		}
 	}
-	return nil
+	w := &writer{desc: d, codec: codec}
+	return replaceSorted(c, nil, indexEntries(w, idx, rows), func(e entry) error {
+		return backfillErr(w.dupErr(kvapi.ErrKeyExists, idx, rows[e.row]), idx)
+	})
 }
 
 func backfillErr(err error, idx *catalog.Index) error {

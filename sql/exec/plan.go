@@ -80,6 +80,8 @@ func (p *Planner) Prepare(stmt *pg.Node) (Plan, error) {
 		return ddl(func(c *Ctx) (*Result, error) { return drop(c, s.DropStmt) }), nil
 	case *pg.Node_IndexStmt:
 		return ddl(func(c *Ctx) (*Result, error) { return createIndex(c, s.IndexStmt) }), nil
+	case *pg.Node_AlterTableStmt:
+		return ddl(func(c *Ctx) (*Result, error) { return alterTable(c, s.AlterTableStmt) }), nil
 	case *pg.Node_TruncateStmt:
 		return ddl(func(c *Ctx) (*Result, error) { return truncate(c, s.TruncateStmt) }), nil
 	}
@@ -166,4 +168,10 @@ func tableScope(d *catalog.Descriptor, alias string) sem.Scope {
 			TableOID: uint32(d.ID), Attr: uint16(i + 1)}
 	}
 	return s
+}
+
+// LookupTable resolves a table name with LockShared (for utility
+// statements that only need it to exist).
+func LookupTable(ctx context.Context, cat *catalog.Txn, schemaID uint64, rv *pg.RangeVar) (*catalog.Descriptor, error) {
+	return lookupTable(ctx, cat, schemaID, rv, kvapi.LockShared)
 }

@@ -85,3 +85,12 @@ func IsLockTimeout(err error) bool {
 	var l interface{ LockTimeout() bool }
 	return errors.As(err, &l) && l.LockTimeout()
 }
+
+// Restarter may be implemented by a Txn whose implementation can begin a
+// new attempt that keeps this one's conflict priority (under wound-wait, a
+// retried transaction then ages instead of losing again). Restart ends the
+// receiver. The SQL layer uses it when it re-runs an aborted transaction
+// block; without it, it rolls back and begins afresh.
+type Restarter interface {
+	Restart(ctx context.Context) (Txn, error)
+}

@@ -1,0 +1,225 @@
+package exec
+
+import (
+	"fmt"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/ordodb/ordo/kv/keys"
+	"github.com/ordodb/ordo/pgwire/pgcode"
+	"github.com/ordodb/ordo/sql/catalog"
+	"github.com/ordodb/ordo/sql/kvapi"
+	"github.com/ordodb/ordo/sql/rowenc"
+	"github.com/ordodb/ordo/sql/sem"
+	"github.com/ordodb/ordo/sql/sqlerr"
+)
+
+// alterTable runs ALTER TABLE: ADD PRIMARY KEY (rewriting the rows under
+// the new key) and ADD CONSTRAINT UNIQUE (a backfilled index). The table's
+// descriptor is locked exclusively, so writers wait meanwhile.
+func alterTable(c *Ctx, s *pg.AlterTableStmt) (*Result, error) {
+	if s.Objtype != pg.ObjectType_OBJECT_TABLE {
+		return nil, sqlerr.Unsupported("ALTER %s is not supported yet", s.Objtype)
+	}
+	d, err := lookupTable(c.Context, c.Cat, c.SchemaID, s.Relation, kvapi.LockExclusive)
+	if err != nil {
+		if s.MissingOk && pgcode.Of(err) == pgcode.UndefinedTable {
+			c.Notice(&pgcode.Error{Severity: pgcode.SeverityNotice, Code: pgcode.SuccessfulCompletion, Message: fmt.Sprintf("relation %q does not exist, skipping", s.Relation.Relname)})
+			return &Result{Tag: "ALTER TABLE"}, nil
+		}
+		return nil, err
+	}
+	if d, err = c.Cat.Mutable(c.Context, d.ID); err != nil {
+		return nil, err
+	}
+	for _, n := range s.Cmds {
+		if err := alterCmd(c, d, n.GetAlterTableCmd()); err != nil {
+			return nil, err
+		}
+	}
+	return &Result{Tag: "ALTER TABLE"}, c.Cat.Put(c.Context, d)
+}
+
+func alterCmd(c *Ctx, d *catalog.Descriptor, cmd *pg.AlterTableCmd) error {
+	if cmd.Subtype != pg.AlterTableType_AT_AddConstraint {
+		return sqlerr.Unsupported("ALTER TABLE %s is not supported yet", strings.TrimPrefix(cmd.Subtype.String(), "AT_"))
+	}
+	cn := cmd.Def.GetConstraint()
+	switch cn.Contype {
+	case pg.ConstrType_CONSTR_PRIMARY:
+		return addPrimaryKey(c, d, cn)
+	case pg.ConstrType_CONSTR_UNIQUE:
+		return addUnique(c, d, cn)
+	}
+	return posErr(sqlerr.Unsupported("ALTER TABLE ADD CONSTRAINT %s is not supported yet", strings.TrimPrefix(cn.Contype.String(), "CONSTR_")), cn.Location)
+}
+
+// keyColumns resolves a constraint's column names to IDs.
+func keyColumns(t *catalog.Table, names []string) ([]uint32, error) {
+	ids := make([]uint32, len(names))
+	for i, n := range names {
+		p := t.ColumnIndex(n)
+		if p < 0 || t.Columns[p].Hidden {
+			return nil, pgcode.New(sqlerr.UndefinedColumn, "column %q named in key does not exist", n)
+		}
+		ids[i] = t.Columns[p].ID
+	}
+	return ids, nil
+}
+
+func addUnique(c *Ctx, d *catalog.Descriptor, cn *pg.Constraint) error {
+	names := keyNames(cn.Keys)
+	ids, err := keyColumns(d.Table, names)
+	if err != nil {
+		return err
+	}
+	name := cn.Conname
+	if name == "" {
+		name = fmt.Sprintf("%s_%s_key", d.Name, strings.Join(names, "_"))
+	}
+	if taken, err := indexNameTaken(c, name); err != nil || taken {
+		if err == nil {
+			err = pgcode.New(sqlerr.DuplicateTable, "relation %q already exists", name)
+		}
+		return err
+	}
+	t := d.Table
+	t.Indexes = append(t.Indexes, catalog.Index{ID: t.NextIndexID, Name: name, Unique: true, Columns: ids, Constraint: true})
+	t.NextIndexID++
+	return backfill(c, d, &t.Indexes[len(t.Indexes)-1])
+}
+
+// hasHiddenPK reports whether the table is keyed by the implicit rowid.
+func hasHiddenPK(t *catalog.Table) bool {
+	if len(t.Primary.Columns) != 1 {
+		return false
+	}
+	p := t.ColumnByID(t.Primary.Columns[0])
+	return p >= 0 && t.Columns[p].Hidden
+}
+
+// addPrimaryKey replaces the hidden rowid key by the given columns: every
+// row is read, deleted under its old key and inserted under the new one,
+// and secondary indexes (whose entries hold the primary key) are rebuilt.
+// The rows are held in memory meanwhile.
+func addPrimaryKey(c *Ctx, d *catalog.Descriptor, cn *pg.Constraint) error {
+	old := d.Table
+	if !hasHiddenPK(old) {
+		return posErr(pgcode.New(sqlerr.InvalidTableDefinition, "multiple primary keys for table %q are not allowed", d.Name), cn.Location)
+	}
+	ids, err := keyColumns(old, keyNames(cn.Keys))
+	if err != nil {
+		return err
+	}
+	nt, rowidPos := withPrimaryKey(old, ids, pkName(d.Name, cn))
+	if taken, err := indexNameTaken(c, nt.Primary.Name); err != nil || taken {
+		if err == nil {
+			err = pgcode.New(sqlerr.DuplicateTable, "relation %q already exists", nt.Primary.Name)
+		}
+		return err
+	}
+	rows, oldKeys, err := takeRows(c, d.ID, old, rowidPos)
+	if err != nil {
+		return err
+	}
+	d.Table = nt
+	return rewriteRows(c, d, rows, oldKeys)
+}
+
+func pkName(table string, cn *pg.Constraint) string {
+	if cn.Conname != "" {
+		return cn.Conname
+	}
+	return table + "_pkey"
+}
+
+// withPrimaryKey returns a copy of t keyed by ids, without the rowid
+// column, and the rowid column's position in t.
+func withPrimaryKey(t *catalog.Table, ids []uint32, name string) (*catalog.Table, int) {
+	nt := *t
+	rowidPos := t.ColumnByID(t.Primary.Columns[0])
+	nt.Columns = append(append([]catalog.Column{}, t.Columns[:rowidPos]...), t.Columns[rowidPos+1:]...)
+	for _, id := range ids {
+		nt.Columns[nt.ColumnByID(id)].NotNull = true
+	}
+	nt.Primary = catalog.Index{ID: catalog.PrimaryIndexID, Name: name, Unique: true, Columns: ids, Constraint: true}
+	return &nt, rowidPos
+}
+
+// takeRows reads every row of the table without the rowid column, and
+// the keys of its primary index entries (in key order).
+func takeRows(c *Ctx, id uint64, t *catalog.Table, rowidPos int) ([]sem.Row, [][]byte, error) {
+	codec := rowenc.NewCodec(id, t)
+	p := codec.IndexPrefix(catalog.PrimaryIndexID)
+	kvs, err := c.kv().Scan(c.Context, p, keys.PrefixEnd(p), 0, false, kvapi.LockExclusive)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows := make([]sem.Row, 0, len(kvs))
+	oldKeys := make([][]byte, 0, len(kvs))
+	for i, kv := range kvs {
+		row, err := codec.DecodeRow(kv.Key, kv.Value)
+		if err != nil {
+			return nil, nil, err
+		}
+		oldKeys = append(oldKeys, kv.Key)
+		kvs[i] = kvapi.KeyValue{} // let the encoded value go
+		rows = append(rows, append(row[:rowidPos:rowidPos], row[rowidPos+1:]...))
+	}
+	return rows, oldKeys, nil
+}
+
+// rewriteRows writes rows under d's new primary key, replacing the
+// entries at oldKeys, then rebuilds the secondary indexes.
+func rewriteRows(c *Ctx, d *catalog.Descriptor, rows []sem.Row, oldKeys [][]byte) error {
+	t := d.Table
+	codec := rowenc.NewCodec(d.ID, t)
+	entries := make([]entry, len(rows))
+	for i, row := range rows {
+		for _, id := range t.Primary.Columns {
+			if p := t.ColumnByID(id); row[p] == nil {
+				return pgcode.New(sqlerr.NotNullViolation, "column %q of relation %q contains null values", t.Columns[p].Name, d.Name)
+			}
+		}
+		entries[i] = entry{key: codec.PrimaryKey(row), value: codec.Value(row), row: i}
+	}
+	w := &writer{desc: d, codec: codec}
+	if err := replaceSorted(c, oldKeys, entries, func(e entry) error {
+		return backfillErr(w.dupErr(kvapi.ErrKeyExists, &t.Primary, rows[e.row]), &t.Primary)
+	}); err != nil {
+		return err
+	}
+	for i := range t.Indexes {
+		if err := rebuildIndex(c, w, &t.Indexes[i], rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rebuildIndex replaces a secondary index's entries by those of rows.
+func rebuildIndex(c *Ctx, w *writer, idx *catalog.Index, rows []sem.Row) error {
+	p := keys.IndexPrefix(w.desc.ID, uint64(idx.ID))
+	old, err := c.kv().Scan(c.Context, p, keys.PrefixEnd(p), 0, false, kvapi.LockExclusive)
+	if err != nil {
+		return err
+	}
+	oldKeys := make([][]byte, len(old))
+	for i, kv := range old {
+		oldKeys[i] = kv.Key
+	}
+	entries := indexEntries(w, idx, rows)
+	return replaceSorted(c, oldKeys, entries, func(e entry) error {
+		return backfillErr(w.dupErr(kvapi.ErrKeyExists, idx, rows[e.row]), idx)
+	})
+}
+
+func indexEntries(w *writer, idx *catalog.Index, rows []sem.Row) []entry {
+	entries := make([]entry, len(rows))
+	for i, row := range rows {
+		k, v, _ := w.codec.IndexEntry(idx, row)
+		entries[i] = entry{key: k, value: v, row: i}
+	}
+	return entries
+}
