@@ -98,3 +98,11 @@ func (x *sqlTxn) Rollback(ctx context.Context) error {
 	x.t.Rollback(ctx)
 	return nil
 }
+
+// Restart implements kvapi.Restarter: it rolls this transaction back and
+// begins its retry with the same priority, so a retried statement ages and
+// eventually wins its conflicts instead of being wounded forever.
+func (x *sqlTxn) Restart(ctx context.Context) (kvapi.Txn, error) {
+	x.t.Rollback(ctx)
+	return &sqlTxn{t: x.t.Coordinator().BeginWithPriority(x.t.Priority())}, nil
+}

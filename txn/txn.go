@@ -422,3 +422,6 @@ func Forget(ctx context.Context, sender *kv.DistSender, tr Transport, meta *rpcp
 	})
 	return err
 }
+
+// Coordinator returns the coordinator running t.
+func (t *Txn) Coordinator() *Coordinator { return t.c }
