@@ -13,6 +13,7 @@ import (
 	"github.com/ordodb/ordo/pgwire/pgwirebase"
 	"github.com/ordodb/ordo/sql/copyfmt"
 	"github.com/ordodb/ordo/sql/exec"
+	"github.com/ordodb/ordo/sql/parser"
 	"github.com/ordodb/ordo/sql/sem"
 	"github.com/ordodb/ordo/sql/sqlerr"
 	"github.com/ordodb/ordo/sql/types"
@@ -301,18 +302,26 @@ func (s *Session) copyTo(ctx context.Context, c *pg.CopyStmt, o copyfmt.Options,
 
 // copyTableQuery turns COPY t (cols) TO into SELECT cols FROM t.
 func copyTableQuery(c *pg.CopyStmt) (*pg.Node, error) {
-	target := []*pg.Node{{Node: &pg.Node_ResTarget{ResTarget: &pg.ResTarget{Val: &pg.Node{Node: &pg.Node_ColumnRef{ColumnRef: &pg.ColumnRef{Fields: []*pg.Node{{Node: &pg.Node_AStar{AStar: &pg.A_Star{}}}}}}}}}}}
+	cols := "*"
 	if len(c.Attlist) > 0 {
-		target = nil
-		for _, a := range c.Attlist {
-			name := a.GetString_().GetSval()
-			ref := &pg.ColumnRef{Fields: []*pg.Node{pg.MakeStrNode(name)}, Location: -1}
-			target = append(target, &pg.Node{Node: &pg.Node_ResTarget{ResTarget: &pg.ResTarget{Val: &pg.Node{Node: &pg.Node_ColumnRef{ColumnRef: ref}}, Location: -1}}})
+		names := make([]string, len(c.Attlist))
+		for i, a := range c.Attlist {
+			names[i] = quoteIdent(a.GetString_().GetSval())
 		}
+		cols = strings.Join(names, ", ")
 	}
-	sel := &pg.SelectStmt{TargetList: target, FromClause: []*pg.Node{{Node: &pg.Node_RangeVar{RangeVar: c.Relation}}}}
-	return &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: sel}}, nil
+	rel := quoteIdent(c.Relation.Relname)
+	if c.Relation.Schemaname != "" {
+		rel = quoteIdent(c.Relation.Schemaname) + "." + rel
+	}
+	stmts, err := parser.Parse("SELECT " + cols + " FROM " + rel)
+	if err != nil {
+		return nil, err
+	}
+	return stmts[0].AST, nil
 }
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 func (s *Session) writeCopyRows(out io.Writer, o copyfmt.Options, cols []exec.ResultCol, rows [][]types.Datum) error {
 	enc := copyfmt.NewEncoder(o)

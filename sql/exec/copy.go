@@ -25,7 +25,7 @@ func (p *Planner) PrepareCopy(rv *pg.RangeVar, cols []*pg.Node) (*CopyTarget, er
 		return nil, err
 	}
 	ip := &insertPlan{w: w, deps: p.deps}
-	if ip.targets, err = insertTargets(d, cols); err != nil {
+	if ip.targets, err = insertTargets(d, copyColumns(cols)); err != nil {
 		return nil, err
 	}
 	return &CopyTarget{ip: ip}, nil
@@ -55,4 +55,14 @@ func (ct *CopyTarget) Insert(c *Ctx, vals []types.Datum) error {
 		return err
 	}
 	return ct.ip.w.insert(c, row)
+}
+
+// copyColumns turns COPY's column names into INSERT's target nodes.
+func copyColumns(cols []*pg.Node) []*pg.Node {
+	out := make([]*pg.Node, len(cols))
+	for i, c := range cols {
+		rt := &pg.ResTarget{Name: c.GetString_().GetSval(), Location: -1}
+		out[i] = &pg.Node{Node: &pg.Node_ResTarget{ResTarget: rt}}
+	}
+	return out
 }
