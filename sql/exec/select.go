@@ -191,6 +191,9 @@ func (p *Planner) planFrom(from []*pg.Node, lock kvapi.Lock) (node, sem.Scope, e
 func (p *Planner) planFromItem(f *pg.Node, lock kvapi.Lock) (node, sem.Scope, error) {
 	switch x := f.Node.(type) {
 	case *pg.Node_RangeVar:
+		if v, ok := p.virtual(x.RangeVar); ok {
+			return &vtableNode{v: v}, v.scope(aliasOr(x.RangeVar)), nil
+		}
 		d, err := p.resolveTable(x.RangeVar)
 		if err != nil {
 			return nil, nil, err
@@ -651,4 +654,21 @@ func evalCount(c *Ctx, e sem.Expr, what string) (int64, error) {
 		return 0, pgcode.New("2201W", "%s must not be negative", what)
 	}
 	return n, nil
+}
+
+// virtual resolves pg_catalog's virtual tables, which (as in PostgreSQL,
+// where pg_catalog is implicitly first on the search path) win over a user
+// table of the same name when unqualified.
+func (p *Planner) virtual(rv *pg.RangeVar) (*vtable, bool) {
+	if rv.Schemaname != "" && rv.Schemaname != "pg_catalog" {
+		return nil, false
+	}
+	return virtualTable(rv.Relname)
+}
+
+func aliasOr(rv *pg.RangeVar) string {
+	if rv.Alias != nil {
+		return rv.Alias.Aliasname
+	}
+	return rv.Relname
 }

@@ -88,6 +88,9 @@ func (b *Builder) Build(n *pg.Node) (Expr, error) {
 		return b.buildCoalesce(x.CoalesceExpr.Args)
 	case *pg.Node_SqlvalueFunction:
 		return b.buildSQLValueFunc(x.SqlvalueFunction)
+	case *pg.Node_CollateClause:
+		// Only the default collation exists: COLLATE changes nothing.
+		return b.Build(x.CollateClause.Arg)
 	}
 	return nil, sqlerr.Unsupported("expression not supported: %T", n.Node)
 }
