@@ -92,3 +92,35 @@ func (a Action) String() string {
 	}
 	return fmt.Sprintf("%s n%d (%s: %s)", a.Type, a.Target, a.Reason, a.Detail)
 }
+
+// ApplyTo adjusts the counts in nodes for a, so that a driver deciding for
+// many ranges from one snapshot sees its own earlier decisions. Without it,
+// every range would move a replica to the same emptiest node at once (a
+// herd, which then flaps). An AddLearner that starts a replacement or a move
+// (Source set) counts the whole change: one replica more on Target, one less
+// on Source. Refresh the snapshot from real counts at least once per pass
+// over the ranges: the RemoveVoter that finishes such a move takes the
+// replica off Source again if applied to the same snapshot.
+func (a Action) ApplyTo(nodes []Node) {
+	for i := range nodes {
+		n := &nodes[i]
+		switch a.Type {
+		case AddLearner:
+			if n.ID == a.Target {
+				n.Replicas++
+			} else if n.ID == a.Source && a.Source != 0 {
+				n.Replicas--
+			}
+		case RemoveLearner, RemoveVoter:
+			if n.ID == a.Target {
+				n.Replicas--
+			}
+		case TransferLease:
+			if n.ID == a.Target {
+				n.Leases++
+			} else if n.ID == a.Source && a.Source != 0 {
+				n.Leases--
+			}
+		}
+	}
+}

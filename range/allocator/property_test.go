@@ -230,7 +230,15 @@ func TestSimulateRandomClusters(t *testing.T) {
 		for i := rf + 1; i <= rf+1+rnd.IntN(5); i++ {
 			m.addNode(NodeID(i))
 		}
-		m.run(t, 5000)
+		stale := rnd.IntN(2) == 0
+		run := func() {
+			if stale {
+				m.runStale(t, 500)
+			} else {
+				m.run(t, 5000)
+			}
+		}
+		run()
 		m.checkConverged(t, leaseSlack)
 		// Fail or drain one node if the rest can hold RF replicas.
 		if len(m.nodes) > rf && rf > 1 {
@@ -240,7 +248,7 @@ func TestSimulateRandomClusters(t *testing.T) {
 			} else {
 				m.node(victim).Decommissioning = true
 			}
-			m.run(t, 5000)
+			run()
 			if t.Failed() {
 				t.Fatalf("seed %d iteration %d", seed, iter)
 			}

@@ -69,13 +69,20 @@ func (d *decider) unhealthyVoter() (Replica, Reason, bool) {
 }
 
 // extraVoter picks the voter to drop from an over-replicated range: a
-// non-live node first, then the most replicas, then not the leaseholder,
-// then the lowest node id.
+// non-live node first, then not the newest replica (the highest replica id:
+// the target of the move that made the range over-replicated, so a move
+// finishes as it was meant even when counts have changed since), then the
+// most replicas, then not the leaseholder, then the lowest node id.
 func (d *decider) extraVoter() Replica {
+	var newest uint64
+	for _, v := range d.voters {
+		newest = max(newest, v.ReplicaID)
+	}
 	return slices.MinFunc(d.voters, func(a, b Replica) int {
 		na, nb := d.node(a.NodeID), d.node(b.NodeID)
 		return cmp.Or(
 			cmp.Compare(b2i(na.Liveness == Live), b2i(nb.Liveness == Live)),
+			cmp.Compare(b2i(a.ReplicaID == newest), b2i(b.ReplicaID == newest)),
 			cmp.Compare(nb.Replicas, na.Replicas),
 			cmp.Compare(b2i(a.NodeID == d.r.Leaseholder), b2i(b.NodeID == d.r.Leaseholder)),
 			cmp.Compare(a.NodeID, b.NodeID),
