@@ -16,6 +16,22 @@
 // inside ordo in a new transaction, since results are only sent after the
 // statement finished.
 //
+// An explicit block aborted by a retryable conflict (40001, e.g. wounded
+// by an older transaction) is replayed in a new KV transaction: the block's
+// statements are logged with a digest of the results the client saw, and
+// if every one returns the same again the block carries on unnoticed;
+// otherwise the client gets the 40001 (see txnLog). COPY FROM makes a block
+// non-replayable.
+//
+// # COPY
+//
+// COPY FROM STDIN decodes the stream one row at a time (sql/copyfmt) and
+// inserts each row in the statement's transaction: memory on the SQL node
+// is one row, but the KV layer holds every pending write of the
+// transaction until commit (64 MiB per transaction per range in
+// txn/locktable today). COPY TO STDOUT materializes the query's result
+// first, like every other statement.
+//
 // # Schema staleness
 //
 // Every statement reads the namespace entries and descriptors it uses in
