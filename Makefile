@@ -64,4 +64,4 @@ docker:
 
 # The compose cluster test alone (make test runs it too, as part of ./...).
 test-docker:
-	$(GO) test -count=1 -v -timeout 6m ./tests/docker/
+	$(GO) test -count=1 -v -timeout 12m ./tests/docker/
