@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/batchrepr"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
@@ -115,11 +116,13 @@ func get(r pebble.Reader, key []byte) ([]byte, bool, error) {
 }
 
 // NewBatch returns a write-only batch.
-func (e *Engine) NewBatch() *Batch { return &Batch{b: e.db.NewBatch()} }
+func (e *Engine) NewBatch() *Batch { return &Batch{b: e.db.NewBatch(), db: e.db} }
 
 // NewIndexedBatch returns a batch whose reads see its own writes over the
 // engine's state.
-func (e *Engine) NewIndexedBatch() *Batch { return &Batch{b: e.db.NewIndexedBatch()} }
+func (e *Engine) NewIndexedBatch() *Batch {
+	return &Batch{b: e.db.NewIndexedBatch(), db: e.db}
+}
 
 // Commit applies b. With sync it returns only once b is durable. Any failure
 // is fatal: the engine calls OnFatal and refuses further writes.
@@ -187,7 +190,51 @@ type Reader interface {
 }
 
 // Batch is a set of writes committed atomically.
-type Batch struct{ b *pebble.Batch }
+type Batch struct {
+	b  *pebble.Batch
+	db *pebble.DB
+}
+
+// Mark is a point in a batch's history that RollbackTo can return to.
+type Mark struct {
+	len   int
+	count uint32
+}
+
+// Mark returns the batch's current point.
+func (b *Batch) Mark() Mark { return Mark{len: b.b.Len(), count: b.b.Count()} }
+
+// RollbackTo drops every write made since m. It costs nothing if none was
+// made, and a copy of the batch otherwise.
+func (b *Batch) RollbackTo(m Mark) error {
+	if b.b.Len() == m.len {
+		return nil
+	}
+	if b.b.Len() < m.len {
+		return fmt.Errorf("storage: rollback to a mark beyond the batch (%d > %d bytes)", m.len, b.b.Len())
+	}
+	next := b.db.NewBatch()
+	if b.b.Indexed() {
+		next = b.db.NewIndexedBatch()
+	}
+	if m.count > 0 {
+		kept := bytes.Clone(b.b.Repr()[:m.len])
+		batchrepr.SetCount(kept, m.count)
+		prefix := b.db.NewBatch()
+		defer func() { _ = prefix.Close() }()
+		if err := prefix.SetRepr(kept); err != nil {
+			_ = next.Close()
+			return fmt.Errorf("storage: rollback: %w", err)
+		}
+		if err := next.Apply(prefix, nil); err != nil {
+			_ = next.Close()
+			return fmt.Errorf("storage: rollback: %w", err)
+		}
+	}
+	_ = b.b.Close()
+	b.b = next
+	return nil
+}
 
 // Set writes key=value.
 func (b *Batch) Set(key, value []byte) error { return b.b.Set(key, value, nil) }

@@ -156,6 +156,57 @@ func TestEngineIndexedBatchAndSnapshot(t *testing.T) {
 	}
 }
 
+// TestBatchRollbackTo checks that a rollback drops exactly the writes made
+// after the mark (point writes, deletes and range deletions), in indexed and
+// write-only batches, and that the batch stays usable and committable.
+func TestBatchRollbackTo(t *testing.T) {
+	for _, indexed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("indexed=%v", indexed), func(t *testing.T) {
+			eng := openMem(t, vfs.NewMem(), nil)
+			defer eng.Close()
+			commit(t, eng, false, func(b *storage.Batch) error { return b.Set([]byte("x"), []byte("0")) })
+			b := eng.NewBatch()
+			if indexed {
+				b = eng.NewIndexedBatch()
+			}
+			defer func() { b.Close() }()
+			empty := b.Mark()
+			must := func(err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			must(b.Set([]byte("a"), []byte("1")))
+			must(b.RollbackTo(empty))
+			if !b.Empty() {
+				t.Fatal("batch not empty after rolling back to its start")
+			}
+			must(b.Set([]byte("a"), []byte("1")))
+			must(b.Delete([]byte("x")))
+			m := b.Mark()
+			must(b.RollbackTo(m)) // nothing written since: no-op
+			must(b.Set([]byte("a"), []byte("2")))
+			must(b.Set([]byte("b"), []byte("2")))
+			must(b.DeleteRange([]byte("a"), []byte("z")))
+			must(b.RollbackTo(m))
+			if got := b.Mark(); got != m {
+				t.Fatalf("mark after rollback = %+v, want %+v", got, m)
+			}
+			if indexed {
+				if got, want := collect(t, b, "a", "z", false, 0), []string{"a=1"}; !slices.Equal(got, want) {
+					t.Errorf("batch after rollback = %v, want %v", got, want)
+				}
+			}
+			must(b.Set([]byte("c"), []byte("3")))
+			must(eng.Commit(b, false))
+			if got, want := collect(t, eng, "a", "z", false, 0), []string{"a=1", "c=3"}; !slices.Equal(got, want) {
+				t.Errorf("engine after commit = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
 // TestEngineGetCopiesValue checks that a value returned by Get stays valid
 // after later writes (it must not alias Pebble's buffers).
 func TestEngineGetCopiesValue(t *testing.T) {

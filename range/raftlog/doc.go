@@ -7,7 +7,8 @@
 // SetHardState into one synced batch, then calls Persisted so the in-memory
 // view of the log moves only once the data is durable. Raft reads log
 // entries through Entries/Term, which go to Pebble with a small cache of the
-// last term.
+// last term. The applied state is kept in memory (Applied/SetApplied), so
+// the apply loop does not read it back per Ready.
 //
 // Invariants: FirstIndex = truncated index + 1; LastIndex >= truncated
 // index; Term(truncated index) is always answerable.

@@ -36,6 +36,7 @@ type Storage struct {
 		sync.Mutex
 		hs       *pb.HardState
 		conf     *pb.ConfState
+		applied  AppliedState // as last committed
 		trunc    TruncatedState
 		last     uint64
 		lastTerm uint64
@@ -68,7 +69,7 @@ func Load(eng *storage.Engine, rangeID uint64, snap SnapshotFunc) (*Storage, err
 		// can start at the applied index.
 		hs.Commit = proto.Uint64(applied.Index)
 	}
-	s.mu.hs, s.mu.trunc, s.mu.conf = hs, trunc, applied.Conf
+	s.mu.hs, s.mu.trunc, s.mu.conf, s.mu.applied = hs, trunc, applied.Conf, applied
 	s.mu.last, s.mu.lastTerm = trunc.Index, trunc.Term
 	if err := s.loadLastLocked(); err != nil {
 		return nil, err
@@ -250,6 +251,21 @@ func (s *Storage) Persisted(ents []*pb.Entry, hs *pb.HardState) {
 	}
 }
 
+// Applied returns the applied state as last committed, so the apply loop
+// need not read it back from the engine. Its Conf must not be modified.
+func (s *Storage) Applied() AppliedState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.applied
+}
+
+// SetApplied records an applied state once the batch holding it is committed.
+func (s *Storage) SetApplied(as AppliedState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mu.applied = as
+}
+
 // SetConf records the ConfState applied by the state machine.
 func (s *Storage) SetConf(cs *pb.ConfState) {
 	s.mu.Lock()
@@ -306,6 +322,7 @@ func (s *Storage) SnapshotApplied(snap *pb.Snapshot) {
 	s.mu.trunc = TruncatedState{Index: md.GetIndex(), Term: md.GetTerm()}
 	s.mu.last, s.mu.lastTerm = md.GetIndex(), md.GetTerm()
 	s.mu.conf = proto.Clone(md.GetConfState()).(*pb.ConfState)
+	s.mu.applied = AppliedState{Index: md.GetIndex(), Term: md.GetTerm(), Conf: s.mu.conf}
 }
 
 // decodeEntry decodes the entry stored under log index; an entry that does
