@@ -210,6 +210,7 @@ func (c *cluster) waitInit() {
 func (c *cluster) upAgain() {
 	since := time.Now()
 	c.compose("up", "-d")
+	c.ids["init"] = c.compose("ps", "-a", "-q", "init") // recreated if its config changed
 	code, logs := c.waitExit("init", since)
 	if code != "0" && !strings.Contains(logs, "cluster has already been initialized") {
 		c.t.Fatalf("second init exited %s:\n%s", code, logs)
