@@ -21,7 +21,9 @@ type Config struct {
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// MaxRetries bounds the automatic retries of a statement outside a
-	// transaction block on a retryable error; 0 means 10.
+	// transaction block on a retryable error; 0 means 100. A retry keeps the
+	// conflict priority, so under wound-wait it ages and soon stops losing; the
+	// bound is only a backstop.
 	MaxRetries int
 }
 
@@ -37,7 +39,7 @@ func NewExecutor(cfg Config) *Executor {
 		cfg.Now = time.Now
 	}
 	if cfg.MaxRetries == 0 {
-		cfg.MaxRetries = 10
+		cfg.MaxRetries = 100
 	}
 	return &Executor{cfg: cfg}
 }

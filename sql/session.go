@@ -11,6 +11,7 @@ import (
 	"github.com/ordodb/ordo/pgwire/pgwirebase"
 	"github.com/ordodb/ordo/sql/catalog"
 	"github.com/ordodb/ordo/sql/exec"
+	"github.com/ordodb/ordo/sql/kvapi"
 	"github.com/ordodb/ordo/sql/parser"
 	"github.com/ordodb/ordo/sql/sem"
 	"github.com/ordodb/ordo/sql/sqlerr"
@@ -38,11 +39,15 @@ type Session struct {
 	settings map[string]string
 	loc      *time.Location
 
-	mode     txnMode
-	cat      *catalog.Txn // the open KV transaction, nil if none
-	txnStart time.Time
-	prepared map[*stmt]bool
-	log      txnLog // statements of the explicit block, for replay
+	mode    txnMode
+	cat     *catalog.Txn // the open KV transaction, nil if none
+	retryKV kvapi.Txn    // the next transaction, restarted from an aborted one
+	// abortedKV is a transaction whose commit failed with a retryable
+	// error; a retried lone statement restarts from it.
+	abortedKV kvapi.Txn
+	txnStart  time.Time
+	prepared  map[*stmt]bool
+	log       txnLog // statements of the explicit block, for replay
 }
 
 var errInFailedTxn = pgcode.New(pgcode.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
@@ -98,7 +103,11 @@ func (s *Session) begin(ctx context.Context, mode txnMode) error {
 	if s.cat != nil {
 		return nil
 	}
-	kv, err := s.exec.cfg.DB.Begin(ctx)
+	kv, err := s.retryKV, error(nil)
+	s.retryKV = nil
+	if kv == nil {
+		kv, err = s.exec.cfg.DB.Begin(ctx)
+	}
 	if err != nil {
 		return sqlerr.FromKV(err)
 	}
@@ -123,6 +132,9 @@ func (s *Session) commit(ctx context.Context) error {
 		}
 		err := sqlerr.FromKV(cat.KV.Commit(ctx))
 		if err == nil || !retryable(err) || attempt >= s.exec.cfg.MaxRetries || !s.replayBlock(ctx) {
+			if err != nil && retryable(err) {
+				s.abortedKV = cat.KV // a lone statement's retry restarts from it
+			}
 			s.cat, s.mode = nil, noTxn
 			return err
 		}
@@ -198,7 +210,7 @@ func (s *Session) runRetrying(ctx context.Context, ast *pg.Node, st *stmt, param
 			return nil, nil, err
 		}
 		if alone {
-			s.rollback(ctx)
+			s.restartAlone(ctx)
 		} else if !s.replayBlock(ctx) {
 			return nil, nil, err
 		}
@@ -282,3 +294,25 @@ func isUtility(n *pg.Node) bool {
 }
 
 func tagf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// restartAlone ends a lone statement's aborted transaction and, when the KV
+// layer allows, prepares its retry with the same conflict priority, so the
+// retried statement ages under wound-wait instead of losing every time.
+func (s *Session) restartAlone(ctx context.Context) {
+	old := kvOf(s.cat)
+	if old == nil {
+		old = s.abortedKV
+	}
+	s.abortedKV = nil
+	s.cat, s.mode = nil, noTxn
+	s.log.reset()
+	if r, ok := old.(kvapi.Restarter); ok {
+		if kv, err := r.Restart(ctx); err == nil {
+			s.retryKV = kv
+			return
+		}
+	}
+	if old != nil {
+		_ = old.Rollback(ctx)
+	}
+}

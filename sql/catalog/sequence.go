@@ -15,20 +15,29 @@ var ErrSequenceLimit = errors.New("catalog: sequence reached its limit")
 // NextVal increments the sequence in its own transaction (as PostgreSQL's
 // nextval, it is not rolled back with the caller), retrying on conflicts.
 func NextVal(ctx context.Context, db kvapi.DB, id uint64, seq *Sequence) (int64, error) {
+	kv, err := db.Begin(ctx)
 	for attempt := 0; ; attempt++ {
-		v, err := nextValOnce(ctx, db, id, seq)
-		if err == nil || !kvapi.IsRetryable(err) || attempt >= 100 {
-			return v, err
+		if err != nil {
+			return 0, err
+		}
+		v, err2 := nextValOnce(ctx, kv, id, seq)
+		if err2 == nil || !kvapi.IsRetryable(err2) || attempt >= 100 {
+			if err2 != nil {
+				_ = kv.Rollback(ctx)
+			}
+			return v, err2
+		}
+		// Retry with the same conflict priority, so this nextval ages.
+		if r, ok := kv.(kvapi.Restarter); ok {
+			kv, err = r.Restart(ctx)
+		} else {
+			_ = kv.Rollback(ctx)
+			kv, err = db.Begin(ctx)
 		}
 	}
 }
 
-func nextValOnce(ctx context.Context, db kvapi.DB, id uint64, seq *Sequence) (int64, error) {
-	kv, err := db.Begin(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = kv.Rollback(ctx) }()
+func nextValOnce(ctx context.Context, kv kvapi.Txn, id uint64, seq *Sequence) (int64, error) {
 	cur, found, err := kv.Get(ctx, seqKey(id), kvapi.LockExclusive)
 	if err != nil {
 		return 0, err

@@ -77,7 +77,9 @@ func TestSQLRegistrationRace(t *testing.T) {
 					wins[(i+cl)%names].Add(1)
 				case code == "23505":
 				default:
-					t.Errorf("client %d: %v (SQLSTATE %s)", cl, err, code)
+					var pe *pgconn.PgError
+					errors.As(err, &pe)
+					t.Errorf("client %d: %v (SQLSTATE %s) detail: %s", cl, err, code, pe.Detail)
 				}
 			}
 		}()
