@@ -64,6 +64,15 @@ func (e *LockTimeoutError) Error() string {
 // LockTimeout marks the error as SQLSTATE 55P03.
 func (e *LockTimeoutError) LockTimeout() bool { return true }
 
+// ResourceLimitError says a transaction exceeded a memory limit (for
+// instance the pending writes one range holds for it).
+type ResourceLimitError struct{ Msg string }
+
+func (e *ResourceLimitError) Error() string { return "kv: " + e.Msg }
+
+// ResourceLimit marks the error as SQLSTATE 53200.
+func (e *ResourceLimitError) ResourceLimit() bool { return true }
+
 // Ambiguous marks the outcome as unknown (SQLSTATE 40003).
 func (e *AmbiguousError) Ambiguous() bool { return true }
 
@@ -117,6 +126,10 @@ func ToProto(err error) *rpcpb.Error {
 		var lt *LockTimeoutError
 		errors.As(err, &lt)
 		pe.Code, pe.Message = rpcpb.Error_LOCK_TIMEOUT, string(lt.Key)
+	case errors.As(err, new(*ResourceLimitError)):
+		var rl *ResourceLimitError
+		errors.As(err, &rl)
+		pe.Code, pe.Message = rpcpb.Error_RESOURCE_LIMIT, rl.Msg
 	case errors.Is(err, ErrBadRequest):
 		pe.Code = rpcpb.Error_BAD_REQUEST
 	case errors.Is(err, ErrNotInitialized):
@@ -145,6 +158,8 @@ func FromProto(pe *rpcpb.Error) error {
 		return fmt.Errorf("%w: %s", ErrBadRequest, pe.Message)
 	case rpcpb.Error_TXN_RETRY:
 		return &TxnRetryError{Reason: pe.Message}
+	case rpcpb.Error_RESOURCE_LIMIT:
+		return &ResourceLimitError{Msg: pe.Message}
 	case rpcpb.Error_LOCK_TIMEOUT:
 		return &LockTimeoutError{Key: []byte(pe.Message)}
 	case rpcpb.Error_NOT_INITIALIZED:

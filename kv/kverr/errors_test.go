@@ -34,6 +34,10 @@ func TestRoundTrip(t *testing.T) {
 			var l *LockTimeoutError
 			return errors.As(e, &l) && string(l.Key) == "k"
 		}},
+		{&ResourceLimitError{Msg: "too big"}, func(e error) bool {
+			var r *ResourceLimitError
+			return errors.As(e, &r) && r.Msg == "too big"
+		}},
 		{ErrNotInitialized, func(e error) bool { return errors.Is(e, ErrNotInitialized) }},
 		{ErrUnavailable, func(e error) bool { return errors.Is(e, ErrUnavailable) }},
 	}

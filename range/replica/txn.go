@@ -285,7 +285,7 @@ func lockError(err error) error {
 		return &kverr.TxnRetryError{Reason: err.Error()}
 	}
 	if errors.Is(err, locktable.ErrMemoryLimit) {
-		return kverr.BadRequestf("%v", err)
+		return &kverr.ResourceLimitError{Msg: err.Error() + " (a transaction's pending writes at one range are bounded; split it into smaller transactions)"}
 	}
 	return err
 }

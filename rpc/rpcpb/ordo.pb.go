@@ -161,21 +161,24 @@ const (
 	// locks were lost with a lease, or a term moved before it committed).
 	Error_TXN_RETRY    Error_Code = 8
 	Error_LOCK_TIMEOUT Error_Code = 9
+	// RESOURCE_LIMIT: a transaction exceeded a per-transaction memory limit.
+	Error_RESOURCE_LIMIT Error_Code = 10
 )
 
 // Enum value maps for Error_Code.
 var (
 	Error_Code_name = map[int32]string{
-		0: "UNKNOWN",
-		1: "NOT_LEASEHOLDER",
-		2: "RANGE_KEY_MISMATCH",
-		3: "RANGE_NOT_FOUND",
-		4: "AMBIGUOUS",
-		5: "BAD_REQUEST",
-		6: "UNAVAILABLE",
-		7: "NOT_INITIALIZED",
-		8: "TXN_RETRY",
-		9: "LOCK_TIMEOUT",
+		0:  "UNKNOWN",
+		1:  "NOT_LEASEHOLDER",
+		2:  "RANGE_KEY_MISMATCH",
+		3:  "RANGE_NOT_FOUND",
+		4:  "AMBIGUOUS",
+		5:  "BAD_REQUEST",
+		6:  "UNAVAILABLE",
+		7:  "NOT_INITIALIZED",
+		8:  "TXN_RETRY",
+		9:  "LOCK_TIMEOUT",
+		10: "RESOURCE_LIMIT",
 	}
 	Error_Code_value = map[string]int32{
 		"UNKNOWN":            0,
@@ -188,6 +191,7 @@ var (
 		"NOT_INITIALIZED":    7,
 		"TXN_RETRY":          8,
 		"LOCK_TIMEOUT":       9,
+		"RESOURCE_LIMIT":     10,
 	}
 )
 
@@ -3671,13 +3675,13 @@ const file_ordo_proto_rawDesc = "" +
 	"\aswapped\x18\x04 \x01(\bR\aswapped\x12\x1b\n" +
 	"\tint_value\x18\x05 \x01(\x03R\bintValue\x12\x12\n" +
 	"\x04more\x18\x06 \x01(\bR\x04more\x12\x18\n" +
-	"\adeleted\x18\a \x01(\x03R\adeleted\"\xa1\x03\n" +
+	"\adeleted\x18\a \x01(\x03R\adeleted\"\xb5\x03\n" +
 	"\x05Error\x12(\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x14.ordo.rpc.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x19\n" +
 	"\brange_id\x18\x03 \x01(\x04R\arangeId\x12=\n" +
 	"\vleaseholder\x18\x04 \x01(\v2\x1b.ordo.rpc.ReplicaDescriptorR\vleaseholder\x12;\n" +
-	"\vdescriptors\x18\x05 \x03(\v2\x19.ordo.rpc.RangeDescriptorR\vdescriptors\"\xbc\x01\n" +
+	"\vdescriptors\x18\x05 \x03(\v2\x19.ordo.rpc.RangeDescriptorR\vdescriptors\"\xd0\x01\n" +
 	"\x04Code\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\x13\n" +
 	"\x0fNOT_LEASEHOLDER\x10\x01\x12\x16\n" +
@@ -3688,7 +3692,9 @@ const file_ordo_proto_rawDesc = "" +
 	"\vUNAVAILABLE\x10\x06\x12\x13\n" +
 	"\x0fNOT_INITIALIZED\x10\a\x12\r\n" +
 	"\tTXN_RETRY\x10\b\x12\x10\n" +
-	"\fLOCK_TIMEOUT\x10\t\"I\n" +
+	"\fLOCK_TIMEOUT\x10\t\x12\x12\n" +
+	"\x0eRESOURCE_LIMIT\x10\n" +
+	"\"I\n" +
 	"\fBatchRequest\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x04R\arangeId\x12\x1e\n" +
 	"\x03ops\x18\x02 \x03(\v2\f.ordo.rpc.OpR\x03ops\"d\n" +

@@ -94,3 +94,10 @@ func IsLockTimeout(err error) bool {
 type Restarter interface {
 	Restart(ctx context.Context) (Txn, error)
 }
+
+// IsResourceLimit reports whether err says a transaction exceeded a memory
+// limit of the KV layer.
+func IsResourceLimit(err error) bool {
+	var l interface{ ResourceLimit() bool }
+	return errors.As(err, &l) && l.ResourceLimit()
+}

@@ -88,6 +88,10 @@ func FromKV(err error) error {
 		e.Detail = err.Error()
 		e.Hint = "The transaction might succeed if retried."
 		return e
+	case kvapi.IsResourceLimit(err):
+		e := pgcode.Wrap(err, "53200", "out of memory")
+		e.Detail = err.Error()
+		return e
 	case kvapi.IsLockTimeout(err):
 		return pgcode.Wrap(err, pgcode.LockNotAvailable, "canceling statement due to lock timeout")
 	}
