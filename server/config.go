@@ -21,6 +21,9 @@ type Config struct {
 	AdvertiseAddr string
 	// SQLAddr and HTTPAddr: the Postgres and HTTP status ports.
 	SQLAddr, HTTPAddr string
+	// AdvertiseSQL and AdvertiseHTTP are the addresses published in the
+	// node registry; they default to SQLAddr and HTTPAddr.
+	AdvertiseSQL, AdvertiseHTTP string
 	// Join lists addresses of nodes to join.
 	Join []string
 	// SingleNode bootstraps a one-node cluster if the store is empty.

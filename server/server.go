@@ -132,7 +132,14 @@ func (s *Server) Start() error {
 }
 
 func (s *Server) selfDesc() *rpcpb.NodeDescriptor {
-	return &rpcpb.NodeDescriptor{Address: s.cfg.AdvertiseAddr, SqlAddress: s.cfg.SQLAddr, HttpAddress: s.httpAddr()}
+	sqlAddr, httpAddr := s.cfg.AdvertiseSQL, s.cfg.AdvertiseHTTP
+	if sqlAddr == "" {
+		sqlAddr = s.cfg.SQLAddr
+	}
+	if httpAddr == "" {
+		httpAddr = s.httpAddr()
+	}
+	return &rpcpb.NodeDescriptor{Address: s.cfg.AdvertiseAddr, SqlAddress: sqlAddr, HttpAddress: httpAddr}
 }
 
 // Addr is the node's gRPC address.

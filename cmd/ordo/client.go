@@ -15,6 +15,7 @@ import (
 	"github.com/ordodb/ordo/rpc"
 	"github.com/ordodb/ordo/rpc/rpcpb"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
@@ -58,6 +59,7 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("init", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cf := addClientFlags(fs)
+	ifNeeded := fs.Bool("if-needed", false, "succeed (exit 0) if the cluster is already initialized")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -69,6 +71,10 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := cf.ctx()
 	defer cancel()
 	resp, err := c.Bootstrap(ctx, &rpcpb.BootstrapRequest{}, grpc.WaitForReady(true))
+	if err != nil && *ifNeeded && status.Code(err) == codes.AlreadyExists {
+		fmt.Fprintln(stdout, "cluster already initialized")
+		return 0
+	}
 	if err != nil {
 		return fail(stderr, "init", err)
 	}

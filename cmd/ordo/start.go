@@ -22,6 +22,8 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 		advertise  = fs.String("advertise-addr", "", "address other nodes use (default: the listen address)")
 		sqlAddr    = fs.String("sql-addr", "", "Postgres wire protocol address")
 		httpAddr   = fs.String("http-addr", "", "HTTP status address (/health, /status, /debug/pprof)")
+		advSQL     = fs.String("advertise-sql-addr", "", "SQL address other nodes and tools are told (default: --sql-addr)")
+		advHTTP    = fs.String("advertise-http-addr", "", "HTTP address other nodes and tools are told (default: --http-addr)")
 		join       = fs.String("join", "", "comma-separated addresses of nodes to join")
 		singleNode = fs.Bool("single-node", false, "bootstrap a one-node cluster if the store is empty")
 		logLevel   = fs.String("log-level", "info", "debug, info, warn or error")
@@ -41,6 +43,8 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 		AdvertiseAddr: *advertise,
 		SQLAddr:       *sqlAddr,
 		HTTPAddr:      *httpAddr,
+		AdvertiseSQL:  *advSQL,
+		AdvertiseHTTP: *advHTTP,
 		Join:          splitList(*join),
 		SingleNode:    *singleNode,
 		Logger:        logger,

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,4 +71,18 @@ func TestFourthNodeJoins(t *testing.T) {
 		}
 		return fmt.Errorf("node 4 not listed as live: %v", ns.Nodes)
 	})
+}
+
+// `ordo init` run twice is a clear error; with --if-needed it succeeds.
+func TestInitTwiceCLI(t *testing.T) {
+	c := StartInProcess(t, 3)
+	bin := Binary(t)
+	out, err := exec.Command(bin, "init", "--host", c.Addrs[1]).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "already been initialized") {
+		t.Fatalf("second init: %v: %s", err, out)
+	}
+	out, err = exec.Command(bin, "init", "--if-needed", "--host", c.Addrs[1]).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "already initialized") {
+		t.Fatalf("init --if-needed: %v: %s", err, out)
+	}
 }
