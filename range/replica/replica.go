@@ -207,19 +207,7 @@ func (r *Replica) Step(m *rpcpb.RaftMessage) error {
 	if err := proto.Unmarshal(m.Message, msg); err != nil {
 		return kverr.BadRequestf("range %d: corrupt raft message: %v", r.rangeID, err)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.mu.destroyed {
-		return &kverr.RangeNotFoundError{RangeID: r.rangeID}
-	}
-	if m.From != nil {
-		r.mu.peers[m.From.ReplicaId] = m.From.NodeId
-	}
-	err := r.mu.raw.Step(msg)
-	if err == raft.ErrStepPeerNotFound || err == raft.ErrStepLocalMsg {
-		return nil
-	}
-	return err
+	return r.StepMessage(m.From, msg)
 }
 
 // IsLeaseholder reports whether this replica leads its range.

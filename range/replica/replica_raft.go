@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sort"
 
+	"github.com/ordodb/ordo/kv/kverr"
 	"github.com/ordodb/ordo/rpc/rpcpb"
 	"go.etcd.io/raft/v3"
 	pb "go.etcd.io/raft/v3/raftpb"
@@ -62,6 +63,23 @@ func (r *Replica) HandleReady() error {
 		r.cfg.Host.Schedule(r.rangeID)
 	}
 	return nil
+}
+
+// StepMessage feeds a decoded message from the peer replica from into Raft.
+func (r *Replica) StepMessage(from *rpcpb.ReplicaDescriptor, msg *pb.Message) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.mu.destroyed {
+		return &kverr.RangeNotFoundError{RangeID: r.rangeID}
+	}
+	if from != nil {
+		r.mu.peers[from.ReplicaId] = from.NodeId
+	}
+	err := r.mu.raw.Step(msg)
+	if err == raft.ErrStepPeerNotFound || err == raft.ErrStepLocalMsg {
+		return nil
+	}
+	return err
 }
 
 // observeStateLocked tracks leadership and term; proposals made under a

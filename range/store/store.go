@@ -235,14 +235,19 @@ func (s *Store) HandleRaftMessage(m *rpcpb.RaftMessage) error {
 	if m.To == nil || m.To.NodeId != s.cfg.NodeID {
 		return kverr.BadRequestf("raft message for node %v reached node %d", m.To, s.cfg.NodeID)
 	}
+	// Decoded once, here: acceptSnapshot and the replica share it.
+	msg := &pb.Message{}
+	if err := proto.Unmarshal(m.Message, msg); err != nil {
+		return kverr.BadRequestf("range %d: corrupt raft message: %v", m.RangeId, err)
+	}
 	r, err := s.getOrCreate(m.RangeId, m.To.ReplicaId)
 	if err != nil {
 		return err
 	}
-	if ok, err := s.acceptSnapshot(m); !ok || err != nil {
+	if ok, err := s.acceptSnapshot(m, msg); !ok || err != nil {
 		return err
 	}
-	if err := r.Step(m); err != nil {
+	if err := r.StepMessage(m.From, msg); err != nil {
 		return err
 	}
 	s.Schedule(m.RangeId)
@@ -250,11 +255,7 @@ func (s *Store) HandleRaftMessage(m *rpcpb.RaftMessage) error {
 }
 
 // acceptSnapshot refuses a snapshot that overlaps another initialised replica.
-func (s *Store) acceptSnapshot(m *rpcpb.RaftMessage) (bool, error) {
-	msg := &pb.Message{}
-	if err := proto.Unmarshal(m.Message, msg); err != nil {
-		return false, kverr.BadRequestf("corrupt raft message: %v", err)
-	}
+func (s *Store) acceptSnapshot(m *rpcpb.RaftMessage, msg *pb.Message) (bool, error) {
 	if msg.GetType() != pb.MsgSnap {
 		return true, nil
 	}
