@@ -148,10 +148,12 @@ func (c *conn) cancelStatement() {
 }
 
 // statementError maps an error of a statement run under ctx: a statement
-// stopped by a CancelRequest reports 57014, by shutdown 57P01.
+// stopped by a CancelRequest reports 57014, by shutdown 57P01. An error
+// saying that the outcome is unknown (40003, e.g. a commit cut short) is
+// kept: a definite failure must never be reported for what may have applied.
 func (c *conn) statementError(ctx context.Context, err error) error {
-	if err == nil {
-		return nil
+	if err == nil || pgcode.Of(err) == pgcode.StatementCompletionUnknown {
+		return err
 	}
 	if context.Cause(ctx) == errQueryCanceled {
 		return errQueryCanceled

@@ -53,9 +53,9 @@ func (p *protoState) dropPortal(name string) {
 // serveMessages is the connection's main loop after startup.
 func (c *conn) serveMessages() error {
 	for {
-		typ, body, err := c.rd.readMessage()
+		typ, body, err := c.readIdle()
 		if err != nil {
-			return c.framingError(err)
+			return err
 		}
 		if done, err := c.handleMessage(typ, body); done || err != nil {
 			return err

@@ -2,11 +2,17 @@ package server
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
+	"sync/atomic"
+	"time"
 
 	"github.com/ordodb/ordo/pgwire"
+	"github.com/ordodb/ordo/rpc/rpcpb"
 	"github.com/ordodb/ordo/sql"
 	"github.com/ordodb/ordo/sql/kvapi"
 	"github.com/ordodb/ordo/txn"
@@ -23,11 +29,19 @@ func (s *Server) startSQL() error {
 		return fmt.Errorf("server: sql listen %s: %w", s.cfg.SQLAddr, err)
 	}
 	exec := sql.NewExecutor(sql.Config{DB: sqlDB{s.coord}, NodeID: uint16(s.NodeID())})
-	pg, err := pgwire.NewServer(pgwire.Config{Executor: exec, Logger: s.cfg.Logger.With("component", "pgwire")})
+	log := s.cfg.Logger.With("component", "pgwire")
+	cancels := &cancelRouter{self: s.NodeID(), sqlAddr: s.sqlAddrOf, log: log}
+	pg, err := pgwire.NewServer(pgwire.Config{
+		Executor:      exec,
+		Logger:        log,
+		Canceller:     cancels,
+		NextProcessID: newProcessIDs(s.NodeID()),
+	})
 	if err != nil {
 		_ = lis.Close()
 		return err
 	}
+	cancels.local = pg
 	s.mu.Lock()
 	s.mu.pg, s.mu.sqlLis = pg, lis
 	s.mu.Unlock()
@@ -45,12 +59,27 @@ func (s *Server) SQLAddr() string {
 	return s.mu.sqlLis.Addr().String()
 }
 
+// sqlAddrOf returns the SQL address node id publishes in the registry.
+func (s *Server) sqlAddrOf(id uint64) (string, bool) {
+	for _, n := range s.dir.list() {
+		if n.NodeId == id && n.SqlAddress != "" {
+			return n.SqlAddress, true
+		}
+	}
+	return "", false
+}
+
 // sqlDB adapts the transaction coordinator to the SQL layer's KV interface.
 type sqlDB struct{ c *txn.Coordinator }
 
 func (d sqlDB) Begin(ctx context.Context) (kvapi.Txn, error) { return &sqlTxn{t: d.c.Begin()}, nil }
 
-type sqlTxn struct{ t *txn.Txn }
+type sqlTxn struct {
+	t *txn.Txn
+	// lockTimeout bounds each KV call when the txn package has no
+	// per-transaction lock timeout (see SetLockTimeout).
+	lockTimeout time.Duration
+}
 
 func lockOf(l kvapi.Lock) txn.Lock {
 	if l == kvapi.LockExclusive {
@@ -59,12 +88,20 @@ func lockOf(l kvapi.Lock) txn.Lock {
 	return txn.LockShared
 }
 
-func (x *sqlTxn) Get(ctx context.Context, key []byte, lock kvapi.Lock) ([]byte, bool, error) {
-	return x.t.Get(ctx, key, lockOf(lock))
+func (x *sqlTxn) Get(ctx context.Context, key []byte, lock kvapi.Lock) (v []byte, found bool, err error) {
+	err = x.op(ctx, func(ctx context.Context) error {
+		v, found, err = x.t.Get(ctx, key, lockOf(lock))
+		return err
+	})
+	return v, found, err
 }
 
 func (x *sqlTxn) Scan(ctx context.Context, start, end []byte, limit int, reverse bool, lock kvapi.Lock) ([]kvapi.KeyValue, error) {
-	rows, err := x.t.Scan(ctx, start, end, limit, reverse, lockOf(lock))
+	var rows []*rpcpb.KeyValue
+	err := x.op(ctx, func(ctx context.Context) (err error) {
+		rows, err = x.t.Scan(ctx, start, end, limit, reverse, lockOf(lock))
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -75,21 +112,27 @@ func (x *sqlTxn) Scan(ctx context.Context, start, end []byte, limit int, reverse
 	return out, nil
 }
 
-func (x *sqlTxn) Put(ctx context.Context, key, value []byte) error { return x.t.Put(ctx, key, value) }
+func (x *sqlTxn) Put(ctx context.Context, key, value []byte) error {
+	return x.op(ctx, func(ctx context.Context) error { return x.t.Put(ctx, key, value) })
+}
 
 func (x *sqlTxn) Insert(ctx context.Context, key, value []byte) error {
-	err := x.t.Insert(ctx, key, value)
+	err := x.op(ctx, func(ctx context.Context) error { return x.t.Insert(ctx, key, value) })
 	if errors.Is(err, txn.ErrKeyExists) {
 		return kvapi.ErrKeyExists
 	}
 	return err
 }
 
-func (x *sqlTxn) Delete(ctx context.Context, key []byte) error { return x.t.Delete(ctx, key) }
+func (x *sqlTxn) Delete(ctx context.Context, key []byte) error {
+	return x.op(ctx, func(ctx context.Context) error { return x.t.Delete(ctx, key) })
+}
 
 func (x *sqlTxn) DeleteRange(ctx context.Context, start, end []byte) error {
-	_, err := x.t.DeleteRange(ctx, start, end)
-	return err
+	return x.op(ctx, func(ctx context.Context) error {
+		_, err := x.t.DeleteRange(ctx, start, end)
+		return err
+	})
 }
 
 func (x *sqlTxn) Commit(ctx context.Context) error { return x.t.Commit(ctx) }
@@ -105,4 +148,129 @@ func (x *sqlTxn) Rollback(ctx context.Context) error {
 func (x *sqlTxn) Restart(ctx context.Context) (kvapi.Txn, error) {
 	x.t.Rollback(ctx)
 	return &sqlTxn{t: x.t.Coordinator().BeginWithPriority(x.t.Priority())}, nil
+}
+
+// SetLockTimeout implements kvapi.LockTimeoutSetter (SQL's lock_timeout).
+// When txn.Txn offers a per-transaction lock timeout (a SetLockTimeout
+// method sending it as TxnRequest.LockTimeoutMs) that is used; until then
+// each KV call of this transaction is bounded by d as a whole, which counts
+// the call's network and routing time along with its lock waits.
+func (x *sqlTxn) SetLockTimeout(d time.Duration) {
+	if t, ok := any(x.t).(kvapi.LockTimeoutSetter); ok {
+		t.SetLockTimeout(d)
+		return
+	}
+	x.lockTimeout = d
+}
+
+var errLockWait = errors.New("server: lock_timeout passed")
+
+// op runs one KV call, bounded by the fallback lock timeout if any; a call
+// it cuts short fails with kvapi.ErrLockTimeout (SQLSTATE 55P03).
+func (x *sqlTxn) op(ctx context.Context, call func(context.Context) error) error {
+	if x.lockTimeout <= 0 {
+		return call(ctx)
+	}
+	octx, cancel := context.WithTimeoutCause(ctx, x.lockTimeout, errLockWait)
+	defer cancel()
+	err := call(octx)
+	if err != nil && ctx.Err() == nil && context.Cause(octx) == errLockWait {
+		return fmt.Errorf("%w (%v)", kvapi.ErrLockTimeout, err)
+	}
+	return err
+}
+
+// Process IDs carry the node id, so that a CancelRequest reaching any node
+// can be routed to the node that runs the session: bits 20..30 hold the
+// node id (modulo 2048), bits 0..19 a per-node counter that skips 0. Bit 31
+// stays clear: clients read the process ID as a signed 32-bit integer.
+const (
+	pidNodeShift = 20
+	pidNodeMask  = 1<<11 - 1
+	pidLocalMask = 1<<pidNodeShift - 1
+)
+
+// newProcessIDs returns pgwire's NextProcessID for node.
+func newProcessIDs(node uint64) func() uint32 {
+	var n atomic.Uint32
+	hi := uint32(node&pidNodeMask) << pidNodeShift
+	return func() uint32 {
+		for {
+			if low := n.Add(1) & pidLocalMask; low != 0 {
+				return hi | low
+			}
+		}
+	}
+}
+
+func pidNode(pid uint32) uint64 { return uint64(pid>>pidNodeShift) & pidNodeMask }
+
+// forwardMark is appended to the cancel key of a CancelRequest forwarded
+// between nodes. Sessions get 4-byte keys, so a marked key never matches
+// one as is; the receiving node strips the mark and cancels locally only,
+// so a stale registry entry can never make a cancel loop between nodes.
+const forwardMark = 0xff
+
+// cancelRouter implements pgwire.Canceller: a CancelRequest for a session
+// of another node is sent on, as a CancelRequest, to that node's SQL
+// address from the node registry.
+type cancelRouter struct {
+	self    uint64
+	sqlAddr func(node uint64) (string, bool)
+	local   *pgwire.Server // set before the server serves
+	log     *slog.Logger
+}
+
+// Cancel implements pgwire.Canceller.
+func (r *cancelRouter) Cancel(ctx context.Context, pid uint32, secret []byte) {
+	if key, forwarded := cutForwardMark(secret); forwarded || pidNode(pid) == r.self&pidNodeMask {
+		r.local.CancelLocal(pid, key)
+		return
+	}
+	addr, ok := r.sqlAddr(pidNode(pid))
+	if !ok {
+		return
+	}
+	marked := append(append([]byte(nil), secret...), forwardMark)
+	if err := sendCancel(ctx, addr, pid, marked); err != nil {
+		r.log.Debug("forward cancel", "node", pidNode(pid), "addr", addr, "err", err)
+	}
+}
+
+func cutForwardMark(secret []byte) ([]byte, bool) {
+	if len(secret) == 5 && secret[4] == forwardMark {
+		return secret[:4], true
+	}
+	return secret, false
+}
+
+// cancelForwardTimeout bounds a forwarded CancelRequest, which runs on the
+// goroutine of the connection that brought it.
+const cancelForwardTimeout = 2 * time.Second
+
+// sendCancel sends a CancelRequest to addr and waits until the node has
+// handled it (it closes the connection), as libpq does.
+func sendCancel(ctx context.Context, addr string, pid uint32, secret []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, cancelForwardTimeout)
+	defer cancel()
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	deadline, _ := ctx.Deadline()
+	if err := nc.SetDeadline(deadline); err != nil {
+		return err
+	}
+	msg := binary.BigEndian.AppendUint32(nil, uint32(12+len(secret)))
+	msg = binary.BigEndian.AppendUint32(msg, 80877102)
+	msg = binary.BigEndian.AppendUint32(msg, pid)
+	if _, err := nc.Write(append(msg, secret...)); err != nil {
+		return err
+	}
+	if _, err := io.Copy(io.Discard, nc); err != nil {
+		return err
+	}
+	return nil
 }

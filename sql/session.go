@@ -38,6 +38,10 @@ type Session struct {
 	params   []pgwirebase.Param
 	settings map[string]string
 	loc      *time.Location
+	timeouts timeouts
+	// startupErr is a bad setting sent at startup, reported (FATAL) by the
+	// first statement.
+	startupErr error
 
 	mode    txnMode
 	cat     *catalog.Txn // the open KV transaction, nil if none
@@ -112,6 +116,9 @@ func (s *Session) begin(ctx context.Context, mode txnMode) error {
 		return sqlerr.FromKV(err)
 	}
 	s.cat = catalog.NewTxn(kv)
+	if s.timeouts.lock > 0 {
+		s.applyLockTimeout()
+	}
 	s.txnStart = s.exec.cfg.Now().UTC().Truncate(time.Microsecond)
 	if s.mode == noTxn {
 		s.mode = mode
@@ -143,6 +150,9 @@ func (s *Session) commit(ctx context.Context) error {
 
 // Sync implements pgwirebase.Session: an implicit transaction commits.
 func (s *Session) Sync(ctx context.Context) error {
+	if s.startupErr != nil {
+		return s.startupErr
+	}
 	if s.mode == implicitTxn {
 		return s.commit(ctx)
 	}
@@ -151,6 +161,9 @@ func (s *Session) Sync(ctx context.Context) error {
 
 // Query implements pgwirebase.Session.
 func (s *Session) Query(ctx context.Context, sql string, w pgwirebase.ResultWriter) error {
+	if s.startupErr != nil {
+		return s.startupErr
+	}
 	stmts, err := parser.Parse(sql)
 	if err != nil {
 		s.fail(ctx)
@@ -165,7 +178,10 @@ func (s *Session) Query(ctx context.Context, sql string, w pgwirebase.ResultWrit
 		}
 	}
 	for _, st := range stmts {
-		if err := s.queryOne(ctx, st, len(stmts) == 1, w); err != nil {
+		err := s.withStatementTimeout(ctx, func(ctx context.Context) error {
+			return s.queryOne(ctx, st, len(stmts) == 1, w)
+		})
+		if err != nil {
 			s.fail(ctx)
 			return err
 		}
@@ -197,7 +213,21 @@ func (s *Session) queryOne(ctx context.Context, st parser.Stmt, single bool, w p
 // statement outside a block (alone says so) is re-run in a new
 // transaction; a statement in an explicit block after a replay of the
 // block (see txnLog). Successful statements of a block are logged.
-func (s *Session) runRetrying(ctx context.Context, ast *pg.Node, st *stmt, params []any, alone bool) (*exec.Result, []exec.ResultCol, error) {
+//
+// A prepared statement (st != nil, the extended protocol) runs under
+// statement_timeout here; the simple protocol sets it up in Query.
+func (s *Session) runRetrying(ctx context.Context, ast *pg.Node, st *stmt, params []any, alone bool) (res *exec.Result, cols []exec.ResultCol, err error) {
+	if st == nil {
+		return s.runRetryingLoop(ctx, ast, st, params, alone)
+	}
+	err = s.withStatementTimeout(ctx, func(ctx context.Context) error {
+		res, cols, err = s.runRetryingLoop(ctx, ast, st, params, alone)
+		return err
+	})
+	return res, cols, err
+}
+
+func (s *Session) runRetryingLoop(ctx context.Context, ast *pg.Node, st *stmt, params []any, alone bool) (*exec.Result, []exec.ResultCol, error) {
 	for attempt := 0; ; attempt++ {
 		res, cols, err := s.runPlanned(ctx, ast, st, params)
 		if err == nil {

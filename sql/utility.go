@@ -82,6 +82,8 @@ func (s *Session) initParams(args pgwirebase.SessionArgs) {
 			s.loc = l
 		}
 	}
+	s.settings[settingIdleInTxnTimeout] = "0"
+	s.startupErr = s.applyStartupSettings(args.StartupParams)
 }
 
 func (s *Session) param(name string) (string, bool) {
@@ -101,6 +103,15 @@ func (s *Session) set(v *pg.VariableSetStmt, w pgwirebase.ResultWriter) error {
 	value, err := setValue(v)
 	if err != nil {
 		return err
+	}
+	if isTimeoutSetting(name) {
+		if value == "" { // RESET, SET ... TO DEFAULT
+			value = "0"
+		}
+		if err := s.setTimeout(name, value); err != nil {
+			return err
+		}
+		return w.Complete("SET")
 	}
 	if name == "timezone" {
 		l, err := time.LoadLocation(value)

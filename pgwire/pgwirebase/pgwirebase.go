@@ -28,6 +28,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/ordodb/ordo/pgwire/pgcode"
 )
@@ -127,6 +128,15 @@ type Session interface {
 
 	// Close releases the session (rolling back any open transaction).
 	Close() error
+}
+
+// IdleInTransactionTimeouter may be implemented by a Session: while the
+// session is in a transaction block (TxnStatus not TxnIdle) and waits for
+// the client longer than the returned duration (0: no limit), pgwire closes
+// the session, which rolls the transaction back and releases its locks, and
+// then ends the connection with FATAL 25P03.
+type IdleInTransactionTimeouter interface {
+	IdleInTransactionTimeout() time.Duration
 }
 
 // Statement is a prepared statement.

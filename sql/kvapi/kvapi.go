@@ -3,6 +3,7 @@ package kvapi
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Lock is the lock a read takes.
@@ -100,4 +101,12 @@ type Restarter interface {
 func IsResourceLimit(err error) bool {
 	var l interface{ ResourceLimit() bool }
 	return errors.As(err, &l) && l.ResourceLimit()
+}
+
+// LockTimeoutSetter may be implemented by a Txn whose lock waits can be
+// bounded per transaction (SQL's lock_timeout): a lock wait longer than d
+// fails with a lock timeout error (see IsLockTimeout). d <= 0 restores the
+// implementation's default bound.
+type LockTimeoutSetter interface {
+	SetLockTimeout(d time.Duration)
 }
