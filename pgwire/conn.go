@@ -128,7 +128,9 @@ func (c *conn) beginStatement() (ctx context.Context, end func()) {
 	c.mu.Lock()
 	c.mu.cancel = cancel
 	c.mu.Unlock()
+	c.srv.running.Add(1)
 	return ctx, func() {
+		c.srv.running.Add(-1)
 		c.mu.Lock()
 		c.mu.cancel = nil
 		c.mu.Unlock()

@@ -22,6 +22,7 @@ type Server struct {
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	nextPID    atomic.Uint32
+	running    atomic.Int64 // statements (and Syncs) in progress
 	mockSecret []byte
 
 	mu struct {
@@ -138,6 +139,11 @@ func (s *Server) NumConns() int {
 	defer s.mu.Unlock()
 	return len(s.mu.conns)
 }
+
+// RunningStatements reports how many messages that run SQL (Query, Parse,
+// Bind, Execute, Sync) are being processed now: the ones a CancelRequest
+// would interrupt.
+func (s *Server) RunningStatements() int { return int(s.running.Load()) }
 
 func (s *Server) isClosed() bool {
 	s.mu.Lock()

@@ -59,6 +59,18 @@ func (s *Server) SQLAddr() string {
 	return s.mu.sqlLis.Addr().String()
 }
 
+// SQLRunningStatements reports the statements the node's SQL server is
+// running now (see pgwire.Server.RunningStatements).
+func (s *Server) SQLRunningStatements() int {
+	s.mu.Lock()
+	pg := s.mu.pg
+	s.mu.Unlock()
+	if pg == nil {
+		return 0
+	}
+	return pg.RunningStatements()
+}
+
 // sqlAddrOf returns the SQL address node id publishes in the registry.
 func (s *Server) sqlAddrOf(id uint64) (string, bool) {
 	for _, n := range s.dir.list() {
