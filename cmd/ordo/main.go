@@ -20,6 +20,7 @@ func commands() []command {
 		{"start", "start a node", runStart},
 		{"init", "bootstrap a new cluster at one node", runInit},
 		{"demo", "run a local cluster of real processes", runDemo},
+		{"bench", "run a SQL workload (tpcb, select-only, registration, kv, hot-row)", runBench},
 		{"kv", "get, put, del, scan, cas keys (debugging)", runKV},
 		{"node", "node status", runNode},
 		{"range", "range list, range split", runRange},
