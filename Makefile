@@ -7,7 +7,7 @@ VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.Version=$(VERSION)
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: build demo test test-unit test-race lint proto bench-kv tools clean
+.PHONY: build demo test test-unit test-race lint proto bench-kv bench tools clean
 
 build: bin/ordo
 
@@ -65,3 +65,9 @@ docker:
 # The compose cluster test alone (make test runs it too, as part of ./...).
 test-docker:
 	$(GO) test -count=1 -v -timeout 12m ./tests/docker/
+
+# SQL workloads against PostgreSQL 15, a 3-node and a 1-node ordo, side by
+# side, as ratios (scripts/bench.sh; durations etc. via BENCH_* variables,
+# see its header). BENCH_JSON=FILE also writes the figures as JSON.
+bench: build
+	./scripts/bench.sh $(if $(BENCH_JSON),--json $(BENCH_JSON))

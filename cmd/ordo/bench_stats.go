@@ -94,8 +94,10 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	if n == 0 {
 		return 0
 	}
-	rank := int(p / 100 * float64(n)) // values at or below the answer, rounded up below
-	if float64(rank) < p/100*float64(n) {
+	// rank = ceil(p% of n), the number of values at or below the answer.
+	exact := p * float64(n) / 100
+	rank := int(exact)
+	if float64(rank) < exact {
 		rank++
 	}
 	rank = min(max(rank, 1), n)
