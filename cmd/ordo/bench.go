@@ -109,6 +109,7 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchConfig, error) {
 		fs.PrintDefaults()
 	}
 	urls := fs.String("url", "", "comma-separated postgres:// URLs; clients are spread over them")
+	hosts := fs.String("hosts", "", "comma-separated SQL addresses (host:port), each meaning postgres://root@ADDR/defaultdb?sslmode=disable")
 	fs.IntVar(&cfg.clients, "clients", 8, "concurrent clients, one connection each")
 	fs.IntVar(&cfg.clients, "c", 8, "shorthand for --clients")
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "measured time")
@@ -143,6 +144,9 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchConfig, error) {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	cfg.urls = splitList(*urls)
+	for _, h := range splitList(*hosts) {
+		cfg.urls = append(cfg.urls, "postgres://root@"+h+"/defaultdb?sslmode=disable")
+	}
 	if cfg.label == "" {
 		cfg.label = cfg.workload
 	}
@@ -162,7 +166,7 @@ func (cfg *benchConfig) validate() error {
 	case !known:
 		return fmt.Errorf("unknown workload %q (want one of %s)", cfg.workload, strings.Join(benchWorkloads, ", "))
 	case len(cfg.urls) == 0:
-		return errors.New("--url is required (postgres://user@host:port/db, comma-separated for several nodes)")
+		return errors.New("--url or --hosts is required (postgres://user@host:port/db, comma-separated for several nodes)")
 	case !modeOK:
 		return fmt.Errorf("-M %q: want simple, extended or prepared", cfg.modeName)
 	case cfg.clients < 1:

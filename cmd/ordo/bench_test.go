@@ -45,9 +45,15 @@ func TestParseBenchArgs(t *testing.T) {
 			}
 			return nil
 		}},
+		{args: []string{"hot-row", "--hosts", "127.0.0.1:1,127.0.0.1:2"}, check: func(c *benchConfig) error {
+			if len(c.urls) != 2 || c.urls[1] != "postgres://root@127.0.0.1:2/defaultdb?sslmode=disable" {
+				return fmt.Errorf("--hosts: %q", c.urls)
+			}
+			return nil
+		}},
 		{args: []string{"--url", u}, err: "name a workload"},
 		{args: []string{"tpcc", "--url", u}, err: "unknown workload"},
-		{args: []string{"kv"}, err: "--url is required"},
+		{args: []string{"kv"}, err: "--url or --hosts is required"},
 		{args: []string{"kv", "--url", u, "-M", "fast"}, err: "-M"},
 		{args: []string{"kv", "--url", u, "--clients", "0"}, err: "--clients"},
 		{args: []string{"kv", "--url", u, "--duration", "0s"}, err: "--duration"},
