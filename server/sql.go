@@ -183,8 +183,14 @@ func (x *sqlTxn) op(ctx context.Context, call func(context.Context) error) error
 	if x.lockTimeout <= 0 {
 		return call(ctx)
 	}
-	octx, cancel := context.WithTimeoutCause(ctx, x.lockTimeout, errLockWait)
-	defer cancel()
+	// No deadline (which gRPC would pass on, letting the leaseholder answer
+	// "deadline exceeded" before the cause is set here): a cancel after d.
+	octx, cancel := context.WithCancelCause(ctx)
+	t := time.AfterFunc(x.lockTimeout, func() { cancel(errLockWait) })
+	defer func() {
+		t.Stop()
+		cancel(nil)
+	}()
 	err := call(octx)
 	if err != nil && ctx.Err() == nil && context.Cause(octx) == errLockWait {
 		return fmt.Errorf("%w (%v)", kvapi.ErrLockTimeout, err)

@@ -125,7 +125,7 @@ func (s *Session) withStatementTimeout(ctx context.Context, fn func(context.Cont
 	if d <= 0 {
 		return fn(ctx)
 	}
-	tctx, cancel := context.WithTimeoutCause(ctx, d, errStatementTimeout)
+	tctx, cancel := withCancelAfter(ctx, d, errStatementTimeout)
 	defer cancel()
 	err := fn(tctx)
 	if err == nil || ctx.Err() != nil || context.Cause(tctx) != errStatementTimeout {
@@ -135,6 +135,19 @@ func (s *Session) withStatementTimeout(ctx context.Context, fn func(context.Cont
 		return err
 	}
 	return errStatementTimeout
+}
+
+// withCancelAfter returns a context cancelled with cause after d. Unlike
+// context.WithTimeout it sets no deadline, which gRPC would pass on to the
+// nodes serving the statement: a node whose copy of the deadline passed
+// first would answer "deadline exceeded" before the cause is set here.
+func withCancelAfter(ctx context.Context, d time.Duration, cause error) (context.Context, context.CancelFunc) {
+	cctx, cancel := context.WithCancelCause(ctx)
+	t := time.AfterFunc(d, func() { cancel(cause) })
+	return cctx, func() {
+		t.Stop()
+		cancel(context.Canceled)
+	}
 }
 
 // applyStartupSettings applies the settings a client sent at startup,
