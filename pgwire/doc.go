@@ -45,5 +45,15 @@
 //   - CopyData/CopyDone/CopyFail outside COPY are ignored, as PostgreSQL
 //     does (a client may still be sending after a COPY failed).
 //   - A CancelRequest cancels only the statement running at that moment; one
-//     arriving between statements has no effect.
+//     arriving between statements has no effect. It is handed to the
+//     Config.Canceller, which may route it to another node (a cluster puts
+//     the node id in the process ID through Config.NextProcessID and
+//     forwards the request as a CancelRequest to that node's SQL address).
+//     A statement cancelled while its outcome became unknown keeps its
+//     40003: a definite 57014 is never reported for what may have applied.
+//   - While a session is in a transaction block, the wait for its next
+//     message is bounded by its idle_in_transaction_session_timeout (when
+//     the Session implements pgwirebase.IdleInTransactionTimeouter): the
+//     session is closed first, which rolls back and releases its locks, then
+//     FATAL 25P03 is sent and the connection closes.
 package pgwire

@@ -11,6 +11,14 @@ import (
 	"github.com/ordodb/ordo/sql/kvapi"
 )
 
+// Session timeouts. statement_timeout bounds each statement of a simple
+// Query and each Execute of a prepared statement (57014, after which an
+// explicit block is failed like after any error); lock_timeout is passed to
+// the KV transaction through kvapi.LockTimeoutSetter (55P03);
+// idle_in_transaction_session_timeout is enforced by pgwire, which reads
+// it through pgwirebase.IdleInTransactionTimeouter. All three are set with
+// SET, as startup parameters, or in the "options" startup parameter.
+
 // The session's time limits (PostgreSQL's statement_timeout, lock_timeout and
 // idle_in_transaction_session_timeout). Zero disables one.
 type timeouts struct {
