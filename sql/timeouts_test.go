@@ -108,6 +108,12 @@ func TestTimeoutsAtStartup(t *testing.T) {
 	if v := showSetting(t, b, "idle_in_transaction_session_timeout"); v != "1min" {
 		t.Fatalf("idle_in_transaction_session_timeout = %q", v)
 	}
+	// A bad value ends the session (FATAL) at its first statement.
+	bad := connectWith(t, addr, map[string]string{"statement_timeout": "soon"})
+	expectCode(t, bad, "SELECT 1", "22023", time.Second)
+	if !bad.IsClosed() {
+		t.Fatal("session with a bad startup setting still open")
+	}
 }
 
 // A session idle in a transaction block longer than
