@@ -75,6 +75,9 @@ func (e *Executor) NewSession(ctx context.Context, args pgwirebase.SessionArgs) 
 	}
 	s := &Session{exec: e, args: args, dbName: dbName, dbID: dbID, schemaID: schemaID, prepared: map[*stmt]bool{}}
 	s.initParams(args)
+	if s.startupErr != nil {
+		return nil, s.startupErr
+	}
 	return s, nil
 }
 

@@ -38,6 +38,9 @@ type participant struct {
 	prepared  bool
 	// first and last are the smallest and largest keys written here.
 	first, last []byte
+	// uncertain: a request was sent but no answer came; the range may hold
+	// locks of this transaction under a regime we do not know.
+	uncertain bool
 }
 
 // Txn is one attempt of a transaction. It is not safe for concurrent use.
@@ -49,6 +52,20 @@ type Txn struct {
 	order  []uint64 // range ids in first-touch order
 	anchor uint64   // range id of the first write
 	done   bool
+	// lockTimeout bounds each lock wait of this transaction (0: the
+	// coordinator's default).
+	lockTimeout time.Duration
+}
+
+// SetLockTimeout sets this transaction's lock wait timeout (SQL's
+// lock_timeout); 0 restores the coordinator's default.
+func (t *Txn) SetLockTimeout(d time.Duration) { t.lockTimeout = max(d, 0) }
+
+func (t *Txn) lockTimeoutMs() int64 {
+	if t.lockTimeout > 0 {
+		return max(t.lockTimeout.Milliseconds(), 1)
+	}
+	return t.c.cfg.LockTimeout.Milliseconds()
 }
 
 // ID returns the transaction's id.
@@ -182,12 +199,20 @@ func (t *Txn) send(ctx context.Context, key []byte, read bool, build func(*rpcpb
 	}
 	var resp *rpcpb.TxnResponse
 	desc, err := t.c.cfg.Sender.Route(ctx, key, func(ctx context.Context, d *rpcpb.RangeDescriptor, node uint64) error {
-		req := &rpcpb.TxnRequest{RangeId: d.RangeId, Txn: t.meta, Kind: rpcpb.TxnRequest_OPS, Ops: build(d), LockTimeoutMs: t.c.cfg.LockTimeout.Milliseconds()}
+		req := &rpcpb.TxnRequest{RangeId: d.RangeId, Txn: t.meta, Kind: rpcpb.TxnRequest_OPS, Ops: build(d), LockTimeoutMs: t.lockTimeoutMs()}
 		if p := t.parts[d.RangeId]; p != nil {
 			req.Term, req.Generation = p.term, p.gen
+		} else {
+			// Known before the answer, so a rollback after a cut-short
+			// request still reaches this range and frees what it locked.
+			t.parts[d.RangeId] = &participant{rangeID: d.RangeId, key: bytes.Clone(key), uncertain: true}
+			t.order = append(t.order, d.RangeId)
 		}
 		var err error
 		resp, err = t.c.cfg.Transport.SendTxn(ctx, node, req)
+		if refusedBeforeLocking(err) {
+			t.forgetUncertain(d.RangeId)
+		}
 		if kverr.IsAmbiguous(err) {
 			// Nothing of an OPS request is replicated; an unknown outcome
 			// just means the locks may be held: the transaction retries.
@@ -207,9 +232,12 @@ func (t *Txn) send(ctx context.Context, key []byte, read bool, build func(*rpcpb
 func (t *Txn) track(desc *rpcpb.RangeDescriptor, resp *rpcpb.TxnResponse, key []byte, wrote bool) error {
 	p := t.parts[desc.RangeId]
 	if p == nil {
-		p = &participant{rangeID: desc.RangeId, key: bytes.Clone(key), term: resp.Term, gen: resp.Generation}
+		p = &participant{rangeID: desc.RangeId, key: bytes.Clone(key)}
 		t.parts[desc.RangeId] = p
 		t.order = append(t.order, desc.RangeId)
+	}
+	if p.uncertain {
+		p.term, p.gen, p.uncertain = resp.Term, resp.Generation, false
 	}
 	if p.term != resp.Term || p.gen != resp.Generation {
 		return &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: lease moved during the transaction", desc.RangeId)}
@@ -256,6 +284,12 @@ func (t *Txn) Commit(ctx context.Context) error {
 	t.done = true
 	defer t.c.finished(t.meta.Id)
 	parts := t.participants()
+	for _, p := range parts {
+		if p.uncertain {
+			err := &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: a request's outcome is unknown", p.rangeID)}
+			return t.abortOnError(ctx, err)
+		}
+	}
 	switch {
 	case len(parts) == 0:
 		return nil
@@ -425,3 +459,21 @@ func Forget(ctx context.Context, sender *kv.DistSender, tr Transport, meta *rpcp
 
 // Coordinator returns the coordinator running t.
 func (t *Txn) Coordinator() *Coordinator { return t.c }
+
+// refusedBeforeLocking reports errors a replica returns before taking any
+// lock: the request did nothing there.
+func refusedBeforeLocking(err error) bool {
+	var nl *kverr.NotLeaseholderError
+	var km *kverr.RangeKeyMismatchError
+	var nf *kverr.RangeNotFoundError
+	return errors.As(err, &nl) || errors.As(err, &km) || errors.As(err, &nf)
+}
+
+// forgetUncertain drops a participant that was only ever sent requests
+// refused before locking.
+func (t *Txn) forgetUncertain(rangeID uint64) {
+	if p := t.parts[rangeID]; p != nil && p.uncertain {
+		delete(t.parts, rangeID)
+		t.order = slices.DeleteFunc(t.order, func(id uint64) bool { return id == rangeID })
+	}
+}

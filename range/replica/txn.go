@@ -33,6 +33,7 @@ type txnRegime struct {
 	prepared  map[locktable.TxnID]time.Time
 	aborted   map[locktable.TxnID]string
 	records   map[uint64]time.Time // COMMITTED records: when first seen
+	marked    map[locktable.TxnID]bool // marked prepared in the lock table
 }
 
 // txnState guards the current regime.
@@ -50,6 +51,7 @@ func newRegime(term, gen uint64) *txnRegime {
 		touched:  map[locktable.TxnID]time.Time{},
 		prepared: map[locktable.TxnID]time.Time{},
 		aborted:  map[locktable.TxnID]string{},
+		marked:   map[locktable.TxnID]bool{},
 	}
 }
 
@@ -122,7 +124,7 @@ func (r *Replica) rebuildPrepared(rg *txnRegime) error {
 		if err := rg.table.MarkPrepared(id); err != nil {
 			return err
 		}
-		rg.meta[id], rg.prepared[id] = rec.Txn, now
+		rg.meta[id], rg.prepared[id], rg.marked[id] = rec.Txn, now, true
 	}
 	return nil
 }
@@ -259,23 +261,56 @@ func (r *Replica) acquire(ctx context.Context, term, gen uint64, meta *rpcpb.Txn
 		r.txn.mu.Unlock()
 		return nil
 	}
-	// Register before wounding: aborting the holders may grant this very
-	// request, and the grant must find its waiter.
 	ch := make(chan error, 1)
 	rg.waiters[id] = ch
-	for _, y := range res.Wound {
-		r.abortLocked(rg, y, fmt.Sprintf("range %d: wounded by an older transaction", r.rangeID))
-	}
 	r.txn.mu.Unlock()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
-	select {
-	case err := <-ch:
-		return err
-	case <-t.C:
-		return r.cancelWait(rg, id, ch, &kverr.LockTimeoutError{Key: span.Key})
-	case <-ctx.Done():
-		return r.cancelWait(rg, id, ch, ctx.Err())
+	// Wound-wait with a grace period: the younger holders are wounded in
+	// the lock table now (any further lock they ask for fails, which is what
+	// breaks a deadlock at once), but aborted only if they still hold the
+	// lock after WoundDelay. A short transaction that needs nothing more —
+	// an autocommit INSERT racing for a username — commits meanwhile, so the
+	// first to lock wins and the other sees its row (23505), as in
+	// PostgreSQL, instead of being aborted (40001).
+	var wound <-chan time.Time
+	if len(res.Wound) > 0 {
+		wt := time.NewTimer(WoundDelay)
+		defer wt.Stop()
+		wound = wt.C
+	}
+	for {
+		select {
+		case err := <-ch:
+			return err
+		case <-wound:
+			wound = nil
+			r.woundHolders(rg, id, ch, res.Wound)
+		case <-t.C:
+			return r.cancelWait(rg, id, ch, &kverr.LockTimeoutError{Key: span.Key})
+		case <-ctx.Done():
+			return r.cancelWait(rg, id, ch, ctx.Err())
+		}
+	}
+}
+
+// WoundDelay is how long an older waiter lets a younger holder finish
+// before aborting it.
+const WoundDelay = 100 * time.Millisecond
+
+// woundHolders aborts the younger holders an older waiter is still queued
+// behind, unless they have prepared (they will finish without new locks).
+func (r *Replica) woundHolders(rg *txnRegime, waiter locktable.TxnID, ch chan error, holders []locktable.TxnID) {
+	r.txn.mu.Lock()
+	defer r.txn.mu.Unlock()
+	if r.txn.regime != rg || rg.waiters[waiter] != ch {
+		return // granted or gone meanwhile
+	}
+	for _, y := range holders {
+		if _, live := rg.meta[y]; !live || rg.marked[y] {
+			continue
+		}
+		r.abortLocked(rg, y, fmt.Sprintf("range %d: wounded by an older transaction", r.rangeID))
 	}
 }
 
@@ -319,6 +354,7 @@ func (r *Replica) abortLocked(rg *txnRegime, id locktable.TxnID, why string) {
 	}
 	delete(rg.meta, id)
 	delete(rg.touched, id)
+	delete(rg.marked, id)
 	r.wakeLocked(rg, rg.table.Abort(id))
 }
 
@@ -417,6 +453,7 @@ func (r *Replica) prepareLocked(rg *txnRegime, id locktable.TxnID, desc *rpcpb.R
 	if err := rg.table.MarkPrepared(id); err != nil {
 		return nil, &kverr.TxnRetryError{Reason: err.Error()}
 	}
+	rg.marked[id] = true
 	writes := rg.table.PendingWrites(id, locktable.Span{Key: desc.StartKey, EndKey: desc.EndKey})
 	if wrote && len(writes) == 0 {
 		return nil, &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: the transaction's writes here were lost", r.rangeID)}
@@ -467,6 +504,7 @@ func (r *Replica) release(rg *txnRegime, id locktable.TxnID) {
 	delete(rg.meta, id)
 	delete(rg.touched, id)
 	delete(rg.prepared, id)
+	delete(rg.marked, id)
 	r.wakeLocked(rg, rg.table.Release(id))
 }
 
@@ -566,6 +604,7 @@ func (r *Replica) resolve(ctx context.Context, req *rpcpb.TxnRequest) (*rpcpb.Tx
 		delete(rg.prepared, id)
 		delete(rg.meta, id)
 		delete(rg.touched, id)
+		delete(rg.marked, id)
 		r.wakeLocked(rg, rg.table.Release(id))
 	}
 	r.txn.mu.Unlock()
