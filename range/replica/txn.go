@@ -32,7 +32,7 @@ type txnRegime struct {
 	touched   map[locktable.TxnID]time.Time
 	prepared  map[locktable.TxnID]time.Time
 	aborted   map[locktable.TxnID]string
-	records   map[uint64]time.Time // COMMITTED records: when first seen
+	records   map[uint64]time.Time     // COMMITTED records: when first seen
 	marked    map[locktable.TxnID]bool // marked prepared in the lock table
 }
 
