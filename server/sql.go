@@ -86,12 +86,7 @@ type sqlDB struct{ c *txn.Coordinator }
 
 func (d sqlDB) Begin(ctx context.Context) (kvapi.Txn, error) { return &sqlTxn{t: d.c.Begin()}, nil }
 
-type sqlTxn struct {
-	t *txn.Txn
-	// lockTimeout bounds each KV call when the txn package has no
-	// per-transaction lock timeout (see SetLockTimeout).
-	lockTimeout time.Duration
-}
+type sqlTxn struct{ t *txn.Txn }
 
 func lockOf(l kvapi.Lock) txn.Lock {
 	if l == kvapi.LockExclusive {
@@ -162,41 +157,12 @@ func (x *sqlTxn) Restart(ctx context.Context) (kvapi.Txn, error) {
 	return &sqlTxn{t: x.t.Coordinator().BeginWithPriority(x.t.Priority())}, nil
 }
 
-// SetLockTimeout implements kvapi.LockTimeoutSetter (SQL's lock_timeout).
-// When txn.Txn offers a per-transaction lock timeout (a SetLockTimeout
-// method sending it as TxnRequest.LockTimeoutMs) that is used; until then
-// each KV call of this transaction is bounded by d as a whole, which counts
-// the call's network and routing time along with its lock waits.
-func (x *sqlTxn) SetLockTimeout(d time.Duration) {
-	if t, ok := any(x.t).(kvapi.LockTimeoutSetter); ok {
-		t.SetLockTimeout(d)
-		return
-	}
-	x.lockTimeout = d
-}
+// SetLockTimeout implements kvapi.LockTimeoutSetter (SQL's lock_timeout):
+// every lock wait of the transaction is bounded by d at the leaseholder.
+func (x *sqlTxn) SetLockTimeout(d time.Duration) { x.t.SetLockTimeout(d) }
 
-var errLockWait = errors.New("server: lock_timeout passed")
-
-// op runs one KV call, bounded by the fallback lock timeout if any; a call
-// it cuts short fails with kvapi.ErrLockTimeout (SQLSTATE 55P03).
-func (x *sqlTxn) op(ctx context.Context, call func(context.Context) error) error {
-	if x.lockTimeout <= 0 {
-		return call(ctx)
-	}
-	// No deadline (which gRPC would pass on, letting the leaseholder answer
-	// "deadline exceeded" before the cause is set here): a cancel after d.
-	octx, cancel := context.WithCancelCause(ctx)
-	t := time.AfterFunc(x.lockTimeout, func() { cancel(errLockWait) })
-	defer func() {
-		t.Stop()
-		cancel(nil)
-	}()
-	err := call(octx)
-	if err != nil && ctx.Err() == nil && context.Cause(octx) == errLockWait {
-		return fmt.Errorf("%w (%v)", kvapi.ErrLockTimeout, err)
-	}
-	return err
-}
+// op runs one KV call of the transaction.
+func (x *sqlTxn) op(ctx context.Context, call func(context.Context) error) error { return call(ctx) }
 
 // Process IDs carry the node id, so that a CancelRequest reaching any node
 // can be routed to the node that runs the session: bits 20..30 hold the
