@@ -53,7 +53,8 @@ func (s *Server) txnRecoveryLoop() {
 			for _, m := range prepared {
 				s.recoverPrepared(ctx, r, m)
 			}
-			s.abortOrphans(ctx, r, idle)
+			s.abortOrphans(ctx, r, idle, now)
+			s.abortExternalIdle(r, now)
 			for _, rec := range r.StaleCommitted(now, 3*time.Second) {
 				s.finishCommitted(ctx, r, rec)
 			}
@@ -84,9 +85,12 @@ func (s *Server) recoverPrepared(ctx context.Context, r *replica.Replica, m *rpc
 
 // abortOrphans asks the coordinators of idle transactions whether they
 // still run them, and aborts those they do not.
-func (s *Server) abortOrphans(ctx context.Context, r *replica.Replica, idle []*rpcpb.TxnMeta) {
+func (s *Server) abortOrphans(ctx context.Context, r *replica.Replica, idle []*rpcpb.TxnMeta, now time.Time) {
 	byCoord := map[[2]uint64][]uint64{}
 	for _, m := range idle {
+		if m.CoordinatorNode == 0 {
+			continue // a coordinator outside the cluster cannot be asked; see below
+		}
 		k := [2]uint64{m.CoordinatorNode, m.CoordinatorInstance}
 		byCoord[k] = append(byCoord[k], m.Id)
 	}
@@ -142,5 +146,19 @@ func (s *Server) finishCommitted(ctx context.Context, r *replica.Replica, rec *r
 	}
 	if _, err := r.Txn(ctx, &rpcpb.TxnRequest{RangeId: r.RangeID(), Txn: meta, Kind: rpcpb.TxnRequest_FORGET}); err == nil {
 		s.cfg.Logger.Info("finished a committed transaction left by its coordinator", "txn", rec.TxnId, "range", r.RangeID())
+	}
+}
+
+// externalIdle is how long a transaction of a coordinator outside the
+// cluster (node 0: tools, tests) may sit idle before its unprepared locks
+// are taken back; such a coordinator cannot be asked whether it is alive.
+const externalIdle = 30 * time.Second
+
+func (s *Server) abortExternalIdle(r *replica.Replica, now time.Time) {
+	_, idle := r.TxnWork(now, externalIdle)
+	for _, m := range idle {
+		if m.CoordinatorNode == 0 {
+			r.AbortIdle(m.Id, "idle transaction of an external coordinator")
+		}
 	}
 }

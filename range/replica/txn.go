@@ -580,10 +580,8 @@ func (r *Replica) abort(req *rpcpb.TxnRequest) (*rpcpb.TxnResponse, error) {
 	id := locktable.TxnID(req.Txn.Id)
 	r.txn.mu.Lock()
 	defer r.txn.mu.Unlock()
-	if rg := r.txn.regime; rg != nil {
-		if _, prepared := rg.prepared[id]; !prepared {
-			r.abortLocked(rg, id, "rolled back")
-		}
+	if rg := r.txn.regime; rg != nil && !rg.marked[id] {
+		r.abortLocked(rg, id, "rolled back")
 	}
 	return &rpcpb.TxnResponse{}, nil
 }
@@ -687,21 +685,23 @@ func (r *Replica) TxnWork(now time.Time, after time.Duration) (prepared, idle []
 		}
 	}
 	for id, at := range rg.touched {
-		if _, p := rg.prepared[id]; !p && now.Sub(at) > after && rg.meta[id] != nil {
-			idle = append(idle, rg.meta[id])
+		if rg.marked[id] || now.Sub(at) <= after || rg.meta[id] == nil {
+			continue // committing or prepared (never aborted here), or busy
 		}
+		idle = append(idle, rg.meta[id])
 	}
 	return prepared, idle
 }
 
-// AbortIdle aborts an unprepared transaction whose coordinator is gone.
+// AbortIdle aborts an unprepared transaction whose coordinator is gone. A
+// transaction whose commit is in flight here (marked prepared in the lock
+// table) is never aborted: its locks must stay until its writes apply, or a
+// later transaction could read the old values and overwrite the new ones.
 func (r *Replica) AbortIdle(id uint64, why string) {
 	r.txn.mu.Lock()
 	defer r.txn.mu.Unlock()
-	if rg := r.txn.regime; rg != nil {
-		if _, p := rg.prepared[locktable.TxnID(id)]; !p {
-			r.abortLocked(rg, locktable.TxnID(id), why)
-		}
+	if rg := r.txn.regime; rg != nil && !rg.marked[locktable.TxnID(id)] {
+		r.abortLocked(rg, locktable.TxnID(id), why)
 	}
 }
 
