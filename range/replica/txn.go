@@ -803,3 +803,11 @@ func (r *Replica) TxnStatus(info *rpcpb.RangeInfo, now time.Time) {
 		info.Prepared = append(info.Prepared, pt)
 	}
 }
+
+// TxnCommitting reports whether txn is marked prepared here: its commit or
+// prepare is in flight or done, so it can be neither wounded nor aborted.
+func (r *Replica) TxnCommitting(id uint64) bool {
+	r.txn.mu.Lock()
+	defer r.txn.mu.Unlock()
+	return r.txn.regime != nil && r.txn.regime.marked[locktable.TxnID(id)]
+}

@@ -98,3 +98,38 @@ func TestCoordinatorCrash(t *testing.T) {
 		t.Fatalf("crash after commit: read %q, %q; want both after-commit", a, b)
 	}
 }
+
+// A transaction whose one-phase commit is in flight keeps its locks even if
+// recovery decides its coordinator is gone: releasing them before the
+// writes apply would let a later transaction overwrite them.
+func TestCommittingTxnIsNeverAborted(t *testing.T) {
+	c := StartInProcess(t, 3)
+	ctx := context.Background()
+	tx := c.Node(0).Txns().Begin()
+	if err := tx.Put(ctx, []byte("ca/k"), []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	lh, _, ok := c.leaseholderOf([]byte("ca/k"))
+	if !ok {
+		t.Fatal("no leaseholder")
+	}
+	r := c.Node(lh).Store().LookupReplica([]byte("ca/k"))
+	// Cut the leaseholder off so the commit's proposal cannot commit yet.
+	c.Isolate(uint64(lh+1), true)
+	done := make(chan error, 1)
+	go func() { done <- tx.Commit(ctx) }()
+	testutil.SucceedsSoon(t, func() error {
+		if !r.TxnCommitting(tx.ID()) {
+			return fmt.Errorf("commit not in flight yet")
+		}
+		return nil
+	})
+	r.AbortIdle(tx.ID(), "test: coordinator declared gone")
+	if !r.TxnCommitting(tx.ID()) || r.LocksHeld() == 0 {
+		t.Fatalf("a committing transaction lost its locks (committing=%v locks=%d)", r.TxnCommitting(tx.ID()), r.LocksHeld())
+	}
+	c.Isolate(uint64(lh+1), false)
+	if err := <-done; err != nil && !kverr.IsAmbiguous(err) && !txn.IsRetryable(err) {
+		t.Fatalf("commit: %v", err)
+	}
+}
