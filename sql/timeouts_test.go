@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,11 +109,19 @@ func TestTimeoutsAtStartup(t *testing.T) {
 	if v := showSetting(t, b, "idle_in_transaction_session_timeout"); v != "1min" {
 		t.Fatalf("idle_in_transaction_session_timeout = %q", v)
 	}
-	// A bad value ends the session (FATAL) at its first statement.
-	bad := connectWith(t, addr, map[string]string{"statement_timeout": "soon"})
-	expectCode(t, bad, "SELECT 1", "22023", time.Second)
-	if !bad.IsClosed() {
-		t.Fatal("session with a bad startup setting still open")
+	// A bad value refuses the connection (FATAL 22023), as in PostgreSQL.
+	cfg, err := pgx.ParseConfig(fmt.Sprintf("postgres://root@%s/defaultdb?sslmode=disable", addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RuntimeParams["statement_timeout"] = "soon"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if conn, err := pgx.ConnectConfig(ctx, cfg); err == nil {
+		conn.Close(ctx)
+		t.Fatal("a bad startup setting was accepted")
+	} else if !strings.Contains(err.Error(), "SQLSTATE 22023") {
+		t.Fatalf("bad startup setting: %v, want SQLSTATE 22023", err)
 	}
 }
 
