@@ -7,6 +7,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/ordodb/ordo/tests/testutil"
 )
 
 // testServer is a Server with the test executor on a loopback listener.
@@ -55,11 +57,10 @@ func (ts *testServer) hostPort() (string, string) {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	testutil.SucceedsWithin(t, d, func() error {
+		if !cond() {
+			return fmt.Errorf("waiting for %s", what)
 		}
-		time.Sleep(time.Millisecond) // polling interval, not a synchronisation sleep
-	}
+		return nil
+	})
 }

@@ -117,7 +117,7 @@ type pgtypeNumeric struct{ s string }
 func TestPsqlEndToEnd(t *testing.T) {
 	psql, err := exec.LookPath("psql")
 	if err != nil {
-		t.Skip("psql not installed")
+		t.Fatal("psql (PostgreSQL 15 client) is needed: apt-get install postgresql-client-15")
 	}
 	addr := startServer(t)
 	host, port, _ := net.SplitHostPort(addr)

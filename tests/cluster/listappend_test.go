@@ -40,18 +40,29 @@ func decodeList(b []byte) []int64 {
 }
 
 func (w *listAppend) client(ctx context.Context, id int, rng *rand.Rand) {
+	w.run(ctx, rng, func(rng *rand.Rand) *txn.Coordinator {
+		if n := w.c.Node(rng.IntN(len(w.c.Addrs))); n != nil {
+			return n.Txns()
+		}
+		return nil
+	})
+}
+
+// run issues transactions until ctx ends, each through the coordinator
+// pick returns (nil: the chosen node is down; the attempt fails).
+func (w *listAppend) run(ctx context.Context, rng *rand.Rand, pick func(*rand.Rand) *txn.Coordinator) {
 	process := w.rec.NewProcess()
 	for ctx.Err() == nil {
 		mops := w.genMops(rng)
 		op := w.rec.Invoke(process, history.Op{F: history.FTxn, Mops: mops})
-		co := w.c.Node(rng.IntN(len(w.c.Addrs)))
-		if co == nil || co.Txns() == nil {
+		co := pick(rng)
+		if co == nil {
 			process = w.rec.Complete(op, history.Fail)
 			continue
 		}
 		opCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		var done []history.Mop
-		err := co.Txns().Run(opCtx, func(ctx context.Context, t *txn.Txn) error {
+		err := co.Run(opCtx, func(ctx context.Context, t *txn.Txn) error {
 			var err error
 			done, err = runMops(ctx, t, mops)
 			return err
@@ -111,15 +122,20 @@ func runMops(ctx context.Context, t *txn.Txn, mops []history.Mop) ([]history.Mop
 }
 
 // finalReads reads every key once the faults are healed.
-func (w *listAppend) finalReads(t *testing.T) {
+func (w *listAppend) finalReads(t *testing.T) { w.finalReadsWith(t, w.c.Node(0).Txns()) }
+
+// finalReadsWith reads every key through co, retrying until it answers.
+func (w *listAppend) finalReadsWith(t *testing.T, co *txn.Coordinator) {
 	process := w.rec.NewProcess()
 	for k := 0; k < w.keys; k++ {
 		var got []int64
 		op := w.rec.Invoke(process, history.Op{F: history.FTxn, Mops: []history.Mop{history.Read(laKey(k))}})
-		err := w.c.Node(0).Txns().Run(context.Background(), func(ctx context.Context, t *txn.Txn) error {
-			v, _, err := t.Get(ctx, []byte(laKey(k)), txn.LockShared)
-			got = decodeList(v)
-			return err
+		err := testutil.Retry(30*time.Second, func() error {
+			return co.Run(context.Background(), func(ctx context.Context, t *txn.Txn) error {
+				v, _, err := t.Get(ctx, []byte(laKey(k)), txn.LockShared)
+				got = decodeList(v)
+				return err
+			})
 		})
 		if err != nil {
 			t.Fatalf("final read of %s: %v", laKey(k), err)

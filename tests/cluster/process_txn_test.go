@@ -46,7 +46,7 @@ func TestListAppendProcessesKill(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.remoteClient(runCtx, co, rand.New(rand.NewPCG(uint64(seed), uint64(i))))
+			w.run(runCtx, rand.New(rand.NewPCG(uint64(seed), uint64(i))), func(*rand.Rand) *txn.Coordinator { return co })
 		}()
 	}
 	kills := 0
@@ -83,54 +83,5 @@ func TestListAppendProcessesKill(t *testing.T) {
 	}
 	if kills < 4 || w.okTxns.Load() < 100 {
 		t.Fatalf("run invalid: %d kills, %d ok transactions", kills, w.okTxns.Load())
-	}
-}
-
-// remoteClient is client with a coordinator outside the cluster.
-func (w *listAppend) remoteClient(ctx context.Context, co *txn.Coordinator, rng *rand.Rand) {
-	process := w.rec.NewProcess()
-	for ctx.Err() == nil {
-		mops := w.genMops(rng)
-		op := w.rec.Invoke(process, history.Op{F: history.FTxn, Mops: mops})
-		opCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		var done []history.Mop
-		err := co.Run(opCtx, func(ctx context.Context, t *txn.Txn) error {
-			var err error
-			done, err = runMops(ctx, t, mops)
-			return err
-		})
-		cancel()
-		op.Mops = done
-		switch {
-		case err == nil:
-			w.okTxns.Add(1)
-			process = w.rec.Complete(op, history.Ok)
-		case kverr.IsAmbiguous(err):
-			op.Mops, op.Error = mops, err.Error()
-			process = w.rec.Complete(op, history.Info)
-		default:
-			op.Mops, op.Error = mops, err.Error()
-			process = w.rec.Complete(op, history.Fail)
-		}
-	}
-}
-
-func (w *listAppend) finalReadsWith(t *testing.T, co *txn.Coordinator) {
-	process := w.rec.NewProcess()
-	for k := 0; k < w.keys; k++ {
-		var got []int64
-		op := w.rec.Invoke(process, history.Op{F: history.FTxn, Mops: []history.Mop{history.Read(laKey(k))}})
-		err := testutil.Retry(30*time.Second, func() error {
-			return co.Run(context.Background(), func(ctx context.Context, t *txn.Txn) error {
-				v, _, err := t.Get(ctx, []byte(laKey(k)), txn.LockShared)
-				got = decodeList(v)
-				return err
-			})
-		})
-		if err != nil {
-			t.Fatalf("final read of %s: %v", laKey(k), err)
-		}
-		op.Mops = []history.Mop{history.Read(laKey(k), got...)}
-		process = w.rec.Complete(op, history.Ok)
 	}
 }
