@@ -14,7 +14,7 @@ import (
 
 	"github.com/cockroachdb/datadriven"
 	"github.com/jackc/pgx/v5/pgproto3"
-	"github.com/ordodb/ordo/pgwire/internal/pgtest"
+	"github.com/ordodb/ordo/tests/pgtest"
 )
 
 // TestProtocolScripts runs the scripts in testdata/scripts first against a

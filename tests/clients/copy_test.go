@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ordodb/ordo/tests/pgtest"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ import (
 // COPY in every format through pgx against ordo and against PostgreSQL 15:
 // the tags, the data read back and the SQLSTATEs of bad input must match.
 func TestCopyMatchesPostgres(t *testing.T) {
-	pg := startPostgres(t)
+	pg := pgtest.Start(t)
 	c := cluster.StartInProcess(t, 3)
 	want := copyScenario(t, connect(t, pg.URL()))
 	got := copyScenario(t, connect(t, ordoURL(c, 1)))

@@ -5,6 +5,7 @@ import (
 	dsql "database/sql"
 	"errors"
 	"fmt"
+	"github.com/ordodb/ordo/tests/pgtest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +21,7 @@ import (
 // lib/pq, psycopg2 and psql -f scripts give the same results against ordo
 // (a node of a 3-node cluster) as against PostgreSQL 15.
 func TestDriversMatchPostgres(t *testing.T) {
-	pg := startPostgres(t)
+	pg := pgtest.Start(t)
 	c := cluster.StartInProcess(t, 3)
 	targets := []struct{ name, url string }{{"postgres", pg.URL()}, {"ordo", ordoURL(c, 1)}}
 	for _, sc := range []struct {

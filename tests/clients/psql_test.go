@@ -1,6 +1,7 @@
 package clients
 
 import (
+	"github.com/ordodb/ordo/tests/pgtest"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ var psqlSchema = []string{
 // session user is root, PostgreSQL's postgres). \l is left out: the
 // databases differ (template0/1 vs defaultdb).
 func TestPsqlListingsMatchPostgres(t *testing.T) {
-	pg := startPostgres(t)
+	pg := pgtest.Start(t)
 	c := cluster.StartInProcess(t, 3)
 	ordo := ordoURL(c, 2)
 	for _, url := range []string{pg.URL(), ordo} {

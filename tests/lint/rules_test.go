@@ -91,9 +91,9 @@ var rules = []rule{{
 // higher layers (an external test package may import anything above it
 // without a cycle), so only the tests/ boundary holds for them.
 var testRules = []rule{{
-	why:  "tests of production code may import tests/testutil, nothing else under tests/",
+	why:  "tests of production code may import tests/testutil and tests/pgtest, nothing else under tests/",
 	pkgs: []string{"..."}, except: []string{"tests/..."},
-	deny: []string{"tests/..."}, denyExcept: []string{"tests/testutil"},
+	deny: []string{"tests/..."}, denyExcept: []string{"tests/testutil", "tests/pgtest"},
 }}
 
 // match reports whether package name matches pattern.
