@@ -7,7 +7,7 @@ VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.Version=$(VERSION)
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: build demo test test-unit test-race lint proto bench-kv bench tools clean
+.PHONY: build demo test test-unit test-race test-nemesis lint proto bench-kv bench tools clean
 
 build: bin/ordo
 
