@@ -11,6 +11,9 @@ package cluster
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -88,6 +91,10 @@ func TestListAppendProcessesKill(t *testing.T) {
 	}
 	t.Logf("seed %d: %d kills, %d ok transactions; %s", seed, kills, w.okTxns.Load(), res.Summary())
 	if !res.StrictSerializable() {
+		path := filepath.Join(os.TempDir(), fmt.Sprintf("ordo-listappend-kill-%d.jsonl", seed))
+		if err := history.WriteFile(path, rec.History()); err == nil {
+			t.Logf("history written to %s", path)
+		}
 		t.Fatalf("seed %d: not strict serializable:\n%s", seed, res)
 	}
 	if kills < 4 || w.okTxns.Load() < 100 {
