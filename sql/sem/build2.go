@@ -110,16 +110,12 @@ func (b *Builder) buildBinary(op string, ln, rn *pg.Node, loc int32) (Expr, erro
 			r, err = b.textOrSelf(r)
 		}
 		return &Concat{L: l, R: r}, err
-	case "~~", "!~~", "~~*", "!~~*":
+	case "~~", "!~~", "~~*", "!~~*", "~", "!~", "~*", "!~*":
 		if l, err = b.Coerce(l, types.Text); err == nil {
 			r, err = b.Coerce(r, types.Text)
 		}
-		return &Like{L: l, R: r, Not: op[0] == '!', Ins: strings.HasSuffix(op, "*")}, withPos(err, loc)
-	case "~", "!~", "~*", "!~*":
-		if l, err = b.Coerce(l, types.Text); err == nil {
-			r, err = b.Coerce(r, types.Text)
-		}
-		return &Regex{L: l, R: r, Not: op[0] == '!', Ins: strings.HasSuffix(op, "*")}, withPos(err, loc)
+		like := strings.Contains(op, "~~")
+		return &Match{L: l, R: r, Not: op[0] == '!', Ins: strings.HasSuffix(op, "*"), Like: like}, withPos(err, loc)
 	}
 	return nil, posErr(pgcode.New(pgcode.UndefinedFunction, "operator does not exist: %s %s %s", l.Type().Name(), op, r.Type().Name()), loc)
 }

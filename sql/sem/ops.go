@@ -339,37 +339,10 @@ func (e *Concat) Eval(c *Ctx, r Row) (types.Datum, error) {
 	return types.String(e.L.Type(), l) + types.String(e.R.Type(), rv), nil
 }
 
-// Like is [NOT] LIKE / ILIKE with a pattern compiled per distinct pattern.
-type Like struct {
-	L, R     Expr
-	Not, Ins bool
-	cache    map[string]*regexp.Regexp
-}
-
-func (e *Like) Type() types.T  { return types.Bool }
-func (e *Like) String() string { return fmt.Sprintf("(%s LIKE %s %v %v)", e.L, e.R, e.Not, e.Ins) }
-func (e *Like) Eval(c *Ctx, r Row) (types.Datum, error) {
-	l, err := e.L.Eval(c, r)
-	if err != nil || l == nil {
-		return nil, err
-	}
-	p, err := e.R.Eval(c, r)
-	if err != nil || p == nil {
-		return nil, err
-	}
-	re, err := e.compile(p.(string))
-	if err != nil {
-		return nil, err
-	}
-	return re.MatchString(l.(string)) != e.Not, nil
-}
-
-func (e *Like) compile(p string) (*regexp.Regexp, error) {
-	if re, ok := e.cache[p]; ok {
-		return re, nil
-	}
+// likeRegexp translates a LIKE / ILIKE pattern into an anchored regexp.
+func likeRegexp(p string, ins bool) (*regexp.Regexp, error) {
 	var b strings.Builder
-	if e.Ins {
+	if ins {
 		b.WriteString("(?is)^")
 	} else {
 		b.WriteString("(?s)^")
@@ -391,13 +364,5 @@ func (e *Like) compile(p string) (*regexp.Regexp, error) {
 		}
 	}
 	b.WriteString("$")
-	re, err := regexp.Compile(b.String())
-	if err != nil {
-		return nil, err
-	}
-	if e.cache == nil {
-		e.cache = map[string]*regexp.Regexp{}
-	}
-	e.cache[p] = re
-	return re, nil
+	return regexp.Compile(b.String())
 }
