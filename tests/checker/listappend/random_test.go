@@ -245,9 +245,6 @@ func sameWriter(ops []history.Op, a, b int64) bool {
 var large = gen{txns: 50_000, keys: 8, keyLife: 400, overlap: true}
 
 func TestLargeHistory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short")
-	}
 	ops := large.generate(rand.New(rand.NewPCG(1, 2)))
 	start := time.Now()
 	res, err := Check(ops, Config{})
