@@ -278,22 +278,47 @@ func (s *Storage) SetTruncated(ts TruncatedState) {
 }
 
 // ApplySnapshot writes into b the Raft side of installing snap: the log is
-// cleared and the truncated state moves to the snapshot. Call
-// SnapshotApplied once b is committed.
-func (s *Storage) ApplySnapshot(b *storage.Batch, snap *pb.Snapshot) error {
+// cleared, the truncated state moves to the snapshot, and the hard state is
+// written with its commit index raised to the snapshot's. hs is the hard
+// state of the Ready that carried snap (nil when it carried none).
+//
+// The hard state must travel in the same batch: a crash after the snapshot
+// is durable but before a later hard state would leave commit below the
+// log's first index, a state Raft refuses to load. Call SnapshotApplied
+// with the returned hard state once b is committed.
+func (s *Storage) ApplySnapshot(b *storage.Batch, snap *pb.Snapshot, hs *pb.HardState) (*pb.HardState, error) {
 	md := snap.GetMetadata()
 	start, end := keys.RaftLogPrefix(s.rangeID), keys.PrefixEnd(keys.RaftLogPrefix(s.rangeID))
 	if err := b.DeleteRange(start, end); err != nil {
-		return err
+		return nil, err
 	}
-	return WriteTruncatedState(b, s.rangeID, TruncatedState{Index: md.GetIndex(), Term: md.GetTerm()})
+	if err := WriteTruncatedState(b, s.rangeID, TruncatedState{Index: md.GetIndex(), Term: md.GetTerm()}); err != nil {
+		return nil, err
+	}
+	if hs == nil || raft.IsEmptyHardState(hs) {
+		s.mu.Lock()
+		hs = s.mu.hs
+		s.mu.Unlock()
+	}
+	next := proto.Clone(hs).(*pb.HardState)
+	if next.GetCommit() < md.GetIndex() {
+		next.Commit = proto.Uint64(md.GetIndex())
+	}
+	if next.GetTerm() < md.GetTerm() {
+		next.Term = proto.Uint64(md.GetTerm())
+	}
+	return next, WriteHardState(b, s.rangeID, next)
 }
 
-// SnapshotApplied moves the in-memory view to an installed snapshot.
-func (s *Storage) SnapshotApplied(snap *pb.Snapshot) {
+// SnapshotApplied moves the in-memory view to an installed snapshot and the
+// hard state ApplySnapshot wrote with it.
+func (s *Storage) SnapshotApplied(snap *pb.Snapshot, hs *pb.HardState) {
 	md := snap.GetMetadata()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if hs != nil {
+		s.mu.hs = proto.Clone(hs).(*pb.HardState)
+	}
 	s.mu.trunc = TruncatedState{Index: md.GetIndex(), Term: md.GetTerm()}
 	s.mu.last, s.mu.lastTerm = md.GetIndex(), md.GetTerm()
 	s.mu.conf = proto.Clone(md.GetConfState()).(*pb.ConfState)

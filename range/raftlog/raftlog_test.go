@@ -317,7 +317,10 @@ func TestApplySnapshot(t *testing.T) {
 			conf := &pb.ConfState{Voters: []uint64{1, 2, 3}, Learners: []uint64{4}}
 			snap := &pb.Snapshot{Metadata: &pb.SnapshotMetadata{Index: proto.Uint64(tc.index), Term: proto.Uint64(tc.term), ConfState: conf}}
 			b := eng.NewBatch()
-			if err := s.ApplySnapshot(b, snap); err != nil {
+			// The Ready carrying the snapshot has no hard state here: the
+			// stored one (commit 0) must still be raised to the snapshot.
+			hs, err := s.ApplySnapshot(b, snap, nil)
+			if err != nil {
 				t.Fatal(err)
 			}
 			// The replica writes the applied state in the same batch.
@@ -329,7 +332,7 @@ func TestApplySnapshot(t *testing.T) {
 				t.Fatal(err)
 			}
 			b.Close()
-			s.SnapshotApplied(snap)
+			s.SnapshotApplied(snap, hs)
 			check := func(s *raftlog.Storage) {
 				t.Helper()
 				if f, l := mustFirstLast(s); f != tc.index+1 || l != tc.index {
@@ -344,9 +347,13 @@ func TestApplySnapshot(t *testing.T) {
 				if _, err := s.Entries(tc.index, tc.index+1, math.MaxUint64); !errors.Is(err, raft.ErrCompacted) {
 					t.Errorf("Entries at snapshot = %v, want ErrCompacted", err)
 				}
-				_, cs, err := s.InitialState()
+				hs, cs, err := s.InitialState()
 				if err != nil || !proto.Equal(cs, conf) {
 					t.Errorf("InitialState conf = %v, %v; want %v", cs, err, conf)
+				}
+				// Raft refuses to load a commit index below the snapshot.
+				if hs.GetCommit() != tc.index || hs.GetTerm() < tc.term {
+					t.Errorf("hard state after snapshot = %v; want commit %d, term >= %d", hs, tc.index, tc.term)
 				}
 			}
 			check(s)

@@ -34,7 +34,7 @@ func (r *Replica) HandleReady() error {
 	}
 
 	if !raft.IsEmptySnap(rd.Snapshot) {
-		if err := r.applySnapshot(rd.Snapshot); err != nil {
+		if err := r.applySnapshot(rd.Snapshot, rd.HardState); err != nil {
 			return err
 		}
 	}

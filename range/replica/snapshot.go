@@ -70,7 +70,7 @@ func DecodeSnapshotDesc(m *pb.Message) (*rpcpb.RangeDescriptor, error) {
 }
 
 // applySnapshot replaces the replica's state with snap in one synced batch.
-func (r *Replica) applySnapshot(snap *pb.Snapshot) error {
+func (r *Replica) applySnapshot(snap *pb.Snapshot, hs *pb.HardState) error {
 	data := &rpcpb.SnapshotData{}
 	if err := proto.Unmarshal(snap.GetData(), data); err != nil {
 		return fmt.Errorf("range %d: corrupt snapshot: %w", r.rangeID, err)
@@ -93,13 +93,14 @@ func (r *Replica) applySnapshot(snap *pb.Snapshot) error {
 	if err := raftlog.WriteAppliedState(b, r.rangeID, as); err != nil {
 		return err
 	}
-	if err := r.log.ApplySnapshot(b, snap); err != nil {
+	hs, err := r.log.ApplySnapshot(b, snap, hs)
+	if err != nil {
 		return err
 	}
 	if err := r.cfg.Engine.Commit(b, true); err != nil {
 		return fmt.Errorf("range %d: apply snapshot: %w", r.rangeID, err)
 	}
-	r.log.SnapshotApplied(snap)
+	r.log.SnapshotApplied(snap, hs)
 	r.mu.Lock()
 	r.setDescLocked(data.Desc)
 	r.mu.applied, r.mu.appliedTerm = md.GetIndex(), md.GetTerm()
