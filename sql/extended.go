@@ -74,10 +74,10 @@ func (s *Session) planStmt(ctx context.Context, st *stmt) error {
 		}
 	}
 	params := sem.NewParams(st.declared)
-	plan, err := s.planner(ctx, params).Prepare(st.ast)
+	plan, err := s.plan(ctx, params, st.ast)
 	for attempt := 0; err != nil && !own && retryable(err) && attempt < s.exec.cfg.MaxRetries && s.replayBlock(ctx); attempt++ {
 		params = sem.NewParams(st.declared)
-		plan, err = s.planner(ctx, params).Prepare(st.ast)
+		plan, err = s.plan(ctx, params, st.ast)
 	}
 	if own {
 		// The plan is re-validated when it runs. An explicit block that

@@ -273,7 +273,7 @@ func (s *Session) runPlanned(ctx context.Context, ast *pg.Node, st *stmt, params
 
 func (s *Session) planFor(ctx context.Context, ast *pg.Node, st *stmt) (exec.Plan, error) {
 	if st == nil {
-		return s.planner(ctx, sem.NewParams(nil)).Prepare(ast)
+		return s.plan(ctx, sem.NewParams(nil), ast)
 	}
 	if st.plan != nil {
 		ok, err := exec.Validate(ctx, s.cat, st.plan)
@@ -281,7 +281,7 @@ func (s *Session) planFor(ctx context.Context, ast *pg.Node, st *stmt) (exec.Pla
 			return st.plan, err
 		}
 	}
-	plan, err := s.planner(ctx, sem.NewParams(st.declared)).Prepare(ast)
+	plan, err := s.plan(ctx, sem.NewParams(st.declared), ast)
 	if err != nil {
 		return nil, err
 	}

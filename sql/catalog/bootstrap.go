@@ -12,7 +12,8 @@ var DefaultDatabases = []string{"defaultdb", "postgres"}
 // PublicSchema is the default schema's name.
 const PublicSchema = "public"
 
-// Bootstrap creates the default databases and schemas unless they exist.
+// Bootstrap creates the default databases and schemas, and the superuser
+// root, unless they exist.
 // It is idempotent and safe to run concurrently (the marker key is read
 // with an exclusive lock).
 func Bootstrap(ctx context.Context, db kvapi.DB) error {
@@ -27,17 +28,44 @@ func Bootstrap(ctx context.Context, db kvapi.DB) error {
 	return kv.Commit(ctx)
 }
 
+// bootstrapVersion is the value of the bootstrap marker: 1 when the
+// default databases exist, 2 when root exists too. A cluster bootstrapped
+// by an older version is brought up to date by the next Bootstrap.
+const bootstrapVersion = 2
+
 func bootstrapTxn(ctx context.Context, c *Txn) error {
-	_, done, err := c.KV.Get(ctx, bootstrapKey(), kvapi.LockExclusive)
-	if err != nil || done {
+	v, done, err := c.KV.Get(ctx, bootstrapKey(), kvapi.LockExclusive)
+	if err != nil {
 		return err
 	}
-	for _, name := range DefaultDatabases {
-		if _, err := CreateDatabase(ctx, c, name); err != nil {
-			return err
+	have := 0
+	if done && len(v) == 1 {
+		have = int(v[0])
+	}
+	if have >= bootstrapVersion {
+		return nil
+	}
+	if have < 1 {
+		for _, name := range DefaultDatabases {
+			if _, err := CreateDatabase(ctx, c, name); err != nil {
+				return err
+			}
 		}
 	}
-	return c.KV.Put(ctx, bootstrapKey(), []byte{1})
+	if err := bootstrapRoot(ctx, c); err != nil {
+		return err
+	}
+	return c.KV.Put(ctx, bootstrapKey(), []byte{bootstrapVersion})
+}
+
+// bootstrapRoot creates the superuser root, with no password, unless a
+// role of that name exists.
+func bootstrapRoot(ctx context.Context, c *Txn) error {
+	u, err := c.GetUser(ctx, RootUser, kvapi.LockExclusive)
+	if err != nil || u != nil {
+		return err
+	}
+	return c.CreateUser(ctx, &User{Name: RootUser, OID: RootOID, Superuser: true, CanLogin: true})
 }
 
 // CreateDatabase creates a database with its public schema.

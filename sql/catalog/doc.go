@@ -27,5 +27,14 @@
 // possible. Per-node cached blocks are not implemented yet.
 //
 // Bootstrap creates the databases defaultdb and postgres, each with the
-// schema public, the first time any session starts.
+// schema public, and the superuser root (no password), the first time any
+// session starts or any user is looked up.
+//
+// # Users
+//
+// Roles live under their own keys (user/<name> → JSON: OID, superuser,
+// can-login, SCRAM-SHA-256 verifier). Only the verifier is stored, in
+// PostgreSQL's text form, never a password; authentication (pgwire) checks
+// passwords and SCRAM proofs against it. Role OIDs come from the descriptor
+// ID counter; root has PostgreSQL's bootstrap superuser OID, 10.
 package catalog
