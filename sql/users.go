@@ -41,8 +41,8 @@ const (
 // transaction through the catalog.
 type rolePlan func(c *exec.Ctx) (*exec.Result, error)
 
-func (p rolePlan) Columns() []exec.ResultCol             { return nil }
-func (p rolePlan) Deps() []exec.Dep                      { return nil }
+func (p rolePlan) Columns() []exec.ResultCol              { return nil }
+func (p rolePlan) Deps() []exec.Dep                       { return nil }
 func (p rolePlan) Exec(c *exec.Ctx) (*exec.Result, error) { return p(c) }
 
 // plan prepares ast: a role statement here, anything else with the
