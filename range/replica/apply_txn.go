@@ -2,8 +2,10 @@ package replica
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/ordodb/ordo/kv/keys"
 	"github.com/ordodb/ordo/kv/kverr"
@@ -21,6 +23,7 @@ func (a *applier) applyTxn(id uint64, tc *rpcpb.TxnCommand) error {
 	fail := func(err error) error {
 		a.discard()
 		a.results[id] = result{err: err}
+		a.traceTxn(tc, nil, err)
 		return nil
 	}
 	switch tc.Kind {
@@ -42,7 +45,30 @@ func (a *applier) applyTxn(id uint64, tc *rpcpb.TxnCommand) error {
 		return err
 	}
 	a.results[id] = result{results: []*rpcpb.OpResult{res}}
+	a.traceTxn(tc, res, nil)
 	return nil
+}
+
+// traceTxn logs, at debug level, what a transactional command did at this
+// replica: the trail to follow when a history checker finds an anomaly.
+func (a *applier) traceTxn(tc *rpcpb.TxnCommand, res *rpcpb.OpResult, err error) {
+	log := a.r.cfg.Logger
+	if !log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	attrs := []any{"range", a.r.rangeID, "txn", tc.Txn.GetId(), "kind", tc.Kind.String(), "index", a.applied.Index, "term", a.applied.Term}
+	switch tc.Kind {
+	case rpcpb.TxnCommand_RESOLVE:
+		attrs = append(attrs, "commit", tc.Commit, "found", res.GetFound())
+	case rpcpb.TxnCommand_ABORT_RECORD:
+		attrs = append(attrs, "kept", res.GetFound())
+	default:
+		attrs = append(attrs, "lock_term", tc.LockTerm, "writes", len(tc.Writes)+len(tc.Deletes))
+	}
+	if err != nil {
+		attrs = append(attrs, "refused", err.Error())
+	}
+	log.Debug("txn apply", attrs...)
 }
 
 func asRetry(err error, target **kverr.TxnRetryError) bool {

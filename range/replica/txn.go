@@ -633,6 +633,7 @@ func (r *Replica) query(ctx context.Context, req *rpcpb.TxnRequest) (*rpcpb.TxnR
 		live = known && !aborted
 	}
 	r.txn.mu.Unlock()
+	r.cfg.Logger.Debug("txn query", "range", r.rangeID, "txn", req.Txn.Id, "record", statusOf(rec).String(), "live", live)
 	if ans := record.Query(statusOf(rec), live); !ans.WriteAbort {
 		if rec != nil {
 			return &rpcpb.TxnResponse{Status: rec.Status}, nil

@@ -5,6 +5,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,6 +30,22 @@ type listAppend struct {
 	keys   int
 	nextV  atomic.Int64
 	okTxns atomic.Int64
+	ids    sync.Map // appended value -> id of the transaction attempts that wrote it
+}
+
+// txnIDs writes, for a failed run's analysis, which transaction attempts
+// appended each value, and returns the file's path.
+func (w *listAppend) txnIDs(dir string, seed int64) string {
+	var b strings.Builder
+	w.ids.Range(func(k, v any) bool {
+		fmt.Fprintf(&b, "%d %v\n", k, v)
+		return true
+	})
+	path := filepath.Join(dir, fmt.Sprintf("ordo-listappend-kill-%d-txnids.txt", seed))
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return err.Error()
+	}
+	return path
 }
 
 func laKey(k int) string { return fmt.Sprintf("la/%d", k) }
@@ -63,6 +82,12 @@ func (w *listAppend) run(ctx context.Context, rng *rand.Rand, pick func(*rand.Ra
 		opCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		var done []history.Mop
 		err := co.Run(opCtx, func(ctx context.Context, t *txn.Txn) error {
+			for _, m := range mops {
+				if m.F == history.FAppend {
+					prev, _ := w.ids.Load(m.Val)
+					w.ids.Store(m.Val, fmt.Sprintf("%v %d", prev, t.ID()))
+				}
+			}
 			var err error
 			done, err = runMops(ctx, t, mops)
 			return err

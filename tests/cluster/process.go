@@ -93,7 +93,7 @@ func (p *Processes) Start(i int) {
 		p.t.Fatal(err)
 	}
 	cmd := exec.Command(p.bin, "start", "--store", p.Dirs[i], "--listen-addr", p.Addrs[i],
-		"--join", strings.Join(p.Addrs, ","), "--log-level", "info")
+		"--join", strings.Join(p.Addrs, ","), "--log-level", nodeLogLevel())
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 	if err := cmd.Start(); err != nil {
@@ -186,6 +186,31 @@ func (p *Processes) WaitHealthy(i int) {
 		_, err = p.Client(i).Do(ctx, &rpcpb.Op{Kind: rpcpb.Op_GET, Key: []byte("health")})
 		return err
 	})
+}
+
+// nodeLogLevel is the processes' log level: ORDO_NODE_LOG_LEVEL, else info.
+func nodeLogLevel() string {
+	if l := os.Getenv("ORDO_NODE_LOG_LEVEL"); l != "" {
+		return l
+	}
+	return "info"
+}
+
+// KeepLogs copies every process's log to dir as PREFIX-nN.log, for the
+// analysis of a failed run after its temporary directory is gone.
+func (p *Processes) KeepLogs(dir, prefix string) []string {
+	var out []string
+	for i := range p.Dirs {
+		b, err := os.ReadFile(filepath.Join(p.Dirs[i], "stderr.log"))
+		if err != nil {
+			continue
+		}
+		path := filepath.Join(dir, fmt.Sprintf("%s-n%d.log", prefix, i+1))
+		if os.WriteFile(path, b, 0o644) == nil {
+			out = append(out, path)
+		}
+	}
+	return out
 }
 
 // Log returns the log of process i, for failure messages.

@@ -95,6 +95,8 @@ func TestListAppendProcessesKill(t *testing.T) {
 		if err := history.WriteFile(path, rec.History()); err == nil {
 			t.Logf("history written to %s", path)
 		}
+		t.Logf("node logs kept: %v", p.KeepLogs(os.TempDir(), fmt.Sprintf("ordo-listappend-kill-%d", seed)))
+		t.Logf("transaction ids of appended values: %s", w.txnIDs(os.TempDir(), seed))
 		t.Fatalf("seed %d: not strict serializable:\n%s", seed, res)
 	}
 	if kills < 4 || w.okTxns.Load() < 100 {
