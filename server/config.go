@@ -24,6 +24,14 @@ type Config struct {
 	// AdvertiseSQL and AdvertiseHTTP are the addresses published in the
 	// node registry; they default to SQLAddr and HTTPAddr.
 	AdvertiseSQL, AdvertiseHTTP string
+	// CertsDir, when set, holds ca.crt, node.crt and node.key (as `ordo
+	// cert` writes them): the SQL listener then answers SSLRequest with 'S'
+	// and verifies client certificates that are presented against ca.crt.
+	CertsDir string
+	// HBAConfFile is a host-based authentication rule file (pg_hba.conf's
+	// host, hostssl and hostnossl lines; see pgwire.ParseHBA). Empty means
+	// DefaultHBA: trust for everyone.
+	HBAConfFile string
 	// Join lists addresses of nodes to join.
 	Join []string
 	// SingleNode bootstraps a one-node cluster if the store is empty.

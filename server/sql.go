@@ -28,11 +28,19 @@ func (s *Server) startSQL() error {
 	if err != nil {
 		return fmt.Errorf("server: sql listen %s: %w", s.cfg.SQLAddr, err)
 	}
+	tlsCfg, hba, err := sqlSecurity(&s.cfg)
+	if err != nil {
+		_ = lis.Close()
+		return err
+	}
 	exec := sql.NewExecutor(sql.Config{DB: sqlDB{s.coord}, NodeID: uint16(s.NodeID())})
 	log := s.cfg.Logger.With("component", "pgwire")
 	cancels := &cancelRouter{self: s.NodeID(), sqlAddr: s.sqlAddrOf, log: log}
 	pg, err := pgwire.NewServer(pgwire.Config{
 		Executor:      exec,
+		Authenticator: exec,
+		TLS:           tlsCfg,
+		HBA:           hba,
 		Logger:        log,
 		Canceller:     cancels,
 		NextProcessID: newProcessIDs(s.NodeID()),

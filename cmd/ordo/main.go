@@ -18,6 +18,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"start", "start a node", runStart},
+		{"cert", "create the CA, node and client certificates of --certs-dir", runCert},
 		{"init", "bootstrap a new cluster at one node", runInit},
 		{"demo", "run a local cluster of real processes", runDemo},
 		{"bench", "run a SQL workload (tpcb, select-only, registration, kv, hot-row)", runBench},

@@ -27,6 +27,8 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 		join       = fs.String("join", "", "comma-separated addresses of nodes to join")
 		singleNode = fs.Bool("single-node", false, "bootstrap a one-node cluster if the store is empty")
 		logLevel   = fs.String("log-level", "info", "debug, info, warn or error")
+		certsDir   = fs.String("certs-dir", "", "directory with ca.crt, node.crt and node.key (ordo cert): the SQL port accepts TLS")
+		hbaConf    = fs.String("hba-conf", "", "host-based authentication rules (pg_hba.conf host lines); default: trust everyone")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -47,6 +49,8 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 		AdvertiseHTTP: *advHTTP,
 		Join:          splitList(*join),
 		SingleNode:    *singleNode,
+		CertsDir:      *certsDir,
+		HBAConfFile:   *hbaConf,
 		Logger:        logger,
 	}
 	if len(cfg.Join) == 0 && !cfg.SingleNode {
