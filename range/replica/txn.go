@@ -450,14 +450,18 @@ func (r *Replica) prepareLocked(rg *txnRegime, id locktable.TxnID, desc *rpcpb.R
 	if why, ok := rg.aborted[id]; ok {
 		return nil, &kverr.TxnRetryError{Reason: why}
 	}
+	writes := rg.table.PendingWrites(id, locktable.Span{Key: desc.StartKey, EndKey: desc.EndKey})
+	if wrote && len(writes) == 0 {
+		// Checked before marking: a marked transaction is never aborted
+		// here, so its locks would outlive this refusal.
+		why := fmt.Sprintf("range %d: the transaction's writes here were lost", r.rangeID)
+		r.abortLocked(rg, id, why)
+		return nil, &kverr.TxnRetryError{Reason: why}
+	}
 	if err := rg.table.MarkPrepared(id); err != nil {
 		return nil, &kverr.TxnRetryError{Reason: err.Error()}
 	}
 	rg.marked[id] = true
-	writes := rg.table.PendingWrites(id, locktable.Span{Key: desc.StartKey, EndKey: desc.EndKey})
-	if wrote && len(writes) == 0 {
-		return nil, &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: the transaction's writes here were lost", r.rangeID)}
-	}
 	return writes, nil
 }
 
@@ -673,10 +677,20 @@ func (r *Replica) txnRecord(id uint64) (*rpcpb.TxnRecord, error) {
 
 // TxnWork lists, at the leaseholder, prepared transactions waiting longer
 // than after for resolution and unprepared ones idle longer than after.
+//
+// At a leaseholder it starts the lease's regime if no request has yet, so
+// prepared records left by a crash are recovered on a range no one uses.
 func (r *Replica) TxnWork(now time.Time, after time.Duration) (prepared, idle []*rpcpb.TxnMeta) {
+	term, gen, _, err := r.lease()
 	r.txn.mu.Lock()
 	defer r.txn.mu.Unlock()
 	rg := r.txn.regime
+	if err == nil {
+		if rg, err = r.regimeLocked(term, gen); err != nil {
+			r.cfg.Logger.Warn("cannot start the lock regime", "range", r.rangeID, "err", err)
+			return nil, nil
+		}
+	}
 	if rg == nil {
 		return nil, nil
 	}
