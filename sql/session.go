@@ -294,11 +294,13 @@ func (s *Session) planner(ctx context.Context, params *[]types.T) *exec.Planner 
 }
 
 func (s *Session) execCtx(ctx context.Context, params []any) *exec.Ctx {
-	return &exec.Ctx{
+	c := &exec.Ctx{
 		Context: ctx, Cat: s.cat, DB: s.exec.cfg.DB, DBID: s.dbID, SchemaID: s.schemaID,
 		Eval:   &sem.Ctx{Context: ctx, Params: params, Env: s.env(ctx)},
 		Notice: func(*pgcode.Error) {},
 	}
+	c.Eval.Exec = c // subqueries run through the executor
+	return c
 }
 
 func endsTxn(n *pg.Node) bool {

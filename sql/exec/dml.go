@@ -92,7 +92,11 @@ func (ip *insertPlan) Deps() []Dep          { return ip.deps }
 
 func (p *Planner) planInsert(s *pg.InsertStmt) (Plan, error) {
 	if s.WithClause != nil {
-		return nil, sqlerr.Unsupported("WITH is not supported yet")
+		pop, err := p.pushWith(s.WithClause)
+		if err != nil {
+			return nil, err
+		}
+		defer pop()
 	}
 	d, err := p.resolveTable(s.Relation)
 	if err != nil {
@@ -480,11 +484,16 @@ func (ip *insertPlan) setValue(c *Ctx, s setClause, row sem.Row) (types.Datum, e
 	return s.e.Eval(c.Eval, row)
 }
 
-// mutatePlan is a planned UPDATE or DELETE.
+// mutatePlan is a planned UPDATE or DELETE. With UPDATE ... FROM or
+// DELETE ... USING, the target's rows are joined with the other FROM
+// items (src, filtered by where) and each target row is changed once,
+// for the first joined row it appears in; SET and RETURNING see the
+// whole joined row.
 type mutatePlan struct {
 	w      *writer
 	deps   []Dep
 	scan   *scanNode
+	src    node
 	set    []setClause
 	ret    *returning
 	delete bool
@@ -493,7 +502,7 @@ type mutatePlan struct {
 func (mp *mutatePlan) Columns() []ResultCol { return mp.ret.columns() }
 func (mp *mutatePlan) Deps() []Dep          { return mp.deps }
 
-func (p *Planner) planMutate(rv *pg.RangeVar, where *pg.Node, ret []*pg.Node) (*mutatePlan, sem.Scope, error) {
+func (p *Planner) planMutate(rv *pg.RangeVar, from []*pg.Node, where *pg.Node, ret []*pg.Node) (*mutatePlan, sem.Scope, error) {
 	d, err := p.resolveTable(rv)
 	if err != nil {
 		return nil, nil, err
@@ -504,6 +513,13 @@ func (p *Planner) planMutate(rv *pg.RangeVar, where *pg.Node, ret []*pg.Node) (*
 	}
 	scope := tableScope(d, aliasOf(rv))
 	mp := &mutatePlan{w: w, scan: newScan(d, kvapi.LockExclusive)}
+	if len(from) > 0 {
+		others, os, err := p.planFrom(from, kvapi.LockShared)
+		if err != nil {
+			return nil, nil, err
+		}
+		mp.src, scope, _ = p.joinOn(pg.JoinType_JOIN_INNER, mp.scan, scope, others, os, nil)
+	}
 	if where != nil {
 		b := p.builder(scope)
 		e, err := b.Build(where)
@@ -513,17 +529,26 @@ func (p *Planner) planMutate(rv *pg.RangeVar, where *pg.Node, ret []*pg.Node) (*
 		if e, err = b.Predicate(e); err != nil {
 			return nil, nil, err
 		}
-		mp.scan.setFilter(e)
+		if mp.src != nil {
+			mp.src.(*joinNode).on = e
+			mp.src.(*joinNode).findHashKeys()
+		} else {
+			mp.scan.setFilter(e)
+		}
 	}
 	mp.ret, err = p.planReturning(ret, scope)
 	return mp, scope, err
 }
 
 func (p *Planner) planUpdate(s *pg.UpdateStmt) (Plan, error) {
-	if len(s.FromClause) > 0 || s.WithClause != nil {
-		return nil, sqlerr.Unsupported("UPDATE ... FROM and WITH are not supported yet")
+	if s.WithClause != nil {
+		pop, err := p.pushWith(s.WithClause)
+		if err != nil {
+			return nil, err
+		}
+		defer pop()
 	}
-	mp, scope, err := p.planMutate(s.Relation, s.WhereClause, s.ReturningList)
+	mp, scope, err := p.planMutate(s.Relation, s.FromClause, s.WhereClause, s.ReturningList)
 	if err != nil {
 		return nil, err
 	}
@@ -541,10 +566,14 @@ func (p *Planner) planUpdate(s *pg.UpdateStmt) (Plan, error) {
 }
 
 func (p *Planner) planDelete(s *pg.DeleteStmt) (Plan, error) {
-	if len(s.UsingClause) > 0 || s.WithClause != nil {
-		return nil, sqlerr.Unsupported("DELETE ... USING and WITH are not supported yet")
+	if s.WithClause != nil {
+		pop, err := p.pushWith(s.WithClause)
+		if err != nil {
+			return nil, err
+		}
+		defer pop()
 	}
-	mp, _, err := p.planMutate(s.Relation, s.WhereClause, s.ReturningList)
+	mp, _, err := p.planMutate(s.Relation, s.UsingClause, s.WhereClause, s.ReturningList)
 	if err != nil {
 		return nil, err
 	}
@@ -555,17 +584,18 @@ func (p *Planner) planDelete(s *pg.DeleteStmt) (Plan, error) {
 
 // Exec runs the UPDATE or DELETE.
 func (mp *mutatePlan) Exec(c *Ctx) (*Result, error) {
-	rows, err := mp.scan.rows(c)
+	rows, err := mp.targetRows(c)
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{}
-	for _, row := range rows {
-		out, err := mp.apply(c, row)
+	width := len(mp.w.desc.Table.Columns)
+	for _, full := range rows {
+		out, err := mp.apply(c, full[:width], full)
 		if err != nil {
 			return nil, err
 		}
-		if err := mp.ret.add(c, res, out); err != nil {
+		if err := mp.ret.add(c, res, append(out, full[width:]...)); err != nil {
 			return nil, err
 		}
 	}
@@ -577,7 +607,30 @@ func (mp *mutatePlan) Exec(c *Ctx) (*Result, error) {
 	return res, nil
 }
 
-func (mp *mutatePlan) apply(c *Ctx, row sem.Row) (sem.Row, error) {
+// targetRows returns the rows to change: the target's rows, or with FROM
+// the joined rows, one per target row.
+func (mp *mutatePlan) targetRows(c *Ctx) ([]sem.Row, error) {
+	if mp.src == nil {
+		return mp.scan.rows(c)
+	}
+	rows, err := mp.src.rows(c)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	out := rows[:0]
+	for _, r := range rows {
+		k := string(mp.w.codec.PrimaryKey(r))
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// apply changes one target row; full is the row SET expressions see.
+func (mp *mutatePlan) apply(c *Ctx, row, full sem.Row) (sem.Row, error) {
 	if mp.delete {
 		return row, mp.w.delete(c, row)
 	}
@@ -586,7 +639,7 @@ func (mp *mutatePlan) apply(c *Ctx, row sem.Row) (sem.Row, error) {
 		var v types.Datum
 		var err error
 		if s.e != nil {
-			v, err = s.e.Eval(c.Eval, row)
+			v, err = s.e.Eval(c.Eval, full)
 		} else if d := mp.w.defaults[s.col]; d != nil {
 			v, err = d.Eval(c.Eval, nil)
 		}

@@ -8,7 +8,7 @@ import (
 	"github.com/ordodb/ordo/sql/sqlerr"
 )
 
-// joinNode is an inner or left join: a hash join on the equality
+// joinNode is an inner, left or full join: a hash join on the equality
 // conjuncts between the two sides, else a nested loop; on is evaluated on
 // each candidate pair.
 type joinNode struct {
@@ -22,13 +22,39 @@ type joinNode struct {
 
 func (p *Planner) planJoin(j *pg.JoinExpr, lock kvapi.Lock) (node, sem.Scope, error) {
 	switch j.Jointype {
-	case pg.JoinType_JOIN_INNER, pg.JoinType_JOIN_LEFT, pg.JoinType_JOIN_RIGHT:
+	case pg.JoinType_JOIN_INNER, pg.JoinType_JOIN_LEFT, pg.JoinType_JOIN_RIGHT, pg.JoinType_JOIN_FULL:
 	default:
 		return nil, nil, sqlerr.Unsupported("%s is not supported yet", j.Jointype)
 	}
-	if j.IsNatural || len(j.UsingClause) > 0 {
-		return nil, nil, sqlerr.Unsupported("NATURAL and USING joins are not supported yet")
+	n, scope, err := p.planJoinSides(j, lock)
+	if err != nil || j.Alias == nil {
+		return n, scope, err
 	}
+	return n, aliasScope(scope, j.Alias), nil
+}
+
+// aliasScope renames a FROM item's columns for its alias (and column
+// aliases).
+func aliasScope(scope sem.Scope, a *pg.Alias) sem.Scope {
+	out := make(sem.Scope, 0, len(scope))
+	i := 0
+	for _, c := range scope {
+		if c.QualifiedOnly {
+			c.Table = "" // unreachable under the alias, as in PostgreSQL
+			out = append(out, c)
+			continue
+		}
+		c.Table = a.Aliasname
+		if !c.Hidden && i < len(a.Colnames) {
+			c.Name = a.Colnames[i].GetString_().GetSval()
+			i++
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func (p *Planner) planJoinSides(j *pg.JoinExpr, lock kvapi.Lock) (node, sem.Scope, error) {
 	l, ls, err := p.planFromItem(j.Larg, lock)
 	if err != nil {
 		return nil, nil, err
@@ -37,55 +63,31 @@ func (p *Planner) planJoin(j *pg.JoinExpr, lock kvapi.Lock) (node, sem.Scope, er
 	if err != nil {
 		return nil, nil, err
 	}
-	kind := j.Jointype
-	if kind == pg.JoinType_JOIN_RIGHT {
-		return p.finishJoin(j, r, rs, l, ls, pg.JoinType_JOIN_LEFT, true)
+	if j.IsNatural || len(j.UsingClause) > 0 {
+		return p.planUsingJoin(j, l, ls, r, rs)
 	}
-	return p.finishJoin(j, l, ls, r, rs, kind, false)
+	var on sem.Expr
+	if j.Quals != nil {
+		b := p.builder(append(append(sem.Scope{}, ls...), rs...))
+		b.Context = "JOIN/ON"
+		if on, err = b.Build(j.Quals); err != nil {
+			return nil, nil, err
+		}
+		if on, err = b.Predicate(on); err != nil {
+			return nil, nil, err
+		}
+	}
+	return p.joinOn(j.Jointype, l, ls, r, rs, on)
 }
 
-// finishJoin builds the ON condition; swapped means the sides were
-// exchanged for a RIGHT join, so the output columns are permuted back.
-func (p *Planner) finishJoin(j *pg.JoinExpr, l node, ls sem.Scope, r node, rs sem.Scope, kind pg.JoinType, swapped bool) (node, sem.Scope, error) {
-	scope := append(append(sem.Scope{}, ls...), rs...)
-	jn := &joinNode{left: l, right: r, kind: kind, leftWidth: len(ls), rightWidth: len(rs)}
-	if j.Quals != nil {
-		b := p.builder(scope)
-		b.Context = "JOIN/ON"
-		e, err := b.Build(j.Quals)
-		if err != nil {
-			return nil, nil, err
-		}
-		if e, err = b.Predicate(e); err != nil {
-			return nil, nil, err
-		}
-		jn.on = e
+// joinOn joins l and r on the condition on (over their concatenated
+// columns), as a hash join when it has equality conjuncts between them.
+func (p *Planner) joinOn(kind pg.JoinType, l node, ls sem.Scope, r node, rs sem.Scope, on sem.Expr) (node, sem.Scope, error) {
+	jn := &joinNode{left: l, right: r, kind: kind, on: on, leftWidth: len(ls), rightWidth: len(rs)}
+	if on != nil {
 		jn.findHashKeys()
 	}
-	if !swapped {
-		return jn, scope, nil
-	}
-	perm := &permuteNode{src: jn, split: len(ls), width: len(scope)}
-	return perm, append(append(sem.Scope{}, rs...), ls...), nil
-}
-
-// permuteNode swaps the two halves of joined rows (RIGHT JOIN).
-type permuteNode struct {
-	src          node
-	split, width int
-}
-
-func (pn *permuteNode) rows(c *Ctx) ([]sem.Row, error) {
-	rows, err := pn.src.rows(c)
-	if err != nil {
-		return nil, err
-	}
-	for i, r := range rows {
-		out := make(sem.Row, 0, pn.width)
-		out = append(out, r[pn.split:]...)
-		rows[i] = append(out, r[:pn.split]...)
-	}
-	return rows, nil
+	return jn, append(append(sem.Scope{}, ls...), rs...), nil
 }
 
 func (jn *joinNode) findHashKeys() {
@@ -131,6 +133,10 @@ func (jn *joinNode) rows(c *Ctx) ([]sem.Row, error) {
 		}
 	}
 	var out []sem.Row
+	var rightMatched []bool
+	if jn.kind == pg.JoinType_JOIN_FULL || jn.kind == pg.JoinType_JOIN_RIGHT {
+		rightMatched = make([]bool, len(right))
+	}
 	for _, l := range left {
 		matched := false
 		for _, ri := range jn.candidates(l, all, index) {
@@ -144,10 +150,18 @@ func (jn *joinNode) rows(c *Ctx) ([]sem.Row, error) {
 			if ok {
 				matched = true
 				out = append(out, row)
+				if rightMatched != nil {
+					rightMatched[ri] = true
+				}
 			}
 		}
-		if !matched && jn.kind == pg.JoinType_JOIN_LEFT {
+		if !matched && (jn.kind == pg.JoinType_JOIN_LEFT || jn.kind == pg.JoinType_JOIN_FULL) {
 			out = append(out, append(append(make(sem.Row, 0, jn.leftWidth+jn.rightWidth), l...), make(sem.Row, jn.rightWidth)...))
+		}
+	}
+	for ri, m := range rightMatched {
+		if !m {
+			out = append(out, append(make(sem.Row, jn.leftWidth, jn.leftWidth+jn.rightWidth), right[ri]...))
 		}
 	}
 	return out, nil

@@ -37,6 +37,10 @@ type Ctx struct {
 	DBID, SchemaID uint64
 	// Notice sends a NoticeResponse.
 	Notice func(*pgcode.Error)
+	// cteRows holds the materialized rows of the CTEs of this execution,
+	// and workRows the working table of each recursive CTE being computed.
+	cteRows  map[*cte][]sem.Row
+	workRows map[*cte][]sem.Row
 }
 
 func (c *Ctx) kv() kvapi.Txn { return c.Cat.KV }
@@ -61,6 +65,11 @@ type Planner struct {
 	Params   *[]types.T
 	Env      sem.Env
 	deps     []Dep
+	// outer are the scopes of the queries enclosing the subquery being
+	// planned, innermost last; ctes are the WITH clauses in effect,
+	// innermost last.
+	outer []*sem.OuterScope
+	ctes  []map[string]*cte
 }
 
 // Prepare plans a DML or DDL statement.
@@ -112,7 +121,8 @@ func (d ddlPlan) Deps() []Dep                  { return nil }
 func (d ddlPlan) Exec(c *Ctx) (*Result, error) { return d(c) }
 
 func (p *Planner) builder(scope sem.Scope) *sem.Builder {
-	return &sem.Builder{Scope: scope, Params: p.Params, Loc: p.Env.Location()}
+	return &sem.Builder{Scope: scope, Params: p.Params, Loc: p.Env.Location(),
+		Subquery: p.planSubLink, Outer: p.outer}
 }
 
 // resolveTable finds a table for DML, locking its name and descriptor

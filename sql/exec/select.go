@@ -37,6 +37,9 @@ type selectPlan struct {
 	limit    sem.Expr
 	offset   sem.Expr
 	scan     *scanNode // the single-table scan, if any
+	// untypedCols marks output columns that are untyped literals, typed
+	// as text unless a set operation's other arm decides otherwise.
+	untypedCols []bool
 }
 
 func (sp *selectPlan) Columns() []ResultCol { return sp.cols }
@@ -52,11 +55,15 @@ func (p *Planner) planSelectStmt(s *pg.SelectStmt) (Plan, error) {
 }
 
 func (p *Planner) planSelect(s *pg.SelectStmt) (*selectPlan, error) {
-	if s.Op != pg.SetOperation_SETOP_NONE {
-		return nil, sqlerr.Unsupported("UNION, INTERSECT and EXCEPT are not supported yet")
-	}
 	if s.WithClause != nil {
-		return nil, sqlerr.Unsupported("WITH is not supported yet")
+		pop, err := p.pushWith(s.WithClause)
+		if err != nil {
+			return nil, err
+		}
+		defer pop()
+	}
+	if s.Op != pg.SetOperation_SETOP_NONE {
+		return p.planSetOp(s)
 	}
 	if len(s.ValuesLists) > 0 {
 		return p.planValues(s)
@@ -140,6 +147,7 @@ func (p *Planner) planValues(s *pg.SelectStmt) (*selectPlan, error) {
 		if err != nil {
 			return nil, err
 		}
+		sp.untypedCols = append(sp.untypedCols, allUntyped(col))
 		for r := range v.exprs {
 			if v.exprs[r][i], err = b.Coerce(v.exprs[r][i], t); err != nil {
 				return nil, err
@@ -149,6 +157,15 @@ func (p *Planner) planValues(s *pg.SelectStmt) (*selectPlan, error) {
 		sp.cols = append(sp.cols, ResultCol{Name: fmt.Sprintf("column%d", i+1), T: t})
 	}
 	return sp, p.planOrderLimit(sp, s, sem.Scope{}, nil)
+}
+
+func allUntyped(es []sem.Expr) bool {
+	for _, e := range es {
+		if e.Type().Family != types.UnknownFamily {
+			return false
+		}
+	}
+	return true
 }
 
 func commonType(b *sem.Builder, es []sem.Expr) (types.T, error) {
@@ -191,6 +208,9 @@ func (p *Planner) planFrom(from []*pg.Node, lock kvapi.Lock) (node, sem.Scope, e
 func (p *Planner) planFromItem(f *pg.Node, lock kvapi.Lock) (node, sem.Scope, error) {
 	switch x := f.Node.(type) {
 	case *pg.Node_RangeVar:
+		if ct, ok := p.lookupCTE(x.RangeVar); ok {
+			return ct.scan(aliasOr(x.RangeVar), x.RangeVar.Alias)
+		}
 		if v, ok := p.virtual(x.RangeVar); ok {
 			return &vtableNode{v: v}, v.scope(aliasOr(x.RangeVar)), nil
 		}
@@ -216,13 +236,12 @@ func (p *Planner) planSubquery(rs *pg.RangeSubselect) (node, sem.Scope, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	alias := ""
-	if rs.Alias != nil {
-		alias = rs.Alias.Aliasname
-	}
 	scope := make(sem.Scope, len(sub.cols))
 	for i, c := range sub.cols {
-		scope[i] = sem.ScopeCol{Table: alias, Name: c.Name, T: c.T}
+		scope[i] = sem.ScopeCol{Name: c.Name, T: c.T}
+	}
+	if rs.Alias != nil {
+		scope = aliasScope(scope, rs.Alias)
 	}
 	return &subqueryNode{plan: sub}, scope, nil
 }
@@ -254,11 +273,13 @@ func (p *Planner) planProjection(sp *selectPlan, s *pg.SelectStmt, scope sem.Sco
 		if err != nil {
 			return err
 		}
-		if e.Type().Family == types.UnknownFamily {
+		untyped := e.Type().Family == types.UnknownFamily
+		if untyped {
 			if e, err = b.Coerce(e, types.Text); err != nil {
 				return err
 			}
 		}
+		sp.untypedCols = append(sp.untypedCols, untyped)
 		sp.proj = append(sp.proj, e)
 		sp.cols = append(sp.cols, resultCol(t.name, e, scope))
 	}
@@ -323,7 +344,7 @@ func starTargets(cr *pg.ColumnRef, scope sem.Scope) ([]target, error) {
 	}
 	var out []target
 	for _, c := range scope {
-		if c.Hidden || (table != "" && c.Table != table) {
+		if c.Hidden || (table != "" && c.Table != table) || (table == "" && c.QualifiedOnly) {
 			continue
 		}
 		out = append(out, target{name: c.Name, val: colRefNode(c.Table, c.Name)})

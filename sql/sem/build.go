@@ -29,7 +29,11 @@ type Builder struct {
 	Aggs       []*AggSpec
 	// Context names the clause for error messages ("WHERE").
 	Context string
-	inAgg   bool
+	// Subquery plans subqueries in expressions (nil: not allowed here);
+	// Outer are the scopes of the enclosing queries, innermost last.
+	Subquery SubqueryPlanner
+	Outer    []*OuterScope
+	inAgg    bool
 }
 
 // NewParams returns a parameter type list from client-declared OIDs.
@@ -88,6 +92,8 @@ func (b *Builder) Build(n *pg.Node) (Expr, error) {
 		return b.buildCoalesce(x.CoalesceExpr.Args)
 	case *pg.Node_SqlvalueFunction:
 		return b.buildSQLValueFunc(x.SqlvalueFunction)
+	case *pg.Node_SubLink:
+		return b.buildSubLink(x.SubLink)
 	case *pg.Node_CollateClause:
 		// Only the default collation exists: COLLATE changes nothing.
 		return b.Build(x.CollateClause.Arg)
@@ -146,6 +152,12 @@ func (b *Builder) buildColumnRef(c *pg.ColumnRef) (Expr, error) {
 	}
 	i, err := b.Scope.Resolve(table, name, c.Location+1)
 	if err != nil {
+		if pe, ok := err.(*pgcode.Error); ok && pe.Code == sqlerr.AmbiguousColumn {
+			return nil, err
+		}
+		if e, found, oerr := b.resolveOuter(table, name, c.Location+1); found {
+			return e, oerr
+		}
 		return nil, err
 	}
 	if b.Grouping && !b.inAgg {

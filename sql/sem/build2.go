@@ -449,3 +449,17 @@ func (b *Builder) mustFunc(name string) Expr {
 	d := funcs[name]
 	return &Func{Name: name, T: d.ret(nil), Fn: d.fn}
 }
+
+// Compare builds l op r for two built expressions, unifying their types
+// (op is one of = <> < <= > >=).
+func (b *Builder) Compare(op string, l, r Expr) (Expr, error) {
+	c, ok := cmpNames[op]
+	if !ok {
+		return nil, sqlerr.Unsupported("comparison operator %s", op)
+	}
+	l, r, err := b.unify(l, r, op)
+	if err != nil {
+		return nil, err
+	}
+	return &Cmp{Op: c, L: l, R: r}, nil
+}

@@ -209,6 +209,8 @@ func ColumnName(n *pg.Node) string {
 		if t, err := ResolveType(x.TypeCast.TypeName); err == nil {
 			return t.TypName()
 		}
+	case *pg.Node_SubLink:
+		return subLinkName(x.SubLink)
 	case *pg.Node_CaseExpr:
 		return "case"
 	case *pg.Node_CoalesceExpr:
@@ -226,4 +228,20 @@ func ColumnName(n *pg.Node) string {
 func sqlValueName(op pg.SQLValueFunctionOp) string {
 	s := strings.ToLower(strings.TrimPrefix(op.String(), "SVFOP_"))
 	return strings.TrimSuffix(s, "_n")
+}
+
+func subLinkName(s *pg.SubLink) string {
+	switch s.SubLinkType {
+	case pg.SubLinkType_EXISTS_SUBLINK:
+		return "exists"
+	case pg.SubLinkType_EXPR_SUBLINK:
+		if t := s.Subselect.GetSelectStmt().GetTargetList(); len(t) == 1 {
+			rt := t[0].GetResTarget()
+			if rt.Name != "" {
+				return rt.Name
+			}
+			return ColumnName(rt.Val)
+		}
+	}
+	return "?column?"
 }

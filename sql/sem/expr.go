@@ -28,6 +28,12 @@ type Ctx struct {
 	Context context.Context
 	Params  []types.Datum
 	Env     Env
+	// Exec is the executor's context of this execution, for SubPlan.Run.
+	Exec any
+	// Outer holds the rows of the queries enclosing the subquery being
+	// run, innermost last (see OuterRef).
+	Outer    []Row
+	subCache map[*Subquery][]Row
 }
 
 // Expr is a typed expression.

@@ -12,6 +12,10 @@ type ScopeCol struct {
 	Name   string
 	T      types.T
 	Hidden bool // not expanded by *
+	// QualifiedOnly columns are the inputs of a USING or NATURAL join's
+	// merged column: only table.name reaches them, and only table.*
+	// expands them.
+	QualifiedOnly bool
 	// TableOID and Attr describe the source column for RowDescription.
 	TableOID uint32
 	Attr     uint16
@@ -24,7 +28,7 @@ type Scope []ScopeCol
 func (s Scope) Resolve(table, name string, pos int32) (int, error) {
 	found := -1
 	for i, c := range s {
-		if c.Name != name || (table != "" && c.Table != table) {
+		if c.Name != name || (table != "" && c.Table != table) || (table == "" && c.QualifiedOnly) {
 			continue
 		}
 		if found >= 0 {

@@ -23,6 +23,7 @@ const (
 	DuplicateTable            pgcode.Code = "42P07"
 	DuplicateObject           pgcode.Code = "42710"
 	DuplicateColumn           pgcode.Code = "42701"
+	DuplicateAlias            pgcode.Code = "42712"
 	DuplicateSchema           pgcode.Code = "42P06"
 	DuplicateDatabase         pgcode.Code = "42P04"
 	UndefinedColumn           pgcode.Code = "42703"

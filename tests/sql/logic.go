@@ -156,24 +156,29 @@ type Outcome struct {
 	Cols  int      // columns of the last result
 }
 
-// Exec runs one record's SQL over the simple query protocol.
+// Exec runs one record's SQL over the simple query protocol; the outcome
+// describes the last result (pgconn's ReadAll drops the columns of a
+// result without rows, so the results are read here).
 func Exec(ctx context.Context, conn *pgconn.PgConn, sql string) Outcome {
-	results, err := conn.Exec(ctx, sql).ReadAll()
-	if err != nil {
+	mrr := conn.Exec(ctx, sql)
+	var o Outcome
+	for mrr.NextResult() {
+		rr := mrr.ResultReader()
+		o = Outcome{}
+		for rr.NextRow() {
+			o.Lines = append(o.Lines, formatRow(rr.Values()))
+		}
+		o.Cols = len(rr.FieldDescriptions())
+		if _, err := rr.Close(); err != nil {
+			break
+		}
+	}
+	if err := mrr.Close(); err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) {
 			return Outcome{Code: pe.Code, Err: err}
 		}
 		return Outcome{Code: "?????", Err: err}
-	}
-	var o Outcome
-	if len(results) == 0 {
-		return o
-	}
-	last := results[len(results)-1]
-	o.Cols = len(last.FieldDescriptions)
-	for _, row := range last.Rows {
-		o.Lines = append(o.Lines, formatRow(row))
 	}
 	return o
 }
