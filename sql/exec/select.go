@@ -40,6 +40,7 @@ type selectPlan struct {
 	// untypedCols marks output columns that are untyped literals, typed
 	// as text unless a set operation's other arm decides otherwise.
 	untypedCols []bool
+	values      *valuesNode // src of a VALUES list
 }
 
 func (sp *selectPlan) Columns() []ResultCol { return sp.cols }
@@ -137,7 +138,7 @@ func (p *Planner) planValues(s *pg.SelectStmt) (*selectPlan, error) {
 		}
 		v.exprs = append(v.exprs, row)
 	}
-	sp := &selectPlan{src: v}
+	sp := &selectPlan{src: v, values: v}
 	for i := range colTypes {
 		col := make([]sem.Expr, len(v.exprs))
 		for r := range v.exprs {

@@ -170,7 +170,7 @@ func (sp *selectPlan) coerceCol(b *sem.Builder, i int, t types.T) error {
 	if sp.cols[i].T == t {
 		return nil
 	}
-	if v, ok := sp.src.(*valuesNode); ok && sp.untyped(i) {
+	if v := sp.values; v != nil && sp.untyped(i) {
 		for _, row := range v.exprs {
 			k := row[i].(*sem.Const)
 			ce, err := b.Coerce(&sem.Const{T: types.Unknown, V: k.V}, t)
