@@ -40,6 +40,17 @@ type txnRegime struct {
 type txnState struct {
 	mu     sync.Mutex
 	regime *txnRegime
+	// ended is the newest (term, generation) whose regime ended. A request
+	// that read the lease before it ended must not start it again: the
+	// locks it held are gone, and a fresh regime of the same lease would
+	// let its transactions go on as if they were not.
+	endedTerm, endedGen uint64
+}
+
+// older reports whether lease (term, gen) precedes (t2, g2). Terms and
+// generations only grow at a replica, so the order is lexicographic.
+func older(term, gen, t2, g2 uint64) bool {
+	return term < t2 || (term == t2 && gen < g2)
 }
 
 func newRegime(term, gen uint64) *txnRegime {
@@ -76,6 +87,9 @@ func (r *Replica) regimeLocked(term, gen uint64) (*txnRegime, error) {
 	if rg := r.txn.regime; rg != nil && rg.term == term && rg.gen == gen {
 		return rg, nil
 	}
+	if rg := r.txn.regime; (rg != nil && older(term, gen, rg.term, rg.gen)) || !older(r.txn.endedTerm, r.txn.endedGen, term, gen) {
+		return nil, &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: lease (term %d, generation %d) ended", r.rangeID, term, gen)}
+	}
 	r.endRegimeLocked("lease moved")
 	rg := newRegime(term, gen)
 	if err := r.rebuildPrepared(rg); err != nil {
@@ -94,6 +108,9 @@ func (r *Replica) endRegimeLocked(why string) {
 	for id, ch := range rg.waiters {
 		ch <- &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: %s", r.rangeID, why)}
 		delete(rg.waiters, id)
+	}
+	if older(r.txn.endedTerm, r.txn.endedGen, rg.term, rg.gen) {
+		r.txn.endedTerm, r.txn.endedGen = rg.term, rg.gen
 	}
 	r.txn.regime = nil
 }
@@ -449,6 +466,11 @@ func (r *Replica) scanOwn(rg *txnRegime, id locktable.TxnID, op *rpcpb.Op) (*rpc
 func (r *Replica) prepareLocked(rg *txnRegime, id locktable.TxnID, desc *rpcpb.RangeDescriptor, wrote bool) ([]locktable.Write, error) {
 	if why, ok := rg.aborted[id]; ok {
 		return nil, &kverr.TxnRetryError{Reason: why}
+	}
+	if rg.meta[id] == nil {
+		// Never seen in this regime, or its locks were dropped: what it
+		// read here may have changed since.
+		return nil, &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: the transaction holds no locks here", r.rangeID)}
 	}
 	writes := rg.table.PendingWrites(id, locktable.Span{Key: desc.StartKey, EndKey: desc.EndKey})
 	if wrote && len(writes) == 0 {
