@@ -110,7 +110,7 @@ func (p *Planner) planInsert(s *pg.InsertStmt) (Plan, error) {
 	if ip.targets, err = insertTargets(d, s.Cols); err != nil {
 		return nil, err
 	}
-	if err := p.planInsertSource(ip, s.SelectStmt); err != nil {
+	if err := p.planInsertSource(ip, s.SelectStmt, len(s.Cols) > 0); err != nil {
 		return nil, err
 	}
 	scope := tableScope(d, aliasOf(s.Relation))
@@ -160,12 +160,18 @@ func insertTargets(d *catalog.Descriptor, cols []*pg.Node) ([]int, error) {
 	return out, nil
 }
 
-func (p *Planner) planInsertSource(ip *insertPlan, src *pg.Node) error {
+func (p *Planner) planInsertSource(ip *insertPlan, src *pg.Node, explicitCols bool) error {
 	if src == nil {
 		return nil // DEFAULT VALUES
 	}
 	sel := src.GetSelectStmt()
-	if len(sel.ValuesLists) == 0 {
+	// Without a column list, fewer values fill the leading columns.
+	trim := func(n int) {
+		if !explicitCols && n < len(ip.targets) {
+			ip.targets = ip.targets[:n]
+		}
+	}
+	if len(sel.ValuesLists) == 0 || sel.WithClause != nil || sel.Op != pg.SetOperation_SETOP_NONE {
 		sp, err := p.planSelect(sel)
 		if err != nil {
 			return err
@@ -173,9 +179,14 @@ func (p *Planner) planInsertSource(ip *insertPlan, src *pg.Node) error {
 		if len(sp.cols) > len(ip.targets) {
 			return pgcode.New(pgcode.SyntaxError, "INSERT has more expressions than target columns")
 		}
+		trim(len(sp.cols))
+		if len(sp.cols) < len(ip.targets) {
+			return pgcode.New(pgcode.SyntaxError, "INSERT has more target columns than expressions")
+		}
 		ip.src = sp
 		return nil
 	}
+	trim(len(sel.ValuesLists[0].GetList().GetItems()))
 	b := p.builder(nil)
 	cols := ip.w.desc.Table.Columns
 	for _, l := range sel.ValuesLists {
