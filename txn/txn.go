@@ -12,6 +12,7 @@ import (
 	"github.com/ordodb/ordo/kv"
 	"github.com/ordodb/ordo/kv/kverr"
 	"github.com/ordodb/ordo/rpc/rpcpb"
+	"google.golang.org/protobuf/proto"
 )
 
 // Lock is the lock a read takes.
@@ -194,12 +195,11 @@ func (t *Txn) send(ctx context.Context, key []byte, read bool, build func(*rpcpb
 	if t.done {
 		return nil, nil, ErrDone
 	}
-	if !read && t.meta.AnchorKey == nil {
-		t.meta.AnchorKey = bytes.Clone(key)
-	}
 	var resp *rpcpb.TxnResponse
+	var sent []*rpcpb.Op
 	desc, err := t.c.cfg.Sender.Route(ctx, key, func(ctx context.Context, d *rpcpb.RangeDescriptor, node uint64) error {
-		req := &rpcpb.TxnRequest{RangeId: d.RangeId, Txn: t.meta, Kind: rpcpb.TxnRequest_OPS, Ops: build(d), LockTimeoutMs: t.lockTimeoutMs()}
+		sent = build(d)
+		req := &rpcpb.TxnRequest{RangeId: d.RangeId, Txn: t.meta, Kind: rpcpb.TxnRequest_OPS, Ops: sent, LockTimeoutMs: t.lockTimeoutMs()}
 		if p := t.parts[d.RangeId]; p != nil {
 			req.Term, req.Generation = p.term, p.gen
 		} else {
@@ -223,10 +223,26 @@ func (t *Txn) send(ctx context.Context, key []byte, read bool, build func(*rpcpb
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := t.track(desc, resp, key, !read); err != nil {
+	if err := t.track(desc, resp, key, !read && wroteAny(sent, resp.Results)); err != nil {
 		return nil, nil, err
 	}
 	return resp.Results, desc, nil
+}
+
+// wroteAny reports whether ops left a pending write: an insert that found
+// its key wrote nothing (it only locked the key).
+func wroteAny(ops []*rpcpb.Op, results []*rpcpb.OpResult) bool {
+	for i, op := range ops {
+		switch op.Kind {
+		case rpcpb.Op_PUT, rpcpb.Op_DELETE:
+			return true
+		case rpcpb.Op_INSERT:
+			if i >= len(results) || !results[i].Found {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (t *Txn) track(desc *rpcpb.RangeDescriptor, resp *rpcpb.TxnResponse, key []byte, wrote bool) error {
@@ -251,7 +267,14 @@ func (t *Txn) track(desc *rpcpb.RangeDescriptor, resp *rpcpb.TxnResponse, key []
 			p.last = bytes.Clone(key)
 		}
 		if t.anchor == 0 {
+			// The anchor is the range of the first write, and the anchor
+			// key (which recovery routes QUERY by) a key written there.
+			// A new meta, not a change to the one requests already carry
+			// (an in-process replica keeps the pointer).
 			t.anchor = desc.RangeId
+			m := proto.Clone(t.meta).(*rpcpb.TxnMeta)
+			m.AnchorKey = bytes.Clone(key)
+			t.meta = m
 		}
 	}
 	return nil

@@ -544,6 +544,9 @@ func (r *Replica) commitKind(ctx context.Context, term, gen uint64, desc *rpcpb.
 	if err == nil {
 		writes, err = r.prepareLocked(rg, id, desc, req.Wrote || req.Kind != rpcpb.TxnRequest_COMMIT_ONE_PHASE)
 	}
+	if err == nil {
+		rg.meta[id] = req.Txn // it names the anchor, which recovery asks
+	}
 	r.txn.mu.Unlock()
 	if err != nil {
 		return err

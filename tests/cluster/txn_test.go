@@ -107,6 +107,25 @@ func TestTxnBasics(t *testing.T) {
 	if !errors.Is(err, txn.ErrKeyExists) {
 		t.Fatalf("insert of an existing key: %v", err)
 	}
+	// An insert that found its key wrote nothing: a transaction that goes
+	// on (INSERT ... ON CONFLICT DO NOTHING) commits, on one range and on
+	// several, and its anchor is a range it wrote.
+	for _, tc := range []struct{ name, other string }{{"one range", "a3"}, {"two ranges", "c3"}} {
+		runCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = co.Run(runCtx, func(ctx context.Context, tx *txn.Txn) error {
+			if err := tx.Insert(ctx, []byte("a1"), []byte("y")); !errors.Is(err, txn.ErrKeyExists) {
+				return fmt.Errorf("insert of an existing key: %v", err)
+			}
+			return tx.Put(ctx, []byte(tc.other), []byte("z"))
+		})
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: a transaction whose insert found its key: %v", tc.name, err)
+		}
+		if v, found, err := c.DB(0).Get(ctx, []byte(tc.other)); err != nil || !found || string(v) != "z" {
+			t.Fatalf("%s: %s = %q %v %v", tc.name, tc.other, v, found, err)
+		}
+	}
 }
 
 func encodeInt(v int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(v)) }
