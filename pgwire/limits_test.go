@@ -291,46 +291,54 @@ func openFDs(t testing.TB) int {
 	return len(ents)
 }
 
-// TestNoLeaks runs many connect/disconnect cycles (clean, abrupt, malformed)
-// and checks that goroutines and file descriptors return to the baseline.
+// TestNoLeaks runs 10,000 connect/disconnect cycles (clean, abrupt,
+// before startup, garbage after startup, over TLS) and checks that
+// connections, sessions, goroutines and file descriptors return to their
+// baseline.
 func TestNoLeaks(t *testing.T) {
-	ts := startTestServer(t, nil)
+	ts := startTestServer(t, func(c *Config) { c.TLS = selfSignedTLS(t) })
 	runtime.GC()
 	baseG, baseFD := runtime.NumGoroutine(), openFDs(t)
-	cycles := 2000
+	cycles := 10000
 	if testing.Short() {
-		cycles = 200
+		cycles = 1000
 	}
 	for i := range cycles {
-		rc := dialRaw(t, ts.addr)
-		switch i % 4 {
-		case 0: // clean
-			if e := rc.startup(t, "root"); e != nil {
-				t.Fatal(e)
-			}
-			rc.fe.Send(&pgproto3.Terminate{})
-			_ = rc.fe.Flush()
-		case 1: // abrupt close mid-session
-			if e := rc.startup(t, "root"); e != nil {
-				t.Fatal(e)
-			}
-		case 2: // close before startup
-		case 3: // garbage after startup
-			if e := rc.startup(t, "root"); e != nil {
-				t.Fatal(e)
-			}
-			_, _ = rc.Write([]byte{'?', 0, 0, 0, 4})
+		leakCycle(t, ts, i%5)
+	}
+	waitBaseline(t, ts, baseG, baseFD)
+}
+
+func leakCycle(t *testing.T, ts *testServer, kind int) {
+	rc := dialRaw(t, ts.addr)
+	defer rc.Close()
+	switch kind {
+	case 0: // clean
+		if e := rc.startup(t, "root"); e != nil {
+			t.Fatal(e)
 		}
-		rc.Close()
-	}
-	waitFor(t, "connections to close", 10*time.Second, func() bool { return ts.NumConns() == 0 })
-	waitFor(t, "goroutines back to baseline", 10*time.Second, func() bool {
-		return runtime.NumGoroutine() <= baseG+2
-	})
-	if fds := openFDs(t); fds > baseFD+5 {
-		t.Fatalf("fds: %d, baseline %d", fds, baseFD)
-	}
-	if n := ts.exec.openSessions(); n != 0 {
-		t.Fatalf("%d sessions not closed", n)
+		rc.fe.Send(&pgproto3.Terminate{})
+		_ = rc.fe.Flush()
+	case 1: // abrupt close mid-session
+		if e := rc.startup(t, "root"); e != nil {
+			t.Fatal(e)
+		}
+	case 2: // close before startup
+	case 3: // garbage after startup
+		if e := rc.startup(t, "root"); e != nil {
+			t.Fatal(e)
+		}
+		_, _ = rc.Write([]byte{'?', 0, 0, 0, 4})
+	case 4: // TLS handshake, then close
+		_, _ = rc.Write(packet(be32(80877103)))
+		var b [1]byte
+		if _, err := io.ReadFull(rc, b[:]); err != nil || b[0] != 'S' {
+			t.Fatalf("SSLRequest: %q %v", b, err)
+		}
+		tc := tls.Client(rc.Conn, &tls.Config{InsecureSkipVerify: true})
+		if err := tc.Handshake(); err != nil {
+			t.Fatal(err)
+		}
+		_ = tc.Close()
 	}
 }

@@ -99,8 +99,11 @@ func (c *conn) handleMessage(typ byte, body []byte) (done bool, err error) {
 	case 'C':
 		c.extended(c.handleClose(body))
 	case 'S':
-		return false, c.handleSync()
+		return false, c.handleSync(body)
 	case 'H':
+		if len(body) > 0 {
+			c.extended(protoErr(pgcode.ProtocolViolation, "invalid message format"))
+		}
 		return false, c.wr.flush()
 	case 'X':
 		return true, nil
@@ -193,8 +196,15 @@ func (c *conn) handleQuery(body []byte) error {
 	return c.sendReady()
 }
 
-func (c *conn) handleSync() error {
+func (c *conn) handleSync(body []byte) error {
 	c.proto.ignoreUntilSync = false
+	if len(body) > 0 {
+		// As PostgreSQL: the implicit transaction is aborted, an error
+		// that does not start skipping, then ReadyForQuery.
+		c.sess.Abort(errBadFormat)
+		c.wr.send(errorResponse(errBadFormat))
+		return c.sendReady()
+	}
 	ctx, end := c.beginStatement()
 	err := c.statementError(ctx, c.sess.Sync(ctx))
 	end()
@@ -210,7 +220,7 @@ func (c *conn) handleSync() error {
 
 func (c *conn) handleParse(body []byte) error {
 	var m pgproto3.Parse
-	if err := m.Decode(body); err != nil {
+	if err := m.Decode(body); err != nil || len(body) != parseLen(&m) {
 		return protoErr(pgcode.ProtocolViolation, "invalid message format")
 	}
 	if _, ok := c.proto.stmts[m.Name]; ok && m.Name != "" {
@@ -249,7 +259,7 @@ func (c *conn) lookupPortal(name string) (Portal, error) {
 
 func (c *conn) handleBind(body []byte) error {
 	var m pgproto3.Bind
-	if err := m.Decode(body); err != nil {
+	if err := m.Decode(body); err != nil || len(body) != bindLen(&m) {
 		return protoErr(pgcode.ProtocolViolation, "invalid message format")
 	}
 	if m.DestinationPortal == "" {
@@ -332,7 +342,7 @@ func expandFormats(codes []int16, n int) ([]pgwirebase.FormatCode, error) {
 
 func (c *conn) handleDescribe(body []byte) error {
 	var m pgproto3.Describe
-	if err := m.Decode(body); err != nil {
+	if err := m.Decode(body); err != nil || len(body) != 2+len(m.Name) {
 		return protoErr(pgcode.ProtocolViolation, "invalid message format")
 	}
 	switch m.ObjectType {
@@ -382,7 +392,7 @@ func rowDescription(cols []pgwirebase.Column, textFormats bool) *pgproto3.RowDes
 
 func (c *conn) handleExecute(body []byte) error {
 	var m pgproto3.Execute
-	if err := m.Decode(body); err != nil {
+	if err := m.Decode(body); err != nil || len(body) != len(m.Portal)+5 {
 		return protoErr(pgcode.ProtocolViolation, "invalid message format")
 	}
 	pt, err := c.lookupPortal(m.Portal)
@@ -406,7 +416,7 @@ func (c *conn) handleExecute(body []byte) error {
 
 func (c *conn) handleClose(body []byte) error {
 	var m pgproto3.Close
-	if err := m.Decode(body); err != nil {
+	if err := m.Decode(body); err != nil || len(body) != 2+len(m.Name) {
 		return protoErr(pgcode.ProtocolViolation, "invalid message format")
 	}
 	switch m.ObjectType {
@@ -419,6 +429,22 @@ func (c *conn) handleClose(body []byte) error {
 	}
 	c.wr.send(&pgproto3.CloseComplete{})
 	return nil
+}
+
+// parseLen and bindLen are the body lengths of the decoded messages: a body
+// with bytes beyond them is malformed (PostgreSQL's pq_getmsgend), which
+// pgproto3's decoders do not check.
+func parseLen(m *pgproto3.Parse) int {
+	return len(m.Name) + 1 + len(m.Query) + 1 + 2 + 4*len(m.ParameterOIDs)
+}
+
+func bindLen(m *pgproto3.Bind) int {
+	n := len(m.DestinationPortal) + 1 + len(m.PreparedStatement) + 1
+	n += 2 + 2*len(m.ParameterFormatCodes) + 2 + 2 + 2*len(m.ResultFormatCodes)
+	for _, p := range m.Parameters {
+		n += 4 + len(p)
+	}
+	return n
 }
 
 // String helps debugging.

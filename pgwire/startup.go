@@ -127,7 +127,7 @@ func (c *conn) handleCancelRequest(body []byte) {
 func parseStartupMessage(body []byte) (*startupMsg, error) {
 	v := binary.BigEndian.Uint32(body)
 	sm := &startupMsg{major: v >> 16, minor: v & 0xffff, params: map[string]string{}}
-	if sm.major < protocolMajor {
+	if sm.major == 1 || sm.major == 2 {
 		return nil, errOldProtocol{sm.major, sm.minor}
 	}
 	if sm.major != protocolMajor {
