@@ -54,6 +54,15 @@ func (sp *selectPlan) accumulate(c *Ctx, g *group, r sem.Row) error {
 	for i, a := range sp.aggs {
 		var v, sep any
 		var err error
+		if a.Filter != nil {
+			ok, err := sem.IsTrue(c.Eval, a.Filter, r)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+		}
 		if a.Arg != nil {
 			if v, err = a.Arg.Eval(c.Eval, r); err != nil {
 				return err

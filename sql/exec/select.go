@@ -174,8 +174,8 @@ func commonType(b *sem.Builder, es []sem.Expr) (types.T, error) {
 	for _, e := range es {
 		if t.Family == types.UnknownFamily {
 			t = e.Type()
-		} else if e.Type().IsNumeric() && t.IsNumeric() && e.Type().Family != t.Family {
-			t = types.Numeric
+		} else if e.Type().IsNumeric() && t.IsNumeric() {
+			t = widerNumeric(t, e.Type())
 		}
 	}
 	if t.Family == types.UnknownFamily {
@@ -673,7 +673,11 @@ func evalCount(c *Ctx, e sem.Expr, what string) (int64, error) {
 	}
 	n := v.(int64)
 	if n < 0 {
-		return 0, pgcode.New("2201W", "%s must not be negative", what)
+		code := pgcode.Code("2201W") // invalid_row_count_in_limit_clause
+		if what == "OFFSET" {
+			code = "2201X" // invalid_row_count_in_result_offset_clause
+		}
+		return 0, pgcode.New(code, "%s must not be negative", what)
 	}
 	return n, nil
 }

@@ -7,6 +7,8 @@ import (
 	"github.com/cockroachdb/apd/v3"
 
 	"github.com/ordodb/ordo/kv/keys/encoding"
+	"github.com/ordodb/ordo/pgwire/pgtype"
+	"github.com/ordodb/ordo/sql/sqlerr"
 	"github.com/ordodb/ordo/sql/types"
 )
 
@@ -15,13 +17,14 @@ type AggSpec struct {
 	Name     string
 	Arg      Expr // nil for count(*)
 	Sep      Expr // string_agg's separator
+	Filter   Expr // FILTER (WHERE ...): only rows where it is true count
 	Distinct bool
 	T        types.T
 }
 
 // String identifies the aggregate (equal calls share one result).
 func (a *AggSpec) String() string {
-	return fmt.Sprintf("%s(%v %v %v)", a.Name, a.Distinct, a.Arg, a.Sep)
+	return fmt.Sprintf("%s(%v %v %v %v)", a.Name, a.Distinct, a.Arg, a.Sep, a.Filter)
 }
 
 var aggNames = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true,
@@ -60,6 +63,7 @@ type Acc struct {
 	sumI  int64
 	sumF  float64
 	sumD  *apd.Decimal
+	sumIv pgtype.Interval
 	best  types.Datum
 	b     types.Datum
 	parts []string
@@ -145,6 +149,11 @@ func (acc *Acc) addSum(v types.Datum) error {
 		return acc.addDec(apd.New(x, 0))
 	case *apd.Decimal:
 		return acc.addDec(x)
+	case pgtype.Interval:
+		acc.sumIv.Months += x.Months
+		acc.sumIv.Days += x.Days
+		acc.sumIv.Micros += x.Micros
+		return nil
 	}
 	return fmt.Errorf("sem: cannot sum %T", v)
 }
@@ -177,6 +186,8 @@ func (acc *Acc) Result() (types.Datum, error) {
 		return acc.avg()
 	}
 	switch s.T.Family {
+	case types.IntervalFamily:
+		return acc.sumIv, nil
 	case types.FloatFamily:
 		return acc.sumF, nil
 	case types.IntFamily:
@@ -186,6 +197,9 @@ func (acc *Acc) Result() (types.Datum, error) {
 }
 
 func (acc *Acc) avg() (types.Datum, error) {
+	if acc.spec.T.Family == types.IntervalFamily {
+		return nil, sqlerr.Unsupported("avg(interval) is not supported yet")
+	}
 	if acc.spec.T.Family == types.FloatFamily {
 		return acc.sumF / float64(acc.n), nil
 	}

@@ -122,6 +122,18 @@ func (b *Builder) buildAgg(name string, f *pg.FuncCall) (Expr, error) {
 	if err := b.aggArgs(spec, f); err != nil {
 		return nil, err
 	}
+	if f.AggFilter != nil {
+		inner := *b
+		inner.inAgg, inner.Grouping, inner.Context = true, false, "FILTER"
+		e, err := inner.buildBool(f.AggFilter)
+		if err != nil {
+			return nil, err
+		}
+		spec.Filter = e
+	}
+	if len(f.AggOrder) > 0 {
+		return nil, posErr(sqlerr.Unsupported("ORDER BY in aggregate calls is not supported yet"), f.Location)
+	}
 	s := spec.String()
 	for i, a := range b.Aggs {
 		if a.String() == s {
