@@ -156,7 +156,27 @@ func (c *conn) scramSession(info UserInfo, found bool, nonce string) *scram.Serv
 			return scram.NewServerSession(v, nonce)
 		}
 	}
-	return scram.NewMockServerSession(scram.MockVerifier(c.user, c.srv.mockSecret), nonce)
+	return scram.NewMockServerSession(scram.MockVerifier(c.user, c.srv.mockAuthSecret(c.srv.ctx)), nonce)
+}
+
+// mockAuthSecret is the Authenticator's cluster-wide secret for mock
+// exchanges (see pgwirebase.MockSecreter), fetched once, or this server's
+// random one when the Authenticator has none or cannot give it now.
+func (s *Server) mockAuthSecret(ctx context.Context) []byte {
+	if p := s.mockShared.Load(); p != nil {
+		return *p
+	}
+	ms, ok := s.cfg.Authenticator.(pgwirebase.MockSecreter)
+	if !ok {
+		return s.mockSecret
+	}
+	secret, err := ms.MockAuthSecret(ctx)
+	if err != nil || len(secret) == 0 {
+		s.cfg.Logger.Warn("pgwire: mock authentication secret unavailable; using a per-server one", "err", err)
+		return s.mockSecret
+	}
+	s.mockShared.Store(&secret)
+	return secret
 }
 
 func (c *conn) readSASLInitial() ([]byte, error) {

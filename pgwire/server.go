@@ -22,8 +22,9 @@ type Server struct {
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	nextPID    atomic.Uint32
-	running    atomic.Int64 // statements (and Syncs) in progress
-	mockSecret []byte
+	running    atomic.Int64           // statements (and Syncs) in progress
+	mockSecret []byte                 // random, used when mockShared is unknown
+	mockShared atomic.Pointer[[]byte] // the Authenticator's (MockSecreter)
 
 	mu struct {
 		sync.Mutex

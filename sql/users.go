@@ -305,3 +305,21 @@ func (e *Executor) LookupUser(ctx context.Context, name string) (pgwirebase.User
 	}
 	return pgwirebase.UserInfo{Name: u.Name, Superuser: u.Superuser, CanLogin: u.CanLogin, Verifier: u.Verifier}, true, nil
 }
+
+// MockAuthSecret implements pgwirebase.MockSecreter: the cluster-wide
+// secret of mock SCRAM exchanges, kept in the catalog.
+func (e *Executor) MockAuthSecret(ctx context.Context) ([]byte, error) {
+	if err := catalog.Bootstrap(ctx, e.cfg.DB); err != nil {
+		return nil, sqlerr.FromKV(err)
+	}
+	kv, err := e.cfg.DB.Begin(ctx)
+	if err != nil {
+		return nil, sqlerr.FromKV(err)
+	}
+	defer func() { _ = kv.Rollback(ctx) }()
+	secret, err := catalog.NewTxn(kv).MockAuthSecret(ctx)
+	if err != nil {
+		return nil, sqlerr.FromKV(err)
+	}
+	return secret, sqlerr.FromKV(kv.Commit(ctx))
+}

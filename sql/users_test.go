@@ -43,6 +43,20 @@ func TestRootExistsOnNewCluster(t *testing.T) {
 	}
 }
 
+// The mock authentication secret is the cluster's: two executors (nodes)
+// over one store see the same one.
+func TestMockAuthSecretIsClusterWide(t *testing.T) {
+	db := kvmem.New(kvmem.Config{})
+	a, err := NewExecutor(Config{DB: db, NodeID: 1}).MockAuthSecret(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewExecutor(Config{DB: db, NodeID: 2}).MockAuthSecret(context.Background())
+	if err != nil || len(a) != 32 || string(a) != string(b) {
+		t.Fatalf("secrets %x and %x (%v)", a, b, err)
+	}
+}
+
 // Role statements: what they store (a SCRAM verifier, never the password),
 // their errors' SQLSTATEs and who may run them.
 func TestRoleStatements(t *testing.T) {

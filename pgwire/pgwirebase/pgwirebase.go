@@ -229,6 +229,16 @@ type Authenticator interface {
 	LookupUser(ctx context.Context, name string) (u UserInfo, found bool, err error)
 }
 
+// MockSecreter may be implemented by an Authenticator. An unknown user goes
+// through a mock SCRAM exchange whose salt is derived from the user name and
+// this secret; the secret must be the same on every node and across
+// restarts, so that an unknown user's salt is as stable as a real user's
+// and the two cannot be told apart. Without it, pgwire uses a random secret
+// per Server.
+type MockSecreter interface {
+	MockAuthSecret(ctx context.Context) ([]byte, error)
+}
+
 // InitialParams returns args.Defaults with the startup parameters that
 // PostgreSQL reports applied on top: application_name, client_encoding,
 // DateStyle, IntervalStyle and TimeZone (names matched case-insensitively,

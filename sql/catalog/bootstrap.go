@@ -55,6 +55,9 @@ func bootstrapTxn(ctx context.Context, c *Txn) error {
 	if err := bootstrapRoot(ctx, c); err != nil {
 		return err
 	}
+	if err := bootstrapMockAuthSecret(ctx, c); err != nil {
+		return err
+	}
 	return c.KV.Put(ctx, bootstrapKey(), []byte{bootstrapVersion})
 }
 

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -125,4 +126,35 @@ func (c *Txn) ListUsers(ctx context.Context, lock kvapi.Lock) ([]User, error) {
 		out = append(out, *u)
 	}
 	return out, nil
+}
+
+func mockAuthSecretKey() []byte { return append(keys.CatalogPrefix(), "mock-auth-secret"...) }
+
+// bootstrapMockAuthSecret creates the cluster's secret for mock
+// authentication exchanges (see MockAuthSecret) unless it exists.
+func bootstrapMockAuthSecret(ctx context.Context, c *Txn) error {
+	_, found, err := c.KV.Get(ctx, mockAuthSecretKey(), kvapi.LockExclusive)
+	if err != nil || found {
+		return err
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return fmt.Errorf("catalog: mock auth secret: %w", err)
+	}
+	return c.KV.Put(ctx, mockAuthSecretKey(), secret)
+}
+
+// MockAuthSecret returns the cluster's random secret from which the salts of
+// mock SCRAM exchanges for unknown users are derived: the same on every
+// node and across restarts, like a real user's salt (PostgreSQL keeps its
+// mock_auth_nonce in pg_control for the same reason).
+func (c *Txn) MockAuthSecret(ctx context.Context) ([]byte, error) {
+	v, found, err := c.KV.Get(ctx, mockAuthSecretKey(), kvapi.LockShared)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, errors.New("catalog: no mock auth secret (not bootstrapped)")
+	}
+	return v, nil
 }
