@@ -156,3 +156,25 @@ func checkVerifier(t *testing.T, stored, pw string) {
 		t.Fatalf("verifier %q does not check %q: %v", stored, pw, err)
 	}
 }
+
+// The users are listed by pg_roles and pg_user, passwords masked. (psql's
+// \du reads pg_roles too, but needs ARRAY(subquery), which sem does not
+// support yet.)
+func TestRoleViews(t *testing.T) {
+	e := NewExecutor(Config{DB: kvmem.New(kvmem.Config{}), NodeID: 1})
+	root := userSession(t, e, "root", true)
+	mustQuery(t, root, "CREATE USER alice PASSWORD 'pw'; CREATE ROLE reader")
+	for q, want := range map[string]string{
+		"SELECT rolname, rolsuper, rolcanlogin, rolpassword, oid::int8 > 0 FROM pg_catalog.pg_roles ORDER BY rolname": "alice | f | t | ******** | t\nreader | f | f | NULL | t\nroot | t | t | NULL | t\n",
+		"SELECT usename, usesuper, passwd FROM pg_user ORDER BY 1":                                                    "alice | f | ********\nroot | t | NULL\n",
+		"SELECT r.oid FROM pg_roles r WHERE rolname = 'root'":                                                         "10\n",
+	} {
+		r := &recorder{}
+		if err := root.Query(context.Background(), q, r); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if got := strings.Join(strings.SplitAfter(r.out.String(), "\n")[:strings.Count(want, "\n")], ""); got != want {
+			t.Errorf("%s:\ngot:\n%s\nwant:\n%s", q, r.out.String(), want)
+		}
+	}
+}

@@ -234,3 +234,23 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// The SQL layer keeps oids as int64: they encode like uint32 within the
+// oid range and are refused outside it.
+func TestOIDFromInt64(t *testing.T) {
+	var c Conv
+	for _, enc := range []func([]byte, uint32, any) ([]byte, error){c.AppendText, c.AppendBinary} {
+		want, err := enc(nil, OIDOID, uint32(4294967295))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := enc(nil, OIDOID, int64(4294967295)); err != nil || string(got) != string(want) {
+			t.Errorf("int64: %q %v, want %q", got, err, want)
+		}
+		for _, bad := range []any{int64(-1), int64(1 << 32), "10"} {
+			if _, err := enc(nil, OIDOID, bad); err == nil {
+				t.Errorf("%T %v encoded as oid", bad, bad)
+			}
+		}
+	}
+}

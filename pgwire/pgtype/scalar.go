@@ -62,11 +62,8 @@ func (c Conv) AppendText(dst []byte, oid uint32, v any) ([]byte, error) {
 		n, err := intValue(oid, v)
 		return strconv.AppendInt(dst, n, 10), err
 	case OIDOID:
-		n, ok := v.(uint32)
-		if !ok {
-			return nil, typeErr(oid, v)
-		}
-		return strconv.AppendUint(dst, uint64(n), 10), nil
+		n, err := oidValue(v)
+		return strconv.AppendUint(dst, uint64(n), 10), err
 	case Float4OID, Float8OID:
 		f, ok := v.(float64)
 		if !ok {
@@ -127,6 +124,21 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// oidValue accepts an oid as uint32, or as int64 within its range (the SQL
+// layer keeps oids as integers).
+func oidValue(v any) (uint32, error) {
+	switch n := v.(type) {
+	case uint32:
+		return n, nil
+	case int64:
+		if n < 0 || n > math.MaxUint32 {
+			return 0, fmt.Errorf("pgtype: %d out of range for type oid", n)
+		}
+		return uint32(n), nil
+	}
+	return 0, typeErr(OIDOID, v)
 }
 
 func intValue(oid uint32, v any) (int64, error) {
@@ -300,9 +312,9 @@ func (c Conv) AppendBinary(dst []byte, oid uint32, v any) ([]byte, error) {
 		size := map[uint32]int{Int2OID: 2, Int4OID: 4, Int8OID: 8}[oid]
 		return append(dst, binary.BigEndian.AppendUint64(nil, uint64(n))[8-size:]...), nil
 	case OIDOID:
-		n, ok := v.(uint32)
-		if !ok {
-			return nil, typeErr(oid, v)
+		n, err := oidValue(v)
+		if err != nil {
+			return nil, err
 		}
 		return binary.BigEndian.AppendUint32(dst, n), nil
 	case Float4OID:
