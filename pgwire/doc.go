@@ -18,7 +18,10 @@
 //  3. Authentication chosen by the host-based rules (HBA): trust, cleartext
 //     password or SCRAM-SHA-256 against the Authenticator's verifiers; an
 //     unknown user goes through a mock SCRAM exchange and fails like a wrong
-//     password (28P01). All of this runs under Config.AuthTimeout.
+//     password (28P01). The mock salt derives from the user name and the
+//     Authenticator's cluster-wide secret (pgwirebase.MockSecreter), so it
+//     is as stable across nodes and restarts as a real user's. All of this
+//     runs under Config.AuthTimeout.
 //  4. Executor.NewSession, AuthenticationOk, the reported parameters
 //     (ParameterStatus), BackendKeyData, ReadyForQuery.
 //  5. The message loop: simple Query, the extended protocol (Parse, Bind,
@@ -40,6 +43,8 @@
 //   - A message longer than Config.MaxMessageSize is refused from its header
 //     (FATAL 08P01) before its body is read; bodies are read in chunks as
 //     they arrive, never allocated from the declared length.
+//   - A message with bytes beyond what its fields take is malformed (08P01,
+//     PostgreSQL's pq_getmsgend); pgproto3's decoders alone accept them.
 //   - No panic reaches a client as a crash: it is logged, answered with
 //     FATAL XX000 and the connection is closed.
 //   - CopyData/CopyDone/CopyFail outside COPY are ignored, as PostgreSQL
