@@ -228,6 +228,8 @@ func (p *Planner) planFromItem(f *pg.Node, lock kvapi.Lock) (node, sem.Scope, er
 		return p.planJoin(x.JoinExpr, lock)
 	case *pg.Node_RangeSubselect:
 		return p.planSubquery(x.RangeSubselect)
+	case *pg.Node_RangeFunction:
+		return p.planFunctionScan(x.RangeFunction)
 	}
 	return nil, nil, sqlerr.Unsupported("FROM item not supported: %T", f.Node)
 }

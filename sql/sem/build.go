@@ -94,6 +94,8 @@ func (b *Builder) Build(n *pg.Node) (Expr, error) {
 		return b.buildSQLValueFunc(x.SqlvalueFunction)
 	case *pg.Node_SubLink:
 		return b.buildSubLink(x.SubLink)
+	case *pg.Node_MinMaxExpr:
+		return b.buildMinMax(x.MinMaxExpr)
 	case *pg.Node_CollateClause:
 		// Only the default collation exists: COLLATE changes nothing.
 		return b.Build(x.CollateClause.Arg)
@@ -283,6 +285,9 @@ func (b *Builder) setParam(p *Param, t types.T) {
 // numeric promotion); otherwise it fails with 42804.
 func (b *Builder) Coerce(e Expr, t types.T) (Expr, error) {
 	from := e.Type()
+	if from.OID == types.BPChar.OID && t.Family == types.StringFamily && t.OID != types.BPChar.OID {
+		return &Cast{Arg: e, T: t}, nil
+	}
 	if from.Family == t.Family && t.Family != types.IntFamily && t.Family != types.FloatFamily {
 		return e, nil
 	}

@@ -1,6 +1,7 @@
 package sem
 
 import (
+	"fmt"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -121,7 +122,7 @@ func (b *Builder) buildBinary(op string, ln, rn *pg.Node, loc int32) (Expr, erro
 }
 
 func (b *Builder) textOrSelf(e Expr) (Expr, error) {
-	if e.Type().Family == types.UnknownFamily {
+	if e.Type().Family == types.UnknownFamily || e.Type().OID == types.BPChar.OID {
 		return b.Coerce(e, types.Text)
 	}
 	return e, nil
@@ -462,4 +463,49 @@ func (b *Builder) Compare(op string, l, r Expr) (Expr, error) {
 		return nil, err
 	}
 	return &Cmp{Op: c, L: l, R: r}, nil
+}
+
+// GreatestLeast is GREATEST(...) or LEAST(...): the largest (smallest)
+// non-NULL argument, NULL if all are.
+type GreatestLeast struct {
+	Args  []Expr
+	Least bool
+	T     types.T
+}
+
+func (e *GreatestLeast) Type() types.T { return e.T }
+func (e *GreatestLeast) String() string {
+	return fmt.Sprintf("greatest(%v %v)", e.Least, e.Args)
+}
+func (e *GreatestLeast) Eval(c *Ctx, r Row) (types.Datum, error) {
+	var best types.Datum
+	for _, a := range e.Args {
+		v, err := a.Eval(c, r)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil {
+			continue
+		}
+		if best == nil || (types.Compare(v, best) < 0) == e.Least && types.Compare(v, best) != 0 {
+			best = v
+		}
+	}
+	return best, nil
+}
+
+func (b *Builder) buildMinMax(m *pg.MinMaxExpr) (Expr, error) {
+	var es []Expr
+	for _, a := range m.Args {
+		e, err := b.Build(a)
+		if err != nil {
+			return nil, err
+		}
+		es = append(es, e)
+	}
+	t, es, err := b.commonType(es)
+	if err != nil {
+		return nil, withPos(err, m.Location)
+	}
+	return &GreatestLeast{Args: es, Least: m.Op == pg.MinMaxOp_IS_LEAST, T: t}, nil
 }

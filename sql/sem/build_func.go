@@ -26,9 +26,18 @@ func (b *Builder) buildFunc(f *pg.FuncCall) (Expr, error) {
 		}
 		args = append(args, e)
 	}
+	if e, ok, err := b.buildTimeFunc(name, args); ok {
+		return e, withPos(err, f.Location)
+	}
 	switch name {
 	case "concat":
 		return b.buildConcat(args)
+	case "concat_ws":
+		return b.buildConcatWS(args, f.Location)
+	case "pg_typeof":
+		if len(args) == 1 {
+			return &Const{T: types.Text, V: args[0].Type().Name()}, nil
+		}
 	case "mod":
 		if len(args) == 2 {
 			return b.buildArith('%', args[0], args[1])
@@ -61,6 +70,40 @@ func (b *Builder) buildConcat(args []Expr) (Expr, error) {
 	}
 	return &Func{Name: "concat", Args: args, T: types.Text, Fn: func(c *Ctx, a []types.Datum) (types.Datum, error) {
 		return concat(c, a, ts)
+	}}, nil
+}
+
+// buildConcatWS is concat_ws(sep, args...): the non-NULL arguments joined
+// by sep (NULL if sep is).
+func (b *Builder) buildConcatWS(args []Expr, loc int32) (Expr, error) {
+	if len(args) < 2 {
+		return nil, posErr(noFunc("concat_ws", args), loc)
+	}
+	sep, err := b.Coerce(args[0], types.Text)
+	if err != nil {
+		return nil, posErr(noFunc("concat_ws", args), loc)
+	}
+	rest, err := b.buildConcat(args[1:])
+	if err != nil {
+		return nil, err
+	}
+	parts := rest.(*Func)
+	ts := make([]types.T, len(parts.Args))
+	for i, a := range parts.Args {
+		ts[i] = a.Type()
+	}
+	all := append([]Expr{sep}, parts.Args...)
+	return &Func{Name: "concat_ws", Args: all, T: types.Text, Fn: func(c *Ctx, a []types.Datum) (types.Datum, error) {
+		if a[0] == nil {
+			return nil, nil
+		}
+		var out []string
+		for i, v := range a[1:] {
+			if v != nil {
+				out = append(out, types.String(ts[i], v))
+			}
+		}
+		return strings.Join(out, a[0].(string)), nil
 	}}, nil
 }
 
@@ -223,6 +266,8 @@ func ColumnName(n *pg.Node) string {
 		}
 	case *pg.Node_SubLink:
 		return subLinkName(x.SubLink)
+	case *pg.Node_MinMaxExpr:
+		return strings.ToLower(strings.TrimPrefix(x.MinMaxExpr.Op.String(), "IS_"))
 	case *pg.Node_CaseExpr:
 		return "case"
 	case *pg.Node_CoalesceExpr:

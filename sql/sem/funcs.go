@@ -104,6 +104,8 @@ func init() {
 		"current_setting": {args: str, strict: true, ret: retT(types.Text), fn: currentSetting},
 		"nextval":         {args: str, strict: true, ret: retT(types.Int8), fn: nextval},
 	}
+	registerTextFuncs()
+	registerMathFuncs()
 }
 
 func now(c *Ctx, _ []types.Datum) (types.Datum, error) { return c.Env.Now(), nil }

@@ -96,7 +96,13 @@ func convert(d Datum, from, to T, loc *time.Location) (Datum, error) {
 	switch to.Family {
 	case StringFamily, JSONBFamily:
 		if s, ok := d.(string); ok {
+			if from.OID == BPChar.OID && to.OID != BPChar.OID {
+				s = strings.TrimRight(s, " ") // char(n)'s padding is not significant
+			}
 			return s, nil
+		}
+		if b, ok := d.(bool); ok && to.Family == StringFamily {
+			return strconv.FormatBool(b), nil
 		}
 		return String(from, d), nil
 	case IntFamily, OidFamily:
