@@ -45,15 +45,21 @@ func (b *Builder) buildTimeFunc(name string, args []Expr) (Expr, bool, error) {
 		if at.Family == types.DateFamily {
 			args[arg], at = &Cast{Arg: args[arg], T: types.TimestampTZ}, types.TimestampTZ
 		}
-		f.T, f.Fn = at, func(c *Ctx, a []types.Datum) (types.Datum, error) { return dateTrunc(c, a[0].(string), a[1].(time.Time), at) }
+		f.T, f.Fn = at, func(c *Ctx, a []types.Datum) (types.Datum, error) {
+			return dateTrunc(c, a[0].(string), a[1].(time.Time), at)
+		}
 	case "extract", "date_part":
 		f.T = types.Numeric
 		if name == "date_part" {
 			f.T = types.Float8
 		}
-		f.Fn = func(c *Ctx, a []types.Datum) (types.Datum, error) { return extract(c, a[0].(string), a[1].(time.Time), at, f.T) }
+		f.Fn = func(c *Ctx, a []types.Datum) (types.Datum, error) {
+			return extract(c, a[0].(string), a[1].(time.Time), at, f.T)
+		}
 	case "to_char":
-		f.T, f.Fn = types.Text, func(c *Ctx, a []types.Datum) (types.Datum, error) { return toChar(c, a[0].(time.Time), a[1].(string), at) }
+		f.T, f.Fn = types.Text, func(c *Ctx, a []types.Datum) (types.Datum, error) {
+			return toChar(c, a[0].(time.Time), a[1].(string), at)
+		}
 	}
 	return f, true, nil
 }
