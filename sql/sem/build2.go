@@ -95,6 +95,9 @@ func (b *Builder) buildBinary(op string, ln, rn *pg.Node, loc int32) (Expr, erro
 	if err != nil {
 		return nil, err
 	}
+	if e, ok, err := b.buildJSONOp(op, l, r); ok {
+		return e, withPos(err, loc)
+	}
 	if c, ok := cmpNames[op]; ok {
 		l, r, err := b.unify(l, r, op)
 		if err != nil {

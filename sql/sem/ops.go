@@ -274,7 +274,7 @@ func timeArith(op byte, l, r types.Datum, t types.T) (types.Datum, error) {
 			if op == '-' {
 				y = pgtype.Interval{Months: -y.Months, Days: -y.Days, Micros: -y.Micros}
 			}
-			return x.AddDate(0, int(y.Months), int(y.Days)).Add(time.Duration(y.Micros) * time.Microsecond), nil
+			return addMonths(x, int(y.Months)).AddDate(0, 0, int(y.Days)).Add(time.Duration(y.Micros) * time.Microsecond), nil
 		case int64:
 			if op == '-' {
 				y = -y
@@ -365,4 +365,17 @@ func likeRegexp(p string, ins bool) (*regexp.Regexp, error) {
 	}
 	b.WriteString("$")
 	return regexp.Compile(b.String())
+}
+
+// addMonths adds months as PostgreSQL does: a day past the end of the
+// resulting month becomes its last day (Jan 31 + 1 mon = Feb 29 in 2024).
+func addMonths(t time.Time, months int) time.Time {
+	if months == 0 {
+		return t
+	}
+	y, m, d := t.Date()
+	first := time.Date(y, m+time.Month(months), 1, 0, 0, 0, 0, time.UTC)
+	last := first.AddDate(0, 1, -1).Day()
+	h, mi, s := t.Clock()
+	return time.Date(first.Year(), first.Month(), min(d, last), h, mi, s, t.Nanosecond(), t.Location())
 }

@@ -90,7 +90,7 @@ func CanAssign(from, to T) bool {
 }
 
 func convert(d Datum, from, to T, loc *time.Location) (Datum, error) {
-	if s, ok := d.(string); ok && to.Family != StringFamily && to.Family != JSONBFamily {
+	if s, ok := d.(string); ok && to.Family != StringFamily && (to.Family != JSONBFamily || from.Family != JSONBFamily) {
 		return ParseText(to, s, loc)
 	}
 	switch to.Family {

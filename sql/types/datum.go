@@ -65,8 +65,10 @@ func rangeName(t T) string {
 // the session time zone for timestamptz.
 func ParseText(t T, s string, loc *time.Location) (Datum, error) {
 	switch t.Family {
-	case StringFamily, UnknownFamily, JSONBFamily:
+	case StringFamily, UnknownFamily:
 		return s, nil
+	case JSONBFamily:
+		return ParseJSONB(s)
 	case IntFamily:
 		return parseInt(t, s)
 	case DecimalFamily:
