@@ -68,14 +68,14 @@ func (s *Server) recoverPrepared(ctx context.Context, r *replica.Replica, m *rpc
 	var resp *rpcpb.TxnResponse
 	_, err := s.ds.Route(ctx, m.AnchorKey, func(ctx context.Context, d *rpcpb.RangeDescriptor, node uint64) error {
 		var err error
-		resp, err = txnTransport{s}.SendTxn(ctx, node, &rpcpb.TxnRequest{RangeId: d.RangeId, Txn: m, Kind: rpcpb.TxnRequest_QUERY})
+		resp, err = txnTransport{s}.SendTxn(ctx, node, &rpcpb.TxnRequest{RangeId: d.RangeId, Txn: m, Kind: rpcpb.TxnRequest_QUERY, Key: m.AnchorKey})
 		return err
 	})
 	if err != nil || resp.Status == rpcpb.TxnRecord_PENDING {
 		return
 	}
 	commit := resp.Status == rpcpb.TxnRecord_COMMITTED
-	req := &rpcpb.TxnRequest{RangeId: r.RangeID(), Txn: m, Kind: rpcpb.TxnRequest_RESOLVE, Commit: commit}
+	req := &rpcpb.TxnRequest{RangeId: r.RangeID(), Txn: m, Kind: rpcpb.TxnRequest_RESOLVE, Commit: commit, Key: r.Desc().GetStartKey()}
 	if _, err := r.Txn(ctx, req); err != nil {
 		s.cfg.Logger.Debug("recovery resolve failed", "txn", m.Id, "err", err)
 		return
@@ -144,7 +144,7 @@ func (s *Server) finishCommitted(ctx context.Context, r *replica.Replica, rec *r
 			return
 		}
 	}
-	if _, err := r.Txn(ctx, &rpcpb.TxnRequest{RangeId: r.RangeID(), Txn: meta, Kind: rpcpb.TxnRequest_FORGET}); err == nil {
+	if _, err := r.Txn(ctx, &rpcpb.TxnRequest{RangeId: r.RangeID(), Txn: meta, Kind: rpcpb.TxnRequest_FORGET, Key: rec.AnchorKey}); err == nil {
 		s.cfg.Logger.Info("finished a committed transaction left by its coordinator", "txn", rec.TxnId, "range", r.RangeID())
 	}
 }

@@ -454,27 +454,41 @@ func (t *Txn) resolveAsync(anchor *participant, others []*participant) {
 
 // Resolve commits or aborts meta's prepared records in every range that
 // span overlaps (a participant may have split since it prepared).
+//
+// Each RESOLVE names the key it was routed by, which the range must hold
+// when the request arrives and again when it applies; the range answers
+// with its end key at apply, where the walk goes on. So a stale range
+// cache, or a split applied meanwhile, can neither resolve at a range that
+// does not hold the record nor skip the range that does.
 func Resolve(ctx context.Context, sender *kv.DistSender, tr Transport, meta *rpcpb.TxnMeta, span *rpcpb.KeySpan, commit bool) error {
 	key := span.Key
 	for {
-		desc, err := sender.Route(ctx, key, func(ctx context.Context, d *rpcpb.RangeDescriptor, node uint64) error {
-			_, err := tr.SendTxn(ctx, node, &rpcpb.TxnRequest{RangeId: d.RangeId, Txn: meta, Kind: rpcpb.TxnRequest_RESOLVE, Commit: commit})
-			return err
+		var end []byte
+		_, err := sender.Route(ctx, key, func(ctx context.Context, d *rpcpb.RangeDescriptor, node uint64) error {
+			resp, err := tr.SendTxn(ctx, node, &rpcpb.TxnRequest{RangeId: d.RangeId, Txn: meta, Kind: rpcpb.TxnRequest_RESOLVE, Commit: commit, Key: key})
+			if err != nil {
+				return err
+			}
+			if len(resp.Results) != 1 || len(resp.Results[0].Value) == 0 {
+				return fmt.Errorf("txn: node %d answered RESOLVE without the range's end key", node)
+			}
+			end = resp.Results[0].Value
+			return nil
 		})
 		if err != nil {
 			return err
 		}
-		if bytes.Compare(desc.EndKey, span.LastKey) > 0 {
+		if bytes.Compare(end, span.LastKey) > 0 {
 			return nil
 		}
-		key = desc.EndKey
+		key = end
 	}
 }
 
 // Forget deletes meta's record at its anchor.
 func Forget(ctx context.Context, sender *kv.DistSender, tr Transport, meta *rpcpb.TxnMeta) error {
 	_, err := sender.Route(ctx, meta.AnchorKey, func(ctx context.Context, d *rpcpb.RangeDescriptor, node uint64) error {
-		_, err := tr.SendTxn(ctx, node, &rpcpb.TxnRequest{RangeId: d.RangeId, Txn: meta, Kind: rpcpb.TxnRequest_FORGET})
+		_, err := tr.SendTxn(ctx, node, &rpcpb.TxnRequest{RangeId: d.RangeId, Txn: meta, Kind: rpcpb.TxnRequest_FORGET, Key: meta.AnchorKey})
 		return err
 	})
 	return err

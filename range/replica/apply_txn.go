@@ -113,8 +113,22 @@ func (a *applier) applyTxnKind(tc *rpcpb.TxnCommand) (*rpcpb.OpResult, error) {
 		}
 		return &rpcpb.OpResult{}, a.putProto(keys.TxnRecordKey(rangeID, txnID), &rpcpb.TxnRecord{TxnId: txnID, Status: rpcpb.TxnRecord_COMMITTED, Participants: tc.Participants, AnchorKey: tc.Txn.GetAnchorKey()})
 	case rpcpb.TxnCommand_RESOLVE:
-		return a.applyResolve(txnID, tc.Commit)
+		// A split applied since the request was routed may have moved the
+		// prepared record (or part of it) to the right-hand range.
+		if !ContainsKey(a.desc, tc.Key) {
+			return nil, &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d no longer holds %s", rangeID, keys.Pretty(tc.Key))}
+		}
+		res, err := a.applyResolve(txnID, tc.Commit)
+		if res != nil {
+			res.Value = bytes.Clone(a.desc.EndKey)
+		}
+		return res, err
 	case rpcpb.TxnCommand_ABORT_RECORD:
+		// The tombstone belongs where the record would be: at the range
+		// holding the anchor key now (a split moves records rightwards).
+		if !ContainsKey(a.desc, tc.Txn.GetAnchorKey()) {
+			return nil, &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d no longer holds anchor %s", rangeID, keys.Pretty(tc.Txn.GetAnchorKey()))}
+		}
 		rec, err := a.txnRecord(txnID)
 		if err != nil {
 			return nil, err

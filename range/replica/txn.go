@@ -182,6 +182,12 @@ func (r *Replica) Txn(ctx context.Context, req *rpcpb.TxnRequest) (*rpcpb.TxnRes
 		return nil, kverr.BadRequestf("transaction request without a transaction")
 	}
 	switch req.Kind {
+	case rpcpb.TxnRequest_RESOLVE, rpcpb.TxnRequest_QUERY, rpcpb.TxnRequest_FORGET:
+		if err := r.checkRoutedKey(req.Key); err != nil {
+			return nil, err
+		}
+	}
+	switch req.Kind {
 	case rpcpb.TxnRequest_RESOLVE:
 		return r.resolve(ctx, req)
 	case rpcpb.TxnRequest_QUERY:
@@ -213,6 +219,25 @@ func (r *Replica) Txn(ctx context.Context, req *rpcpb.TxnRequest) (*rpcpb.TxnRes
 		return nil, err
 	}
 	return resp, nil
+}
+
+// checkRoutedKey refuses a request routed by key unless this range holds
+// key: RESOLVE, QUERY and FORGET name no other key, and a sender whose range
+// cache is behind a split must be sent on, not answered by a range that
+// never held the transaction (it would find no record, and QUERY would
+// write an ABORTED tombstone for a committed transaction).
+func (r *Replica) checkRoutedKey(key []byte) error {
+	if len(key) == 0 {
+		return kverr.BadRequestf("range %d: a transaction request routed by key names no key", r.rangeID)
+	}
+	desc := r.Desc()
+	if desc == nil {
+		return &kverr.RangeNotFoundError{RangeID: r.rangeID}
+	}
+	if !ContainsKey(desc, key) {
+		return &kverr.RangeKeyMismatchError{RangeID: desc.RangeId, Key: key, Descriptors: []*rpcpb.RangeDescriptor{desc}}
+	}
+	return nil
 }
 
 func (r *Replica) txnOps(ctx context.Context, term, gen uint64, desc *rpcpb.RangeDescriptor, req *rpcpb.TxnRequest) ([]*rpcpb.OpResult, error) {
@@ -621,8 +646,9 @@ func (r *Replica) resolve(ctx context.Context, req *rpcpb.TxnRequest) (*rpcpb.Tx
 	if _, _, _, err := r.lease(); err != nil {
 		return nil, err
 	}
-	cmd := &rpcpb.TxnCommand{Kind: rpcpb.TxnCommand_RESOLVE, Txn: req.Txn, Commit: req.Commit}
-	if _, err := r.propose(ctx, &rpcpb.RaftCommand{Txn: cmd}); err != nil {
+	cmd := &rpcpb.TxnCommand{Kind: rpcpb.TxnCommand_RESOLVE, Txn: req.Txn, Commit: req.Commit, Key: req.Key}
+	res, err := r.propose(ctx, &rpcpb.RaftCommand{Txn: cmd})
+	if err != nil {
 		return nil, err
 	}
 	id := locktable.TxnID(req.Txn.Id)
@@ -635,7 +661,9 @@ func (r *Replica) resolve(ctx context.Context, req *rpcpb.TxnRequest) (*rpcpb.Tx
 		r.wakeLocked(rg, rg.table.Release(id))
 	}
 	r.txn.mu.Unlock()
-	return &rpcpb.TxnResponse{}, nil
+	// The result carries the range's end key at apply, where the
+	// resolution of a span goes on.
+	return &rpcpb.TxnResponse{Results: res}, nil
 }
 
 // query tells the fate of a transaction anchored here. With no record, a

@@ -3053,7 +3053,13 @@ type TxnRequest struct {
 	// new lock regime, as a new term does).
 	Generation uint64 `protobuf:"varint,9,opt,name=generation,proto3" json:"generation,omitempty"`
 	// Whether the transaction wrote at this range (commit kinds).
-	Wrote         bool `protobuf:"varint,10,opt,name=wrote,proto3" json:"wrote,omitempty"`
+	Wrote bool `protobuf:"varint,10,opt,name=wrote,proto3" json:"wrote,omitempty"`
+	// RESOLVE, QUERY, FORGET: the key the request was routed by (where a
+	// span's resolution goes on, or the anchor key). These requests name no
+	// other key, so the replica checks this one: a range cache that is
+	// behind a split must get RangeKeyMismatch, not an answer from a range
+	// that never held the transaction.
+	Key           []byte `protobuf:"bytes,11,opt,name=key,proto3" json:"key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3156,6 +3162,13 @@ func (x *TxnRequest) GetWrote() bool {
 		return x.Wrote
 	}
 	return false
+}
+
+func (x *TxnRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
 }
 
 type TxnResponse struct {
@@ -3381,8 +3394,11 @@ type TxnCommand struct {
 	Participants   []*KeySpan             `protobuf:"bytes,6,rep,name=participants,proto3" json:"participants,omitempty"`
 	Commit         bool                   `protobuf:"varint,7,opt,name=commit,proto3" json:"commit,omitempty"`
 	LockGeneration uint64                 `protobuf:"varint,8,opt,name=lock_generation,json=lockGeneration,proto3" json:"lock_generation,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// RESOLVE: the key the resolution was routed by; refused at apply unless
+	// the range (after any split applied meanwhile) still holds it.
+	Key           []byte `protobuf:"bytes,9,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TxnCommand) Reset() {
@@ -3469,6 +3485,13 @@ func (x *TxnCommand) GetLockGeneration() uint64 {
 		return x.LockGeneration
 	}
 	return 0
+}
+
+func (x *TxnCommand) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
 }
 
 type TxnAliveRequest struct {
@@ -3843,7 +3866,7 @@ const file_ordo_proto_rawDesc = "" +
 	"\x10coordinator_node\x18\x04 \x01(\x04R\x0fcoordinatorNode\x121\n" +
 	"\x14coordinator_instance\x18\x05 \x01(\x04R\x13coordinatorInstance\x12\x1d\n" +
 	"\n" +
-	"anchor_key\x18\x06 \x01(\fR\tanchorKey\"\xd8\x03\n" +
+	"anchor_key\x18\x06 \x01(\fR\tanchorKey\"\xea\x03\n" +
 	"\n" +
 	"TxnRequest\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x04R\arangeId\x12#\n" +
@@ -3858,7 +3881,8 @@ const file_ordo_proto_rawDesc = "" +
 	"generation\x18\t \x01(\x04R\n" +
 	"generation\x12\x14\n" +
 	"\x05wrote\x18\n" +
-	" \x01(\bR\x05wrote\"z\n" +
+	" \x01(\bR\x05wrote\x12\x10\n" +
+	"\x03key\x18\v \x01(\fR\x03key\"z\n" +
 	"\x04Kind\x12\a\n" +
 	"\x03OPS\x10\x00\x12\x14\n" +
 	"\x10COMMIT_ONE_PHASE\x10\x01\x12\v\n" +
@@ -3892,7 +3916,7 @@ const file_ordo_proto_rawDesc = "" +
 	"\x0ePreparedRecord\x12#\n" +
 	"\x03txn\x18\x01 \x01(\v2\x11.ordo.rpc.TxnMetaR\x03txn\x12*\n" +
 	"\x06writes\x18\x02 \x03(\v2\x12.ordo.rpc.KeyValueR\x06writes\x12\x18\n" +
-	"\adeletes\x18\x03 \x03(\fR\adeletes\"\x9d\x03\n" +
+	"\adeletes\x18\x03 \x03(\fR\adeletes\"\xaf\x03\n" +
 	"\n" +
 	"TxnCommand\x12-\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x19.ordo.rpc.TxnCommand.KindR\x04kind\x12#\n" +
@@ -3902,7 +3926,8 @@ const file_ordo_proto_rawDesc = "" +
 	"\adeletes\x18\x05 \x03(\fR\adeletes\x125\n" +
 	"\fparticipants\x18\x06 \x03(\v2\x11.ordo.rpc.KeySpanR\fparticipants\x12\x16\n" +
 	"\x06commit\x18\a \x01(\bR\x06commit\x12'\n" +
-	"\x0flock_generation\x18\b \x01(\x04R\x0elockGeneration\"`\n" +
+	"\x0flock_generation\x18\b \x01(\x04R\x0elockGeneration\x12\x10\n" +
+	"\x03key\x18\t \x01(\fR\x03key\"`\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10COMMIT_ONE_PHASE\x10\x00\x12\v\n" +
 	"\aPREPARE\x10\x01\x12\n" +

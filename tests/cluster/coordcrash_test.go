@@ -133,3 +133,50 @@ func TestCommittingTxnIsNeverAborted(t *testing.T) {
 		t.Fatalf("commit: %v", err)
 	}
 }
+
+// Recovery routes by key through each node's range cache, which may be
+// behind a split. A committed transaction whose coordinator died must still
+// commit everywhere: a stale cache may send QUERY or RESOLVE to a range that
+// never held the transaction, and that range must send it on
+// (RangeKeyMismatch), not answer "no record" and abort a committed
+// transaction.
+func TestRecoveryWithStaleRangeCaches(t *testing.T) {
+	var crashCommit atomic.Bool
+	c := StartInProcessWith(t, 3, func(c *InProcess) {
+		c.TxnKnobs = txn.TestingKnobs{CrashAfterCommit: func(uint64) bool { return crashCommit.Load() }}
+	})
+	ctx := context.Background()
+	c.splitAt(t, "sc/5")
+	// The anchor's range led by n1, the participant's by n2; the
+	// coordinator runs on n3.
+	c.spreadLeases(t, "sc/8", "sc/1")
+	for i := range c.Addrs {
+		if _, _, err := c.DB(i).Get(ctx, []byte("sc/8")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Every node's cache now holds [sc/5, end) as one range; split it.
+	c.splitAt(t, "sc/7")
+	crashCommit.Store(true)
+	err := c.Node(2).Txns().Run(ctx, func(ctx context.Context, tx *txn.Txn) error {
+		for _, k := range []string{"sc/8", "sc/1"} {
+			if err := tx.Put(ctx, []byte(k), []byte("committed")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	crashCommit.Store(false)
+	if err != nil {
+		t.Fatalf("commit answered at the commit point: %v", err)
+	}
+	start := time.Now()
+	testutil.SucceedsSoon(t, c.settled)
+	t.Logf("resolved in %v", time.Since(start))
+	for _, k := range []string{"sc/8", "sc/1"} {
+		v, _, err := c.DB(0).Get(ctx, []byte(k))
+		if err != nil || string(v) != "committed" {
+			t.Fatalf("%s = %q, %v; want committed (atomicity)", k, v, err)
+		}
+	}
+}
