@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -34,6 +35,8 @@ func (c *conn) authenticate(ctx context.Context) (bool, error) {
 		err = c.authPassword(info, found)
 	case AuthSCRAM:
 		err = c.authSCRAM(info, found)
+	case AuthCert:
+		err = c.authCert()
 	}
 	if err != nil {
 		return false, err
@@ -71,6 +74,20 @@ func (c *conn) checkLogin(info UserInfo, found bool) error {
 	}
 	if !info.CanLogin {
 		return pgcode.New(pgcode.InvalidAuthorizationSpecification, "role %q is not permitted to log in", c.user).Fatal()
+	}
+	return nil
+}
+
+// authCert accepts a client certificate that the TLS handshake verified
+// against the configured CAs and whose common name is the user name, as
+// PostgreSQL's cert method does without a user name map.
+func (c *conn) authCert() error {
+	tc, ok := c.nc.(*tls.Conn)
+	if !ok || len(tc.ConnectionState().VerifiedChains) == 0 {
+		return pgcode.New(pgcode.InvalidAuthorizationSpecification, "connection requires a valid client certificate").Fatal()
+	}
+	if tc.ConnectionState().PeerCertificates[0].Subject.CommonName != c.user {
+		return pgcode.New(pgcode.InvalidAuthorizationSpecification, "certificate authentication failed for user %q", c.user).Fatal()
 	}
 	return nil
 }

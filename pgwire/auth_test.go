@@ -2,9 +2,19 @@ package pgwire
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
@@ -112,5 +122,105 @@ func TestMalformedAuth(t *testing.T) {
 			_, _ = rc.Write(c.send)
 			rc.expectFatal(t, c.want)
 		})
+	}
+}
+
+// testPKI is a CA with a server certificate for 127.0.0.1 and client
+// certificates on demand.
+type testPKI struct {
+	caKey  *ecdsa.PrivateKey
+	caCert *x509.Certificate
+}
+
+func newTestPKI(t *testing.T) *testPKI {
+	p := &testPKI{}
+	p.caKey, p.caCert = p.sign(t, &x509.Certificate{
+		Subject: pkix.Name{CommonName: "test CA"}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign,
+	})
+	return p
+}
+
+// sign signs tmpl with the CA (self-signed when there is none yet).
+func (p *testPKI) sign(t *testing.T, tmpl *x509.Certificate) (*ecdsa.PrivateKey, *x509.Certificate) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl.SerialNumber = big.NewInt(time.Now().UnixNano())
+	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	parent, parentKey := p.caCert, p.caKey
+	if parent == nil {
+		parent, parentKey = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, cert
+}
+
+func (p *testPKI) pair(t *testing.T, tmpl *x509.Certificate) tls.Certificate {
+	key, cert := p.sign(t, tmpl)
+	return tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key}
+}
+
+func (p *testPKI) client(t *testing.T, user string) tls.Certificate {
+	return p.pair(t, &x509.Certificate{Subject: pkix.Name{CommonName: user},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature})
+}
+
+// serverTLS verifies client certificates that are presented, as a node
+// started with --certs-dir does.
+func (p *testPKI) serverTLS(t *testing.T) *tls.Config {
+	pool := x509.NewCertPool()
+	pool.AddCert(p.caCert)
+	srv := p.pair(t, &x509.Certificate{Subject: pkix.Name{CommonName: "node"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature})
+	return &tls.Config{Certificates: []tls.Certificate{srv}, ClientCAs: pool,
+		ClientAuth: tls.VerifyClientCertIfGiven, MinVersion: tls.VersionTLS12}
+}
+
+// The cert method admits a client whose verified certificate names the
+// user (CN), and refuses (28000) no certificate or another user's.
+func TestCertAuth(t *testing.T) {
+	if _, err := ParseHBA("host all all all cert"); err == nil {
+		t.Fatal("cert accepted on a host (not hostssl) line")
+	}
+	hba, err := ParseHBA("hostssl all all all cert")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pki := newTestPKI(t)
+	ts := startTestServer(t, func(c *Config) { c.HBA, c.Authenticator, c.TLS = hba, newTestAuth(t), pki.serverTLS(t) })
+	connect := func(user string, certs ...tls.Certificate) error {
+		cfg, err := pgx.ParseConfig("postgres://" + user + "@" + ts.addr + "/db?sslmode=require")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.TLSConfig.Certificates = certs
+		conn, err := pgx.ConnectConfig(context.Background(), cfg)
+		if err == nil {
+			conn.Close(context.Background())
+		}
+		return err
+	}
+	alice := pki.client(t, "alice")
+	if err := connect("alice", alice); err != nil {
+		t.Fatalf("alice with her certificate: %v", err)
+	}
+	if err := connect("alice"); pgCode(err) != "28000" {
+		t.Errorf("no certificate: %v, want 28000", err)
+	}
+	if err := connect("root", alice); pgCode(err) != "28000" {
+		t.Errorf("root with alice's certificate: %v, want 28000", err)
+	}
+	other := newTestPKI(t).client(t, "alice")
+	if err := connect("alice", other); err == nil || pgCode(err) != "" {
+		t.Errorf("certificate of another CA: %v, want a handshake failure", err)
 	}
 }

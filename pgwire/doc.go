@@ -16,7 +16,8 @@
 //     minor version or "_pq_." options, user name (28000), connection limit
 //     (53300).
 //  3. Authentication chosen by the host-based rules (HBA): trust, cleartext
-//     password or SCRAM-SHA-256 against the Authenticator's verifiers; an
+//     password or SCRAM-SHA-256 against the Authenticator's verifiers, or a
+//     verified TLS client certificate naming the user (cert); an
 //     unknown user goes through a mock SCRAM exchange and fails like a wrong
 //     password (28P01). The mock salt derives from the user name and the
 //     Authenticator's cluster-wide secret (pgwirebase.MockSecreter), so it

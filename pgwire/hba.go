@@ -16,10 +16,12 @@ const (
 	AuthPassword                   // cleartext password, checked against the SCRAM verifier
 	AuthSCRAM                      // SCRAM-SHA-256
 	AuthReject                     // refuse the connection
+	AuthCert                       // a verified TLS client certificate whose CN is the user
 )
 
 var authMethodNames = map[string]AuthMethod{
 	"trust": AuthTrust, "password": AuthPassword, "scram-sha-256": AuthSCRAM, "reject": AuthReject,
+	"cert": AuthCert,
 }
 
 func (m AuthMethod) String() string {
@@ -134,6 +136,9 @@ func parseHBALine(f []string) (HBARule, error) {
 	r.Databases, r.Users = parseNameList(f[1]), parseNameList(f[2])
 	if r.Method, ok = authMethodNames[f[4]]; !ok {
 		return r, fmt.Errorf("unknown authentication method %q", f[4])
+	}
+	if r.Method == AuthCert && r.Type != ConnTLS {
+		return r, fmt.Errorf("cert authentication is only supported on hostssl connections")
 	}
 	var err error
 	r.Prefix, err = parseHBAAddr(f[3])

@@ -24,11 +24,13 @@ import (
 
 // secureHBA is the rule file of the secure node: root is trusted from
 // loopback, bob may use a cleartext password on plaintext connections
-// only, everybody else needs TLS and SCRAM-SHA-256.
+// only, carol logs in with a client certificate, everybody else needs TLS
+// and SCRAM-SHA-256.
 const secureHBA = `# type   database user address      method
 host      all      root 127.0.0.1/32 trust
 host      all      root ::1/128      trust
 hostnossl all      bob  all          password
+hostssl   all      carol all         cert
 hostssl   all      all  all          scram-sha-256
 `
 
@@ -43,6 +45,7 @@ func startSecureNode(t *testing.T) *secureNode {
 	n.ordo(t, "cert", "create-ca", "--certs-dir", n.certs)
 	n.ordo(t, "cert", "create-node", "--certs-dir", n.certs, "--host", "127.0.0.1", "--host", "localhost")
 	n.ordo(t, "cert", "create-client", "--certs-dir", n.certs, "--user", "root")
+	n.ordo(t, "cert", "create-client", "--certs-dir", n.certs, "--user", "carol")
 	hba := filepath.Join(t.TempDir(), "hba.conf")
 	if err := os.WriteFile(hba, []byte(secureHBA), 0o600); err != nil {
 		t.Fatal(err)
@@ -145,7 +148,7 @@ func pgCode(err error) string {
 // cleartext passwords checked against the catalog, and the rules' refusals.
 func TestSecureNode(t *testing.T) {
 	n := startSecureNode(t)
-	n.exec(t, "CREATE USER alice WITH PASSWORD 'alice-pw'", "CREATE USER bob PASSWORD 'bob-pw'")
+	n.exec(t, "CREATE USER alice WITH PASSWORD 'alice-pw'", "CREATE USER bob PASSWORD 'bob-pw'", "CREATE USER carol")
 	t.Run("lib/pq TLS", func(t *testing.T) { testLibpqTLSModes(t, n) })
 	t.Run("SCRAM", func(t *testing.T) { testSCRAMOutcomes(t, n) })
 	t.Run("cleartext without TLS", func(t *testing.T) { testCleartext(t, n) })
@@ -154,6 +157,7 @@ func TestSecureNode(t *testing.T) {
 			t.Fatalf("alice without TLS: %v, want 28000", err)
 		}
 	})
+	t.Run("client certificate", func(t *testing.T) { testCertAuth(t, n) })
 	t.Run("pgx TLS", func(t *testing.T) { testPgxTLS(t, n) })
 	t.Run("psql TLS", func(t *testing.T) { testPsqlTLS(t, n) })
 	t.Run("password changes", func(t *testing.T) { testPasswordChanges(t, n) })
@@ -209,6 +213,24 @@ func testCleartext(t *testing.T, n *secureNode) {
 	}
 	if err := n.ping("bob", "nope", "sslmode=disable"); pqCodeOf(err) != "28P01" {
 		t.Fatalf("wrong password: %v, want 28P01", err)
+	}
+}
+
+// carol's rule is cert: her certificate from `ordo cert create-client`
+// logs her in; none, or root's, is refused with 28000.
+func testCertAuth(t *testing.T, n *secureNode) {
+	withCert := func(user string) string {
+		return fmt.Sprintf("sslmode=verify-full sslrootcert=%s sslcert=%s sslkey=%s", n.ca(),
+			filepath.Join(n.certs, "client."+user+".crt"), filepath.Join(n.certs, "client."+user+".key"))
+	}
+	if err := n.ping("carol", "", withCert("carol")); err != nil {
+		t.Fatalf("carol with her certificate: %v", err)
+	}
+	if err := n.ping("carol", "", withCert("root")); pqCodeOf(err) != "28000" {
+		t.Errorf("carol with root's certificate: %v, want 28000", err)
+	}
+	if err := n.ping("carol", "", "sslmode=require"); pqCodeOf(err) != "28000" {
+		t.Errorf("carol without a certificate: %v, want 28000", err)
 	}
 }
 
