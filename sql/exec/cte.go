@@ -132,8 +132,9 @@ func (p *Planner) lookupCTE(rv *pg.RangeVar) (*cte, bool) {
 }
 
 // scan returns a FROM item reading the CTE (its working table inside its
-// own recursive arm).
-func (ct *cte) scan(alias string, a *pg.Alias) (node, sem.Scope, error) {
+// own recursive arm); inSubquery says the reference is inside a subquery
+// expression, where a recursive reference is not allowed.
+func (ct *cte) scan(alias string, a *pg.Alias, inSubquery bool) (node, sem.Scope, error) {
 	scope := make(sem.Scope, len(ct.cols))
 	for i, c := range ct.cols {
 		scope[i] = sem.ScopeCol{Table: alias, Name: c.Name, T: c.T}
@@ -142,6 +143,9 @@ func (ct *cte) scan(alias string, a *pg.Alias) (node, sem.Scope, error) {
 		scope = aliasScope(scope, a)
 	}
 	if ct.recursing {
+		if inSubquery {
+			return nil, nil, pgcode.New(sqlerr.InvalidRecursion, "recursive reference to query %q must not appear within a subquery", ct.name)
+		}
 		ct.referenced = true
 		return &cteScanNode{ct: ct, work: true}, scope, nil
 	}

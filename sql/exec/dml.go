@@ -599,14 +599,24 @@ func (mp *mutatePlan) Exec(c *Ctx) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{}
 	width := len(mp.w.desc.Table.Columns)
-	for _, full := range rows {
-		out, err := mp.apply(c, full[:width], full)
-		if err != nil {
+	// Every new row is computed before the first write, so SET
+	// expressions (subqueries among them) see the table as the statement
+	// found it, as in PostgreSQL.
+	news := make([]sem.Row, len(rows))
+	for i, full := range rows {
+		if news[i], err = mp.newRow(c, full[:width], full); err != nil {
 			return nil, err
 		}
-		if err := mp.ret.add(c, res, append(out, full[width:]...)); err != nil {
+	}
+	res := &Result{}
+	for i, full := range rows {
+		if err := mp.write(c, full[:width], news[i]); err != nil {
+			return nil, err
+		}
+	}
+	for i, full := range rows {
+		if err := mp.ret.add(c, res, append(append(sem.Row{}, news[i]...), full[width:]...)); err != nil {
 			return nil, err
 		}
 	}
@@ -640,10 +650,11 @@ func (mp *mutatePlan) targetRows(c *Ctx) ([]sem.Row, error) {
 	return out, nil
 }
 
-// apply changes one target row; full is the row SET expressions see.
-func (mp *mutatePlan) apply(c *Ctx, row, full sem.Row) (sem.Row, error) {
+// newRow computes a target row's new values (the row itself for DELETE);
+// full is the row SET expressions see.
+func (mp *mutatePlan) newRow(c *Ctx, row, full sem.Row) (sem.Row, error) {
 	if mp.delete {
-		return row, mp.w.delete(c, row)
+		return row, nil
 	}
 	newRow := append(sem.Row{}, row...)
 	for _, s := range mp.set {
@@ -659,5 +670,13 @@ func (mp *mutatePlan) apply(c *Ctx, row, full sem.Row) (sem.Row, error) {
 		}
 		newRow[s.col] = v
 	}
-	return newRow, mp.w.update(c, row, newRow)
+	return newRow, nil
+}
+
+// write deletes or updates one target row.
+func (mp *mutatePlan) write(c *Ctx, row, newRow sem.Row) error {
+	if mp.delete {
+		return mp.w.delete(c, row)
+	}
+	return mp.w.update(c, row, newRow)
 }

@@ -210,7 +210,7 @@ func (p *Planner) planFromItem(f *pg.Node, lock kvapi.Lock) (node, sem.Scope, er
 	switch x := f.Node.(type) {
 	case *pg.Node_RangeVar:
 		if ct, ok := p.lookupCTE(x.RangeVar); ok {
-			return ct.scan(aliasOr(x.RangeVar), x.RangeVar.Alias)
+			return ct.scan(aliasOr(x.RangeVar), x.RangeVar.Alias, len(p.outer) > 0)
 		}
 		if v, ok := p.virtual(x.RangeVar); ok {
 			return &vtableNode{v: v}, v.scope(aliasOr(x.RangeVar)), nil
