@@ -77,6 +77,9 @@ func (b *Builder) Build(n *pg.Node) (Expr, error) {
 	case *pg.Node_BoolExpr:
 		return b.buildBoolExpr(x.BoolExpr)
 	case *pg.Node_NullTest:
+		if r := x.NullTest.Arg.GetRowExpr(); r != nil {
+			return b.buildRowNullTest(r, x.NullTest.Nulltesttype == pg.NullTestType_IS_NOT_NULL)
+		}
 		arg, err := b.Build(x.NullTest.Arg)
 		if err != nil {
 			return nil, err

@@ -28,6 +28,9 @@ func (b *Builder) buildAExpr(a *pg.A_Expr) (Expr, error) {
 		if a.Lexpr == nil {
 			return b.buildUnary(op, a.Rexpr)
 		}
+		if l, r := a.Lexpr.GetRowExpr(), a.Rexpr.GetRowExpr(); l != nil && r != nil {
+			return b.buildRowCompare(op, l, r, a.Location)
+		}
 		return b.buildBinary(op, a.Lexpr, a.Rexpr, a.Location)
 	case pg.A_Expr_Kind_AEXPR_LIKE, pg.A_Expr_Kind_AEXPR_ILIKE:
 		return b.buildBinary(op, a.Lexpr, a.Rexpr, a.Location)

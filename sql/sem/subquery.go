@@ -111,7 +111,10 @@ type Subquery struct {
 	Arg  Expr
 	Op   CmpOp
 	Elem Expr
-	id   uint64
+	// Args and Elems replace Arg and Elem for (a, b, ...) IN (SELECT
+	// x, y, ...): pairwise equality.
+	Args, Elems []Expr
+	id          uint64
 }
 
 func (e *Subquery) Type() types.T  { return e.T }
@@ -165,6 +168,9 @@ func (e *Subquery) quantified(c *Ctx, r Row, rows []Row) (types.Datum, error) {
 	if len(rows) == 0 {
 		return e.Kind == AllSubquery, nil
 	}
+	if e.Args != nil {
+		return e.rowIn(c, r, rows)
+	}
 	v, err := e.Arg.Eval(c, r)
 	if err != nil || v == nil {
 		return nil, err
@@ -189,14 +195,50 @@ func (e *Subquery) quantified(c *Ctx, r Row, rows []Row) (types.Datum, error) {
 	return e.Kind == AllSubquery, nil
 }
 
+// rowIn is (a, b, ...) = ANY (rows): true if some row equals pairwise,
+// else NULL if some row might (a NULL pair), else false.
+func (e *Subquery) rowIn(c *Ctx, r Row, rows []Row) (types.Datum, error) {
+	vs := make([]types.Datum, len(e.Args))
+	for i, a := range e.Args {
+		v, err := a.Eval(c, r)
+		if err != nil {
+			return nil, err
+		}
+		vs[i] = v
+	}
+	var result types.Datum = false
+	for _, row := range rows {
+		var eq types.Datum = true
+		for i, el := range e.Elems {
+			w, err := el.Eval(c, row)
+			if err != nil {
+				return nil, err
+			}
+			if vs[i] == nil || w == nil {
+				eq = nil
+			} else if types.Compare(vs[i], w) != 0 {
+				eq = false
+				break
+			}
+		}
+		if eq == true {
+			return true, nil
+		}
+		if eq == nil {
+			result = nil
+		}
+	}
+	return result, nil
+}
+
 func (b *Builder) buildSubLink(s *pg.SubLink) (Expr, error) {
 	if b.Subquery == nil {
 		return nil, posErr(sqlerr.Unsupported("subqueries are not supported here"), s.Location)
 	}
 	var arg Expr
 	if s.Testexpr != nil {
-		if s.Testexpr.GetRowExpr() != nil {
-			return nil, posErr(sqlerr.Unsupported("row comparisons with subqueries are not supported yet"), s.Location)
+		if row := s.Testexpr.GetRowExpr(); row != nil {
+			return b.buildRowSubLink(s, row)
 		}
 		var err error
 		if arg, err = b.Build(s.Testexpr); err != nil {
@@ -257,4 +299,39 @@ func (b *Builder) quantify(e *Subquery, s *pg.SubLink, arg Expr, ts []types.T) (
 func (b *Builder) OuterScope() *OuterScope {
 	grouping := b.Grouping && !b.inAgg
 	return &OuterScope{Scope: b.Scope, Grouping: grouping, GroupExprs: b.GroupExprs}
+}
+
+// buildRowSubLink is (a, b, ...) IN (SELECT x, y, ...).
+func (b *Builder) buildRowSubLink(s *pg.SubLink, row *pg.RowExpr) (Expr, error) {
+	op := "="
+	if len(s.OperName) > 0 {
+		op = opName(s.OperName)
+	}
+	if s.SubLinkType != pg.SubLinkType_ANY_SUBLINK || op != "=" {
+		return nil, posErr(sqlerr.Unsupported("row comparisons with subqueries other than IN are not supported yet"), s.Location)
+	}
+	items, err := b.buildRowItems(row)
+	if err != nil {
+		return nil, err
+	}
+	plan, ts, corr, err := b.Subquery(s.Subselect.GetSelectStmt(), b)
+	if err != nil {
+		return nil, err
+	}
+	if len(ts) != len(items) {
+		msg := "subquery has too many columns"
+		if len(ts) < len(items) {
+			msg = "subquery has too few columns"
+		}
+		return nil, posErr(pgcode.New(pgcode.SyntaxError, "%s", msg), s.Location)
+	}
+	e := &Subquery{Kind: AnySubquery, T: types.Bool, Plan: plan, Correlated: corr, id: subqueryIDs.Add(1)}
+	for i, it := range items {
+		l, r, err := b.unify(it, &ColRef{Idx: i, T: ts[i]}, "=")
+		if err != nil {
+			return nil, withPos(err, s.Location)
+		}
+		e.Args, e.Elems = append(e.Args, l), append(e.Elems, r)
+	}
+	return e, nil
 }
