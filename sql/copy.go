@@ -184,6 +184,9 @@ func (s *Session) copyFrom(ctx context.Context, c *pg.CopyStmt, o copyfmt.Option
 	}
 	ci := &copyIn{s: s, target: target, o: o, dec: copyfmt.NewDecoder(r, o), vals: make([]types.Datum, len(cols))}
 	n, err := ci.run(s.execCtx(ctx, nil))
+	if ferr := s.flushNotices(w); err == nil {
+		err = ferr
+	}
 	if err != nil {
 		return err
 	}

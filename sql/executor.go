@@ -31,6 +31,11 @@ type Config struct {
 type Executor struct {
 	cfg   Config
 	rowID atomic.Int64
+	// bootstrapped is set once catalog.Bootstrap has succeeded: the
+	// bootstrap marker only ever moves forward, so later sessions need not
+	// take its exclusive lock again (which serialised every connection
+	// setup across the cluster).
+	bootstrapped atomic.Bool
 }
 
 // NewExecutor returns an executor over cfg.DB.
@@ -62,8 +67,8 @@ func (e *Executor) uniqueRowID() int64 {
 
 // NewSession implements pgwirebase.Executor.
 func (e *Executor) NewSession(ctx context.Context, args pgwirebase.SessionArgs) (pgwirebase.Session, error) {
-	if err := catalog.Bootstrap(ctx, e.cfg.DB); err != nil {
-		return nil, sqlerr.FromKV(err)
+	if err := e.maybeBootstrap(ctx); err != nil {
+		return nil, err
 	}
 	dbName := args.Database
 	if dbName == "" {
@@ -81,7 +86,43 @@ func (e *Executor) NewSession(ctx context.Context, args pgwirebase.SessionArgs) 
 	return s, nil
 }
 
-func (e *Executor) resolveDatabase(ctx context.Context, name string) (uint64, uint64, error) {
+// maybeBootstrap runs catalog.Bootstrap unless this executor has already
+// seen it succeed. Concurrent first sessions may both run it; it is
+// idempotent.
+func (e *Executor) maybeBootstrap(ctx context.Context) error {
+	if e.bootstrapped.Load() {
+		return nil
+	}
+	err := e.retryInternal(ctx, func() error { return catalog.Bootstrap(ctx, e.cfg.DB) })
+	if err != nil {
+		return err
+	}
+	e.bootstrapped.Store(true)
+	return nil
+}
+
+// retryInternal runs an internal transaction (one the client did not
+// send) until it does not fail with a retryable conflict, at most
+// MaxRetries times: a client must not see 40001 from connection setup.
+func (e *Executor) retryInternal(ctx context.Context, run func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := sqlerr.FromKV(run())
+		if err == nil || !retryable(err) || attempt >= e.cfg.MaxRetries || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+func (e *Executor) resolveDatabase(ctx context.Context, name string) (dbID, schemaID uint64, err error) {
+	err = e.retryInternal(ctx, func() error {
+		var err error
+		dbID, schemaID, err = e.resolveDatabaseOnce(ctx, name)
+		return err
+	})
+	return dbID, schemaID, err
+}
+
+func (e *Executor) resolveDatabaseOnce(ctx context.Context, name string) (uint64, uint64, error) {
 	kv, err := e.cfg.DB.Begin(ctx)
 	if err != nil {
 		return 0, 0, sqlerr.FromKV(err)

@@ -172,6 +172,9 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwirebase.ResultWr
 	}
 	if p.res == nil {
 		res, _, err := s.runRetrying(ctx, p.st.ast, p.st, p.params, false)
+		if ferr := s.flushNotices(w); err == nil {
+			err = ferr
+		}
 		if err != nil {
 			s.fail(ctx)
 			return false, err

@@ -52,6 +52,10 @@ type Session struct {
 	txnStart  time.Time
 	prepared  map[*stmt]bool
 	log       txnLog // statements of the explicit block, for replay
+	// notices are the NOTICEs and WARNINGs of the statement running now,
+	// sent (flushNotices) before its result or error. A retried attempt
+	// starts them afresh, so a client sees each once.
+	notices []*pgcode.Error
 }
 
 var errInFailedTxn = pgcode.New(pgcode.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
@@ -203,6 +207,9 @@ func (s *Session) queryOne(ctx context.Context, st parser.Stmt, single bool, w p
 		return s.utility(ctx, st.AST, w)
 	}
 	res, cols, err := s.runRetrying(ctx, st.AST, nil, nil, single && s.mode == noTxn)
+	if ferr := s.flushNotices(w); err == nil {
+		err = ferr
+	}
 	if err != nil {
 		return err
 	}
@@ -229,6 +236,7 @@ func (s *Session) runRetrying(ctx context.Context, ast *pg.Node, st *stmt, param
 
 func (s *Session) runRetryingLoop(ctx context.Context, ast *pg.Node, st *stmt, params []any, alone bool) (*exec.Result, []exec.ResultCol, error) {
 	for attempt := 0; ; attempt++ {
+		s.notices = nil
 		res, cols, err := s.runPlanned(ctx, ast, st, params)
 		if err == nil {
 			if s.mode == explicitTxn {
@@ -297,10 +305,22 @@ func (s *Session) execCtx(ctx context.Context, params []any) *exec.Ctx {
 	c := &exec.Ctx{
 		Context: ctx, Cat: s.cat, DB: s.exec.cfg.DB, DBID: s.dbID, SchemaID: s.schemaID,
 		Eval:   &sem.Ctx{Context: ctx, Params: params, Env: s.env(ctx)},
-		Notice: func(*pgcode.Error) {},
+		Notice: func(n *pgcode.Error) { s.notices = append(s.notices, n) },
 	}
 	c.Eval.Exec = c // subqueries run through the executor
 	return c
+}
+
+// flushNotices sends the notices the statement raised.
+func (s *Session) flushNotices(w pgwirebase.ResultWriter) error {
+	ns := s.notices
+	s.notices = nil
+	for _, n := range ns {
+		if err := w.Notice(n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func endsTxn(n *pg.Node) bool {
