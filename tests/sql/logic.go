@@ -240,12 +240,24 @@ func normalize(lines []string, sorted bool) []string {
 	return out
 }
 
-// Run runs every record of the script on conn and returns the failures.
-// With rewrite, queries take the rows they return as their expectation
+// Run runs every record of the script on a connection from connect and
+// returns the failures. A lost connection (a server-side crash) is a
+// failure of that record; the script goes on over a new connection. With
+// rewrite, queries take the rows they return as their expectation
 // (statements are still checked).
-func (s *Script) Run(ctx context.Context, conn *pgconn.PgConn, rewrite bool) []Failure {
+func (s *Script) Run(ctx context.Context, connect func() (*pgconn.PgConn, error), rewrite bool) []Failure {
 	var fails []Failure
+	conn, err := connect()
+	if err != nil {
+		return []Failure{{Path: s.Path, Rec: &Record{SQL: "(connect)"}, Msg: err.Error()}}
+	}
+	defer func() { conn.Close(ctx) }()
 	for _, r := range s.Records {
+		if conn.IsClosed() {
+			if conn, err = connect(); err != nil {
+				return append(fails, Failure{Path: s.Path, Rec: r, Msg: "reconnect: " + err.Error()})
+			}
+		}
 		o := Exec(ctx, conn, r.SQL)
 		if rewrite && r.Kind == Query && o.Err == nil {
 			r.Expected = o.Lines

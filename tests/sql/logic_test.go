@@ -48,14 +48,25 @@ func scripts(t *testing.T) []*Script {
 
 func connect(t *testing.T, url string) *pgconn.PgConn {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	conn, err := pgconn.Connect(ctx, url)
+	conn, err := connector(url)()
 	if err != nil {
-		t.Fatalf("connect %s: %v", url, err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
+}
+
+// connector returns a function opening a connection to url.
+func connector(url string) func() (*pgconn.PgConn, error) {
+	return func() (*pgconn.PgConn, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		conn, err := pgconn.Connect(ctx, url)
+		if err != nil {
+			return nil, fmt.Errorf("connect %s: %w", url, err)
+		}
+		return conn, nil
+	}
 }
 
 func report(t *testing.T, fails []Failure) {
@@ -80,7 +91,7 @@ func TestLogicPostgres(t *testing.T) {
 				t.Fatal(o.Err)
 			}
 			url := fmt.Sprintf("postgres://%s@%s/%s?sslmode=disable", srv.User, srv.Addr(), db)
-			report(t, s.Run(ctx, connect(t, url), *rewrite))
+			report(t, s.Run(ctx, connector(url), *rewrite))
 			if *rewrite {
 				if err := s.Rewrite(); err != nil {
 					t.Fatal(err)
@@ -102,7 +113,7 @@ func TestLogicOrdo(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := cluster.StartInProcess(t, 1)
 			url := fmt.Sprintf("postgres://root@%s/defaultdb?sslmode=disable", c.SQLAddrs[0])
-			report(t, s.Run(ctx, connect(t, url), false))
+			report(t, s.Run(ctx, connector(url), false))
 		})
 	}
 }
