@@ -102,6 +102,10 @@ func (b *Builder) Build(n *pg.Node) (Expr, error) {
 	case *pg.Node_CollateClause:
 		// Only the default collation exists: COLLATE changes nothing.
 		return b.Build(x.CollateClause.Arg)
+	case *pg.Node_AArrayExpr:
+		return b.buildArrayExpr(x.AArrayExpr)
+	case *pg.Node_AIndirection:
+		return b.buildIndirection(x.AIndirection)
 	}
 	return nil, sqlerr.Unsupported("expression not supported: %T", n.Node)
 }
@@ -243,7 +247,7 @@ func ResolveType(tn *pg.TypeName) (types.T, error) {
 }
 
 func (b *Builder) buildCast(c *pg.TypeCast) (Expr, error) {
-	t, err := ResolveType(c.TypeName)
+	t, err := castType(c.TypeName)
 	if err != nil {
 		return nil, err
 	}
@@ -360,6 +364,8 @@ func (b *Builder) unify(l, r Expr, op string) (Expr, Expr, error) {
 		return l, r, err
 	case lt.Family == rt.Family:
 		return l, r, nil
+	case lt.Family == types.OidFamily && rt.Family == types.IntFamily, lt.Family == types.IntFamily && rt.Family == types.OidFamily:
+		return castTo(l, types.Int8), castTo(r, types.Int8), nil // oid = integer, as PostgreSQL's implicit int4 → oid
 	case lt.IsNumeric() && rt.IsNumeric():
 		t := types.Numeric
 		if lt.Family == types.FloatFamily || rt.Family == types.FloatFamily {

@@ -32,6 +32,8 @@ func (b *Builder) buildAExpr(a *pg.A_Expr) (Expr, error) {
 			return b.buildRowCompare(op, l, r, a.Location)
 		}
 		return b.buildBinary(op, a.Lexpr, a.Rexpr, a.Location)
+	case pg.A_Expr_Kind_AEXPR_OP_ANY, pg.A_Expr_Kind_AEXPR_OP_ALL:
+		return b.buildArrayQuantified(a)
 	case pg.A_Expr_Kind_AEXPR_LIKE, pg.A_Expr_Kind_AEXPR_ILIKE:
 		return b.buildBinary(op, a.Lexpr, a.Rexpr, a.Location)
 	case pg.A_Expr_Kind_AEXPR_IN:
@@ -113,6 +115,9 @@ func (b *Builder) buildBinary(op string, ln, rn *pg.Node, loc int32) (Expr, erro
 		e, err := b.buildArith(op[0], l, r)
 		return e, withPos(err, loc)
 	case "||":
+		if e, ok, err := b.buildArrayConcat(l, r); ok {
+			return e, withPos(err, loc)
+		}
 		if l, err = b.textOrSelf(l); err == nil {
 			r, err = b.textOrSelf(r)
 		}

@@ -24,7 +24,6 @@ func init() {
 		"pg_function_is_visible": {args: oid, strict: true, ret: retT(types.Bool), fn: always},
 		"pg_get_userbyid":        {args: oid, strict: true, ret: retT(types.Name), fn: userByID},
 		"pg_encoding_to_char":    {args: []types.T{types.Int4}, strict: true, ret: retT(types.Name), fn: encodingName},
-		"array_to_string":        {args: []types.T{types.Text, types.Text, types.Text}, minArg: 2, strict: true, ret: retT(types.Text), fn: arrayToString},
 		"obj_description":        {args: []types.T{types.Oid, types.Text}, minArg: 1, ret: retT(types.Text), fn: null},
 		"col_description":        {args: []types.T{types.Oid, types.Int4}, ret: retT(types.Text), fn: null},
 		"format_type":            {args: []types.T{types.Oid, types.Int4}, ret: retT(types.Text), fn: formatType},
@@ -51,10 +50,6 @@ func encodingName(_ *Ctx, a []types.Datum) (types.Datum, error) {
 	}
 	return "", nil
 }
-
-// arrayToString: ordo has no array values yet; the catalog's array
-// columns (ACLs) are NULL, and a text value stands for itself.
-func arrayToString(_ *Ctx, a []types.Datum) (types.Datum, error) { return a[0], nil }
 
 // formatType is format_type(type_oid, typmod).
 func formatType(_ *Ctx, a []types.Datum) (types.Datum, error) {

@@ -94,6 +94,7 @@ const (
 	ExistsSubquery                     // EXISTS (SELECT ...)
 	AnySubquery                        // x op ANY (SELECT ...), x IN (SELECT ...)
 	AllSubquery                        // x op ALL (SELECT ...)
+	ArraySubquery                      // ARRAY(SELECT x ...)
 )
 
 var subqueryIDs atomic.Uint64
@@ -130,6 +131,8 @@ func (e *Subquery) Eval(c *Ctx, r Row) (types.Datum, error) {
 	switch e.Kind {
 	case ExistsSubquery:
 		return len(rows) > 0, nil
+	case ArraySubquery:
+		return arrayOfRows(rows), nil
 	case ScalarSubquery:
 		switch len(rows) {
 		case 0:
@@ -262,6 +265,8 @@ func (b *Builder) buildSubLink(s *pg.SubLink) (Expr, error) {
 		return e, nil
 	case pg.SubLinkType_ANY_SUBLINK, pg.SubLinkType_ALL_SUBLINK:
 		return b.quantify(e, s, arg, ts)
+	case pg.SubLinkType_ARRAY_SUBLINK:
+		return b.buildArraySubLink(e, s, ts)
 	}
 	return nil, posErr(sqlerr.Unsupported("%s is not supported yet", s.SubLinkType), s.Location)
 }

@@ -94,6 +94,8 @@ func convert(d Datum, from, to T, loc *time.Location) (Datum, error) {
 		return ParseText(to, s, loc)
 	}
 	switch to.Family {
+	case ArrayFamily:
+		return castArray(d, from, to, loc)
 	case StringFamily, JSONBFamily:
 		if s, ok := d.(string); ok {
 			if from.OID == BPChar.OID && to.OID != BPChar.OID {

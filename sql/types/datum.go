@@ -73,6 +73,8 @@ func ParseText(t T, s string, loc *time.Location) (Datum, error) {
 		return parseInt(t, s)
 	case DecimalFamily:
 		return parseDecimal(s)
+	case ArrayFamily:
+		return parseArray(t, s, loc)
 	case OidFamily:
 		n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 32)
 		if err != nil {
@@ -164,6 +166,12 @@ func Format(dst []byte, t T, d Datum, f pgwirebase.FormatCode, loc *time.Locatio
 	if t.Family == UnknownFamily {
 		oid = Text.OID
 	}
+	if a, ok := d.([]Datum); ok {
+		if f == pgwirebase.FormatBinary {
+			return nil, pgcode.New(pgcode.FeatureNotSupported, "binary format of %s is not supported", t.Name())
+		}
+		return formatArray(dst, t, a, loc)
+	}
 	v := toPgtype(d)
 	c := pgtype.Conv{Loc: loc}
 	if f == pgwirebase.FormatBinary {
@@ -227,6 +235,8 @@ func Compare(a, b Datum) int {
 		return x.Compare(b.(time.Time))
 	case pgtype.Interval:
 		return cmp.Compare(intervalKey(x), intervalKey(b.(pgtype.Interval)))
+	case []Datum:
+		return compareArrays(x, b.([]Datum))
 	case pgtype.UUID:
 		return bytes.Compare(x[:], func(u pgtype.UUID) []byte { return u[:] }(b.(pgtype.UUID)))
 	}

@@ -26,6 +26,7 @@ const (
 	UUIDFamily
 	JSONBFamily
 	OidFamily
+	ArrayFamily // see array.go
 )
 
 // T is a SQL type.
