@@ -42,11 +42,11 @@ var vtables map[string]*vtable
 func init() {
 	txt, oid, b, i4, i2, nm := types.Text, types.Oid, types.Bool, types.Int4, types.Int2, types.Name
 	vtables = map[string]*vtable{
-		"pg_namespace": {cols: []vcol{{"oid", oid}, {"nspname", nm}, {"nspowner", oid}, {"nspacl", txt}}, rows: namespaceRows},
+		"pg_namespace": {cols: []vcol{{"oid", oid}, {"nspname", nm}, {"nspowner", oid}, {"nspacl", textArray}}, rows: namespaceRows},
 		"pg_am":        {cols: []vcol{{"oid", oid}, {"amname", nm}, {"amhandler", oid}, {"amtype", txt}}, rows: amRows},
 		"pg_database": {cols: []vcol{{"oid", oid}, {"datname", nm}, {"datdba", oid}, {"encoding", i4}, {"datlocprovider", txt},
 			{"datistemplate", b}, {"datallowconn", b}, {"datconnlimit", i4}, {"datcollate", txt}, {"datctype", txt},
-			{"daticulocale", txt}, {"datcollversion", txt}, {"datacl", txt}}, rows: databaseRows},
+			{"daticulocale", txt}, {"datcollversion", txt}, {"datacl", textArray}}, rows: databaseRows},
 		"pg_index": {cols: []vcol{{"indexrelid", oid}, {"indrelid", oid}, {"indnatts", i2}, {"indnkeyatts", i2},
 			{"indisunique", b}, {"indnullsnotdistinct", b}, {"indisprimary", b}, {"indisexclusion", b}, {"indimmediate", b},
 			{"indisclustered", b}, {"indisvalid", b}, {"indisreplident", b}, {"indkey", txt}, {"indexprs", txt}, {"indpred", txt}}, rows: indexRows},
@@ -55,7 +55,7 @@ func init() {
 			{"relhasindex", b}, {"relisshared", b}, {"relpersistence", txt}, {"relkind", txt}, {"relnatts", i2},
 			{"relchecks", i2}, {"relhasrules", b}, {"relhastriggers", b}, {"relhassubclass", b}, {"relrowsecurity", b},
 			{"relforcerowsecurity", b}, {"relispopulated", b}, {"relreplident", txt}, {"relispartition", b},
-			{"relacl", txt}, {"reloptions", txt}, {"relpartbound", txt}}, rows: classRows},
+			{"relacl", textArray}, {"reloptions", textArray}, {"relpartbound", txt}}, rows: classRows},
 	}
 }
 

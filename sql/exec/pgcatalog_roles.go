@@ -18,10 +18,10 @@ func init() {
 	vtables["pg_roles"] = &vtable{cols: []vcol{{"rolname", nm}, {"rolsuper", b}, {"rolinherit", b},
 		{"rolcreaterole", b}, {"rolcreatedb", b}, {"rolcanlogin", b}, {"rolreplication", b},
 		{"rolconnlimit", i4}, {"rolpassword", txt}, {"rolvaliduntil", tstz}, {"rolbypassrls", b},
-		{"rolconfig", txt}, {"oid", oid}}, rows: roleRows}
+		{"rolconfig", textArray}, {"oid", oid}}, rows: roleRows}
 	vtables["pg_user"] = &vtable{cols: []vcol{{"usename", nm}, {"usesysid", oid}, {"usecreatedb", b},
 		{"usesuper", b}, {"userepl", b}, {"usebypassrls", b}, {"passwd", txt}, {"valuntil", tstz},
-		{"useconfig", txt}}, rows: userRows}
+		{"useconfig", textArray}}, rows: userRows}
 	vtables["pg_auth_members"] = &vtable{cols: []vcol{{"roleid", oid}, {"member", oid}, {"grantor", oid},
 		{"admin_option", b}}, rows: func(*Ctx) ([]sem.Row, error) { return nil, nil }}
 }

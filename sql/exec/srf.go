@@ -57,6 +57,9 @@ func (p *Planner) planFunctionScan(rf *pg.RangeFunction) (node, sem.Scope, error
 		return nil, nil, sqlerr.Unsupported("this form of function in FROM is not supported yet")
 	}
 	fc := rf.Functions[0].GetList().GetItems()[0].GetFuncCall()
+	if fc != nil && len(fc.Funcname) > 0 && fc.Funcname[len(fc.Funcname)-1].GetString_().GetSval() == "unnest" {
+		return p.planUnnest(rf, fc)
+	}
 	if fc == nil || len(fc.Funcname) == 0 || fc.Funcname[len(fc.Funcname)-1].GetString_().GetSval() != "generate_series" {
 		return nil, nil, sqlerr.Unsupported("only generate_series is supported as a function in FROM")
 	}

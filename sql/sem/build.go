@@ -255,6 +255,9 @@ func (b *Builder) buildCast(c *pg.TypeCast) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if e, ok := foldCatalogRegclass(c.TypeName, arg); ok {
+		return e, nil
+	}
 	if k, ok := arg.(*Const); ok && k.T.Family == types.UnknownFamily {
 		if k.V == nil {
 			return &Const{T: t}, nil

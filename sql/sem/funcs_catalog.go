@@ -2,6 +2,10 @@ package sem
 
 import (
 	"fmt"
+	"sort"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/ordodb/ordo/sql/types"
 )
@@ -70,4 +74,51 @@ func formatType(_ *Ctx, a []types.Datum) (types.Datum, error) {
 		}
 	}
 	return t.SQLString(), nil
+}
+
+// RegisterFunc adds a strict function implemented outside sem: the
+// catalog functions the executor computes from descriptors
+// (pg_get_indexdef, pg_get_constraintdef, ...). It must be called from an
+// init function.
+func RegisterFunc(name string, args []types.T, minArg int, ret types.T, fn func(*Ctx, []types.Datum) (types.Datum, error)) {
+	funcs[name] = funcDef{args: args, minArg: minArg, strict: true, ret: retT(ret), fn: fn}
+}
+
+// FuncNames returns the names of the built-in functions and aggregates,
+// sorted, for pg_proc; aggregate says which are aggregates.
+func FuncNames() (names []string, aggregate map[string]bool) {
+	for n := range funcs {
+		names = append(names, n)
+	}
+	for n := range aggNames {
+		if _, ok := funcs[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names, aggNames
+}
+
+// catalogRelOIDs are the fixed OIDs of the pg_catalog relations that
+// psql names in 'pg_catalog.X'::regclass.
+var catalogRelOIDs = map[string]int64{
+	"pg_class": 1259, "pg_type": 1247, "pg_proc": 1255, "pg_attribute": 1249, "pg_namespace": 2615,
+	"pg_constraint": 2606, "pg_extension": 3079, "pg_database": 1262, "pg_index": 2610,
+	"pg_description": 2609, "pg_am": 2601, "pg_collation": 3456, "pg_trigger": 2620,
+}
+
+// foldCatalogRegclass turns 'pg_catalog.pg_class'::regclass into the
+// relation's fixed OID. Other regclass literals stay names (see
+// types.Lookup).
+func foldCatalogRegclass(tn *pg.TypeName, arg Expr) (Expr, bool) {
+	k, ok := arg.(*Const)
+	if !ok || k.T.Family != types.UnknownFamily || len(tn.Names) == 0 || tn.Names[len(tn.Names)-1].GetString_().GetSval() != "regclass" {
+		return nil, false
+	}
+	s, _ := k.V.(string)
+	oid, ok := catalogRelOIDs[strings.TrimPrefix(s, "pg_catalog.")]
+	if !ok {
+		return nil, false
+	}
+	return &Const{T: types.Oid, V: oid}, true
 }

@@ -86,6 +86,8 @@ var byName = map[string]T{
 	// regclass is accepted only so that nextval('seq'::regclass) works; its
 	// values are relation names.
 	"regclass": Text,
+	// The other reg* types are their OIDs (printed as numbers, not names).
+	"regtype": Oid, "regnamespace": Oid, "regproc": Oid, "regrole": Oid,
 }
 
 func init() {

@@ -1,0 +1,180 @@
+package exec
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ordodb/ordo/sql/catalog"
+	"github.com/ordodb/ordo/sql/kvapi"
+	"github.com/ordodb/ordo/sql/sem"
+	"github.com/ordodb/ordo/sql/types"
+)
+
+// The catalog functions that need descriptors, computed as PostgreSQL 15
+// prints them for the same objects.
+func init() {
+	oid, i4, b, txt := types.Oid, types.Int4, types.Bool, types.Text
+	sem.RegisterFunc("pg_get_indexdef", []types.T{oid, i4, b}, 1, txt, getIndexDef)
+	sem.RegisterFunc("pg_get_constraintdef", []types.T{oid, b}, 1, txt, getConstraintDef)
+	sem.RegisterFunc("pg_get_expr", []types.T{txt, oid, b}, 2, txt, getExpr)
+	sem.RegisterFunc("pg_relation_is_publishable", []types.T{oid}, 1, b, notPublishable)
+	sem.RegisterFunc("quote_ident", []types.T{txt}, 1, txt, quoteIdentFn)
+	sem.RegisterFunc("pg_size_pretty", []types.T{types.Int8}, 1, txt, sizePretty)
+}
+
+func execCtx(c *sem.Ctx) (*Ctx, error) {
+	x, ok := c.Exec.(*Ctx)
+	if !ok {
+		return nil, fmt.Errorf("exec: catalog function outside a statement")
+	}
+	return x, nil
+}
+
+// tableOf returns the table a derived OID (index or constraint) belongs
+// to and the number within it, or nil.
+func tableOf(c *sem.Ctx, oid, base int64) (*catalog.Descriptor, int, error) {
+	if oid < base {
+		return nil, 0, nil
+	}
+	x, err := execCtx(c)
+	if err != nil {
+		return nil, 0, err
+	}
+	id, n := uint64(oid-base)/indexOIDsPerTab, int((oid-base)%indexOIDsPerTab)
+	d, err := x.Cat.Get(x.Context, id, kvapi.LockShared)
+	if err != nil || d == nil || d.Table == nil {
+		return nil, 0, err
+	}
+	return d, n, nil
+}
+
+func getIndexDef(c *sem.Ctx, a []types.Datum) (types.Datum, error) {
+	d, n, err := tableOf(c, a[0].(int64), indexOIDBase)
+	if d == nil || err != nil {
+		return nil, err
+	}
+	for _, idx := range visibleIndexes(d.Table) {
+		if int(idx.ID) != n {
+			continue
+		}
+		if len(a) > 1 && a[1].(int64) > 0 {
+			col := a[1].(int64)
+			if col > int64(len(idx.Columns)) {
+				return nil, nil
+			}
+			return quoteIdent(d.Table.Columns[d.Table.ColumnByID(idx.Columns[col-1])].Name), nil
+		}
+		return indexDef(d, idx), nil
+	}
+	return nil, nil
+}
+
+// indexDef is pg_get_indexdef's text: CREATE [UNIQUE] INDEX ... USING btree (...).
+func indexDef(d *catalog.Descriptor, idx *catalog.Index) string {
+	unique := ""
+	if idx.Unique || idx.ID == catalog.PrimaryIndexID {
+		unique = "UNIQUE "
+	}
+	return fmt.Sprintf("CREATE %sINDEX %s ON %s.%s USING btree (%s)", unique, quoteIdent(idx.Name),
+		catalog.PublicSchema, quoteIdent(d.Name), columnList(d.Table, idx.Columns))
+}
+
+func columnList(t *catalog.Table, ids []uint32) string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = quoteIdent(t.Columns[t.ColumnByID(id)].Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func getConstraintDef(c *sem.Ctx, a []types.Datum) (types.Datum, error) {
+	d, _, err := tableOf(c, a[0].(int64), conOIDBase)
+	if d == nil || err != nil {
+		return nil, err
+	}
+	for _, con := range tableConstraints(d) {
+		if con.oid != a[0].(int64) {
+			continue
+		}
+		switch con.typ {
+		case "p":
+			return "PRIMARY KEY (" + columnList(d.Table, con.index.Columns) + ")", nil
+		case "u":
+			return "UNIQUE (" + columnList(d.Table, con.index.Columns) + ")", nil
+		}
+		return "CHECK (" + con.check.Expr + ")", nil
+	}
+	return nil, nil
+}
+
+// getExpr is pg_get_expr: ordo keeps expressions (defaults, checks) as
+// their SQL text, so the stored text is the answer.
+func getExpr(_ *sem.Ctx, a []types.Datum) (types.Datum, error) { return a[0], nil }
+
+func notPublishable(*sem.Ctx, []types.Datum) (types.Datum, error) { return false, nil }
+
+func quoteIdentFn(_ *sem.Ctx, a []types.Datum) (types.Datum, error) {
+	return quoteIdent(a[0].(string)), nil
+}
+
+// quoteIdent quotes an identifier unless it is a lower-case plain name.
+func quoteIdent(s string) string {
+	plain := s != "" && !(s[0] >= '0' && s[0] <= '9')
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			plain = false
+		}
+	}
+	if plain && !reservedWords[s] {
+		return s
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// sizePretty is pg_size_pretty(bigint), PostgreSQL 15's algorithm: one
+// extra bit is kept for rounding half away from zero.
+func sizePretty(_ *sem.Ctx, a []types.Datum) (types.Datum, error) {
+	n := a[0].(int64)
+	if abs(n) < 10*1024 {
+		return fmt.Sprintf("%d bytes", n), nil
+	}
+	n >>= 9
+	for _, unit := range []string{"kB", "MB", "GB", "TB"} {
+		if abs(n) < 20*1024-1 {
+			return fmt.Sprintf("%d %s", halfRounded(n), unit), nil
+		}
+		n >>= 10
+	}
+	return fmt.Sprintf("%d PB", halfRounded(n)), nil
+}
+
+func halfRounded(n int64) int64 {
+	if n < 0 {
+		return (n - 1) / 2
+	}
+	return (n + 1) / 2
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// reservedWords are PostgreSQL's reserved keywords, which quote_ident
+// quotes.
+var reservedWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`all analyse analyze and any array as asc asymmetric authorization binary both case cast
+		check collate collation column concurrently constraint create cross current_catalog current_date
+		current_role current_schema current_time current_timestamp current_user default deferrable desc
+		distinct do else end except false fetch for foreign freeze from full grant group having ilike in
+		initially inner intersect into is isnull join lateral leading left like limit localtime
+		localtimestamp natural not notnull null offset on only or order outer overlaps placing primary
+		references returning right select session_user similar some symmetric system_user table tablesample
+		then to trailing true union unique user using variadic verbose when where window with`) {
+		reservedWords[w] = true
+	}
+}
