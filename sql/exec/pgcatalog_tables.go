@@ -158,8 +158,11 @@ func attributeRows(c *Ctx) ([]sem.Row, error) {
 func attributeRow(rel int64, col catalog.Column, num int) sem.Row {
 	t := col.Type
 	storage, coll, align := "p", int64(0), "i"
-	if t.Size() < 0 {
-		storage, align = "x", "i"
+	switch {
+	case t.Family == types.DecimalFamily:
+		storage = "m" // numeric is stored inline, as PostgreSQL's "main"
+	case t.Size() < 0:
+		storage = "x"
 	}
 	if t.Family == types.StringFamily {
 		coll = defaultCollation
