@@ -688,6 +688,9 @@ func evalCount(c *Ctx, e sem.Expr, what string) (int64, error) {
 // where pg_catalog is implicitly first on the search path) win over a user
 // table of the same name when unqualified.
 func (p *Planner) virtual(rv *pg.RangeVar) (*vtable, bool) {
+	if rv.Schemaname == "information_schema" {
+		return infoSchemaTable(rv.Relname)
+	}
 	if rv.Schemaname != "" && rv.Schemaname != "pg_catalog" {
 		return nil, false
 	}

@@ -44,19 +44,59 @@ var psqlCommands = []string{
 // compared for a created role: the bootstrap superusers' attributes differ
 // (ordo has no replication or RLS bypass).
 func TestPsqlMetaCommandsMatchPostgres(t *testing.T) {
+	pgURL, ordo := startPsqlPair(t)
+	runPsql(t, pgURL, "DROP EXTENSION plpgsql")
+	comparePsql(t, pgURL, ordo, psqlCommands)
+}
+
+// infoSchemaQueries read every information_schema view ordo serves.
+var infoSchemaQueries = []string{
+	"SELECT catalog_name, schema_name, schema_owner FROM information_schema.schemata WHERE schema_name <> 'pg_toast' ORDER BY 2",
+	"SELECT table_catalog, table_schema, table_name, table_type, is_insertable_into, is_typed FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 3",
+	"SELECT table_name, column_name, ordinal_position, column_default, is_nullable, data_type, character_maximum_length, " +
+		"character_octet_length, numeric_precision, numeric_precision_radix, numeric_scale, datetime_precision, udt_schema, udt_name, " +
+		"dtd_identifier, is_identity, is_generated, is_updatable FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 3",
+	"SELECT constraint_catalog, constraint_schema, constraint_name, table_name, constraint_type, is_deferrable, initially_deferred, enforced, nulls_distinct " +
+		"FROM information_schema.table_constraints WHERE table_schema = 'public' AND constraint_name NOT LIKE '%not_null' ORDER BY 3",
+	"SELECT table_name, count(*) FROM information_schema.table_constraints WHERE table_schema = 'public' AND constraint_name LIKE '%not_null' GROUP BY 1 ORDER BY 1",
+	"SELECT constraint_name, table_name, column_name, ordinal_position, position_in_unique_constraint FROM information_schema.key_column_usage WHERE table_schema = 'public' ORDER BY 1, 4",
+	"SELECT count(*) FROM information_schema.referential_constraints WHERE constraint_schema = 'public'",
+	"SELECT sequence_schema, sequence_name, data_type, numeric_precision, numeric_precision_radix, numeric_scale, start_value, minimum_value, maximum_value, increment, cycle_option FROM information_schema.sequences ORDER BY 2",
+	"SELECT count(*) FROM information_schema.views WHERE table_schema = 'public'",
+	"SELECT c.column_name, c.data_type FROM information_schema.key_column_usage k JOIN information_schema.columns c " +
+		"ON c.table_name = k.table_name AND c.column_name = k.column_name WHERE k.constraint_name = 'users_pkey'",
+}
+
+// information_schema answers the same as PostgreSQL 15's for the same
+// schema.
+func TestInformationSchemaMatchesPostgres(t *testing.T) {
+	pgURL, ordo := startPsqlPair(t)
+	comparePsql(t, pgURL, ordo, infoSchemaQueries)
+}
+
+// startPsqlPair starts PostgreSQL 15 and a three-node ordo cluster, gives
+// ordo a superuser named postgres, and creates psqlSchema on both. It
+// returns both servers' URLs for database postgres as user postgres.
+func startPsqlPair(t *testing.T) (pgURL, ordo string) {
 	pg := pgtest.Start(t)
 	c := cluster.StartInProcess(t, 3)
 	root := ordoURL(c, 2)
 	runPsql(t, root, "CREATE USER postgres SUPERUSER")
-	ordo := strings.Replace(strings.Replace(root, "root@", "postgres@", 1), "/defaultdb", "/postgres", 1)
-	runPsql(t, pg.URL(), "DROP EXTENSION plpgsql")
+	ordo = strings.Replace(strings.Replace(root, "root@", "postgres@", 1), "/defaultdb", "/postgres", 1)
 	for _, url := range []string{pg.URL(), ordo} {
 		for _, stmt := range psqlSchema {
 			runPsql(t, url, stmt)
 		}
 	}
-	for _, cmd := range psqlCommands {
-		want := normalisePsql(psqlAligned(t, pg.URL(), cmd), pg.URL())
+	return pg.URL(), ordo
+}
+
+// comparePsql runs each command through psql against both servers and
+// compares the outputs.
+func comparePsql(t *testing.T, pgURL, ordo string, cmds []string) {
+	t.Helper()
+	for _, cmd := range cmds {
+		want := normalisePsql(psqlAligned(t, pgURL, cmd), pgURL)
 		got := normalisePsql(psqlAligned(t, ordo, cmd), ordo)
 		if got != want {
 			t.Errorf("%s:\nordo:\n%s\npostgres:\n%s", cmd, got, want)
