@@ -102,6 +102,9 @@ func getConstraintDef(c *sem.Ctx, a []types.Datum) (types.Datum, error) {
 		case "u":
 			return "UNIQUE (" + columnList(d.Table, con.index.Columns) + ")", nil
 		}
+		if pretty := len(a) > 1 && a[1] == true; !pretty {
+			return "CHECK ((" + con.check.Expr + "))", nil
+		}
 		return "CHECK (" + con.check.Expr + ")", nil
 	}
 	return nil, nil
@@ -138,12 +141,12 @@ func sizePretty(_ *sem.Ctx, a []types.Datum) (types.Datum, error) {
 	if abs(n) < 10*1024 {
 		return fmt.Sprintf("%d bytes", n), nil
 	}
-	n >>= 9
+	n /= 1 << 9 // division, not a shift, so negative sizes round alike
 	for _, unit := range []string{"kB", "MB", "GB", "TB"} {
 		if abs(n) < 20*1024-1 {
 			return fmt.Sprintf("%d %s", halfRounded(n), unit), nil
 		}
-		n >>= 10
+		n /= 1 << 10
 	}
 	return fmt.Sprintf("%d PB", halfRounded(n)), nil
 }
@@ -177,4 +180,77 @@ func init() {
 		then to trailing true union unique user using variadic verbose when where window with`) {
 		reservedWords[w] = true
 	}
+}
+
+// relations resolves regclass values (sem.Relations) in the session's
+// schema: tables, sequences, indexes and the pg_catalog relations with
+// fixed OIDs.
+type relations struct{}
+
+func init() { sem.Relations = relations{} }
+
+func (relations) RelationName(c *sem.Ctx, oid int64) (string, bool, error) {
+	for name, o := range sem.CatalogRelOIDs() {
+		if o == oid {
+			return name, true, nil
+		}
+	}
+	x, err := execCtx(c)
+	if err != nil {
+		return "", false, err
+	}
+	if oid >= indexOIDBase {
+		d, n, err := tableOf(c, oid, indexOIDBase)
+		if d == nil || err != nil {
+			return "", false, err
+		}
+		for _, idx := range visibleIndexes(d.Table) {
+			if int(idx.ID) == n {
+				return quoteIdent(idx.Name), true, nil
+			}
+		}
+		return "", false, nil
+	}
+	if oid <= 0 {
+		return "", false, nil
+	}
+	d, err := x.Cat.Get(x.Context, uint64(oid), kvapi.LockShared)
+	if err != nil || d == nil || d.ParentID != x.SchemaID || (d.Kind != catalog.KindTable && d.Kind != catalog.KindSequence) {
+		return "", false, err
+	}
+	return quoteIdent(d.Name), true, nil
+}
+
+func (relations) RelationOID(c *sem.Ctx, name string) (int64, bool, error) {
+	if rel, ok := strings.CutPrefix(name, "pg_catalog."); ok {
+		oid, ok := sem.CatalogRelOIDs()[rel]
+		return oid, ok, nil
+	}
+	name = strings.TrimPrefix(name, catalog.PublicSchema+".")
+	name = strings.Trim(name, `"`)
+	x, err := execCtx(c)
+	if err != nil {
+		return 0, false, err
+	}
+	ds, err := schemaDescs(x)
+	if err != nil {
+		return 0, false, err
+	}
+	for _, d := range ds {
+		if d.Name == name && (d.Kind == catalog.KindTable || d.Kind == catalog.KindSequence) {
+			return int64(d.ID), true, nil
+		}
+		if d.Table == nil {
+			continue
+		}
+		for _, idx := range visibleIndexes(d.Table) {
+			if idx.Name == name {
+				return IndexOID(d.ID, idx.ID), true, nil
+			}
+		}
+	}
+	if oid, ok := sem.CatalogRelOIDs()[name]; ok {
+		return oid, true, nil
+	}
+	return 0, false, nil
 }

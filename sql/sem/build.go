@@ -258,6 +258,9 @@ func (b *Builder) buildCast(c *pg.TypeCast) (Expr, error) {
 	if e, ok := foldCatalogRegclass(c.TypeName, arg); ok {
 		return e, nil
 	}
+	if e := buildRegCast(t, arg); e != nil {
+		return e, nil
+	}
 	if k, ok := arg.(*Const); ok && k.T.Family == types.UnknownFamily {
 		if k.V == nil {
 			return &Const{T: t}, nil
@@ -367,6 +370,10 @@ func (b *Builder) unify(l, r Expr, op string) (Expr, Expr, error) {
 		return l, r, err
 	case lt.Family == rt.Family:
 		return l, r, nil
+	case rt.IsReg() && (lt.Family == types.OidFamily || lt.Family == types.IntFamily):
+		return b.unify(l, regAsOID(r), op)
+	case lt.IsReg() && (rt.Family == types.OidFamily || rt.Family == types.IntFamily):
+		return b.unify(regAsOID(l), r, op)
 	case lt.Family == types.OidFamily && rt.Family == types.IntFamily, lt.Family == types.IntFamily && rt.Family == types.OidFamily:
 		return castTo(l, types.Int8), castTo(r, types.Int8), nil // oid = integer, as PostgreSQL's implicit int4 → oid
 	case lt.IsNumeric() && rt.IsNumeric():

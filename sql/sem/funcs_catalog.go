@@ -122,3 +122,7 @@ func foldCatalogRegclass(tn *pg.TypeName, arg Expr) (Expr, bool) {
 	}
 	return &Const{T: types.Oid, V: oid}, true
 }
+
+// CatalogRelOIDs returns the fixed OIDs of the pg_catalog relations that
+// have one here, by name.
+func CatalogRelOIDs() map[string]int64 { return catalogRelOIDs }

@@ -150,7 +150,7 @@ func DecodeParam(t T, b []byte, f pgwirebase.FormatCode, loc *time.Location) (Da
 		return ParseText(t, string(b), loc)
 	}
 	oid := t.OID
-	if t.Family == UnknownFamily {
+	if t.Family == UnknownFamily || t.IsReg() {
 		oid = Text.OID
 	}
 	v, err := pgtype.Conv{Loc: loc}.DecodeBinary(oid, b)
@@ -163,7 +163,7 @@ func DecodeParam(t T, b []byte, f pgwirebase.FormatCode, loc *time.Location) (Da
 // Format appends d's wire form in format f. d must not be NULL.
 func Format(dst []byte, t T, d Datum, f pgwirebase.FormatCode, loc *time.Location) ([]byte, error) {
 	oid := t.OID
-	if t.Family == UnknownFamily {
+	if t.Family == UnknownFamily || t.IsReg() {
 		oid = Text.OID
 	}
 	if a, ok := d.([]Datum); ok {

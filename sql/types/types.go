@@ -83,11 +83,8 @@ var byName = map[string]T{
 	"timestamp": Timestamp, "timestamptz": TimestampTZ,
 	"timestamp without time zone": Timestamp, "timestamp with time zone": TimestampTZ,
 	"interval": Interval, "uuid": UUID, "jsonb": JSONB, "json": JSONB, "oid": Oid,
-	// regclass is accepted only so that nextval('seq'::regclass) works; its
-	// values are relation names.
-	"regclass": Text,
-	// The other reg* types are their OIDs (printed as numbers, not names).
-	"regtype": Oid, "regnamespace": Oid, "regproc": Oid, "regrole": Oid,
+	// The reg* types: see regtypes.go.
+	"regclass": RegClass, "regtype": RegType, "regnamespace": RegNamespace, "regrole": RegRole,
 }
 
 func init() {
