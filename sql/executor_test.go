@@ -52,8 +52,16 @@ func newCountingExecutor() (*Executor, *countingDB) {
 	return NewExecutor(Config{DB: db, NodeID: 1}), db
 }
 
+// connect does what pgwire does for a new connection: authentication's
+// lookups, then the session.
 func connect(t *testing.T, e *Executor) {
 	t.Helper()
+	if _, found, err := e.LookupUser(context.Background(), "root"); err != nil || !found {
+		t.Fatalf("lookup root: %v (found %v)", err, found)
+	}
+	if _, err := e.MockAuthSecret(context.Background()); err != nil {
+		t.Fatalf("mock secret: %v", err)
+	}
 	s, err := e.NewSession(context.Background(), pgwirebase.SessionArgs{User: "root", Database: "defaultdb"})
 	if err != nil {
 		t.Fatalf("connect: %v", err)
@@ -79,15 +87,34 @@ func TestBootstrapOncePerExecutor(t *testing.T) {
 	}
 }
 
-// A conflict (40001) in connection setup's internal transactions is
-// retried there, never sent to the client.
+// A conflict (40001) in connection setup's internal transactions
+// (bootstrap, authentication's lookups, resolving the database) is retried
+// there, never sent to the client.
 func TestConnectRetriesConflicts(t *testing.T) {
 	e, db := newCountingExecutor()
-	db.failCommits.Store(3) // the bootstrap's commit, then resolveDatabase's
-	connect(t, e)
-	db.failCommits.Store(3) // resolveDatabase's alone
-	connect(t, e)
-	if n := db.failCommits.Load(); n >= 0 {
-		t.Fatalf("%d injected conflicts left unused", n+1)
+	ctx := context.Background()
+	steps := []struct {
+		name string
+		run  func() error
+	}{
+		{"bootstrap and lookup", func() error { _, _, err := e.LookupUser(ctx, "root"); return err }},
+		{"lookup", func() error { _, _, err := e.LookupUser(ctx, "root"); return err }},
+		{"mock secret", func() error { _, err := e.MockAuthSecret(ctx); return err }},
+		{"session", func() error {
+			s, err := e.NewSession(ctx, pgwirebase.SessionArgs{User: "root", Database: "defaultdb"})
+			if err == nil {
+				_ = s.Close()
+			}
+			return err
+		}},
+	}
+	for _, st := range steps {
+		db.failCommits.Store(3)
+		if err := st.run(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if n := db.failCommits.Load(); n >= 0 {
+			t.Fatalf("%s: %d injected conflicts left unused", st.name, n+1)
+		}
 	}
 }

@@ -287,10 +287,18 @@ func (s *Session) dropRole(c *exec.Ctx, r *pg.RoleSpec, missingOK bool) error {
 // LookupUser implements pgwirebase.Authenticator over the catalog. It
 // bootstraps the catalog first, so root exists on a new cluster before its
 // first session.
-func (e *Executor) LookupUser(ctx context.Context, name string) (pgwirebase.UserInfo, bool, error) {
-	if err := catalog.Bootstrap(ctx, e.cfg.DB); err != nil {
-		return pgwirebase.UserInfo{}, false, sqlerr.FromKV(err)
+func (e *Executor) LookupUser(ctx context.Context, name string) (info pgwirebase.UserInfo, found bool, err error) {
+	if err := e.maybeBootstrap(ctx); err != nil {
+		return pgwirebase.UserInfo{}, false, err
 	}
+	err = e.retryInternal(ctx, func() error {
+		info, found, err = e.lookupUserOnce(ctx, name)
+		return err
+	})
+	return info, found, err
+}
+
+func (e *Executor) lookupUserOnce(ctx context.Context, name string) (pgwirebase.UserInfo, bool, error) {
 	kv, err := e.cfg.DB.Begin(ctx)
 	if err != nil {
 		return pgwirebase.UserInfo{}, false, sqlerr.FromKV(err)
@@ -308,10 +316,18 @@ func (e *Executor) LookupUser(ctx context.Context, name string) (pgwirebase.User
 
 // MockAuthSecret implements pgwirebase.MockSecreter: the cluster-wide
 // secret of mock SCRAM exchanges, kept in the catalog.
-func (e *Executor) MockAuthSecret(ctx context.Context) ([]byte, error) {
-	if err := catalog.Bootstrap(ctx, e.cfg.DB); err != nil {
-		return nil, sqlerr.FromKV(err)
+func (e *Executor) MockAuthSecret(ctx context.Context) (secret []byte, err error) {
+	if err := e.maybeBootstrap(ctx); err != nil {
+		return nil, err
 	}
+	err = e.retryInternal(ctx, func() error {
+		secret, err = e.mockAuthSecretOnce(ctx)
+		return err
+	})
+	return secret, err
+}
+
+func (e *Executor) mockAuthSecretOnce(ctx context.Context) ([]byte, error) {
 	kv, err := e.cfg.DB.Begin(ctx)
 	if err != nil {
 		return nil, sqlerr.FromKV(err)
