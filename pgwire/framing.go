@@ -50,6 +50,13 @@ type msgReader struct {
 	maxBody int
 }
 
+// syncNext reports whether the next message, already received, is a
+// Sync: a client that sent Execute and Sync together waits for both.
+func (r *msgReader) syncNext() bool {
+	b, err := r.br.Peek(5)
+	return err == nil && r.br.Buffered() >= 5 && b[0] == 'S' && b[1] == 0 && b[2] == 0 && b[3] == 0 && b[4] == 4
+}
+
 func newMsgReader(r io.Reader, maxBody int) *msgReader {
 	return &msgReader{br: bufio.NewReaderSize(r, 8192), maxBody: maxBody}
 }

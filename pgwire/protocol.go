@@ -400,6 +400,9 @@ func (c *conn) handleExecute(body []byte) error {
 		return err
 	}
 	ctx, end := c.beginStatement()
+	if m.MaxRows == 0 && c.rd.syncNext() {
+		ctx = pgwirebase.WithSyncFollows(ctx)
+	}
 	w := c.newResultWriter(false)
 	suspended, err := pt.Execute(ctx, int(min(m.MaxRows, 1<<31-1)), w)
 	err = c.statementError(ctx, err)

@@ -68,22 +68,32 @@ func utilityColumns(n *pg.Node) []exec.ResultCol {
 // planStmt plans in the open transaction, or in a short one.
 func (s *Session) planStmt(ctx context.Context, st *stmt) error {
 	own, mode := s.cat == nil, s.mode
-	if own {
-		if err := s.begin(ctx, implicitTxn); err != nil {
-			return err
+	var plan exec.Plan
+	var params *[]types.T
+	var err error
+	for attempt := 0; ; attempt++ {
+		if own {
+			if err := s.begin(ctx, implicitTxn); err != nil {
+				return err
+			}
 		}
-	}
-	params := sem.NewParams(st.declared)
-	plan, err := s.plan(ctx, params, st.ast)
-	for attempt := 0; err != nil && !own && retryable(err) && attempt < s.exec.cfg.MaxRetries && s.replayBlock(ctx); attempt++ {
 		params = sem.NewParams(st.declared)
 		plan, err = s.plan(ctx, params, st.ast)
-	}
-	if own {
-		// The plan is re-validated when it runs. An explicit block that
-		// has not touched KV yet stays open.
-		_ = s.cat.KV.Rollback(ctx)
-		s.cat, s.mode = nil, mode
+		if own {
+			// The plan is re-validated when it runs. An explicit block that
+			// has not touched KV yet stays open.
+			_ = s.cat.KV.Rollback(ctx)
+			s.cat, s.mode = nil, mode
+		}
+		if err == nil || !retryable(err) || attempt >= s.exec.cfg.MaxRetries || ctx.Err() != nil {
+			break
+		}
+		// A conflict while reading the catalog (a lease moved, say): a
+		// short planning transaction is simply run again; in a block, the
+		// block is replayed first.
+		if !own && !s.replayBlock(ctx) {
+			break
+		}
 	}
 	if err != nil {
 		return sqlerr.FromKV(err)
@@ -171,7 +181,9 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwirebase.ResultWr
 		return false, err
 	}
 	if p.res == nil {
-		res, _, err := s.runRetrying(ctx, p.st.ast, p.st, p.params, false)
+		// The first statement of an implicit transaction has no earlier
+		// results to keep: a conflict re-runs it in a new transaction.
+		res, _, err := s.runRetrying(ctx, p.st.ast, p.st, p.params, s.mode == noTxn)
 		if ferr := s.flushNotices(w); err == nil {
 			err = ferr
 		}

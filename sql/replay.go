@@ -79,10 +79,20 @@ func retryable(err error) bool {
 	return kvapi.IsRetryable(err) || pgcode.Of(err) == pgcode.SerializationFailure
 }
 
-// replayBlock restarts an explicit block's KV transaction and re-runs its
-// log. It reports whether the block may carry on.
+// replayBlock restarts a block's KV transaction and re-runs its log. It
+// reports whether the block may carry on. An implicit block (the
+// statements of an extended-protocol batch before Sync, or of one simple
+// query string) is replayed like an explicit one: its results were sent,
+// so the replay must give the same ones.
 func (s *Session) replayBlock(ctx context.Context) bool {
-	if s.mode != explicitTxn || s.log.broken {
+	if (s.mode != explicitTxn && s.mode != implicitTxn) || s.log.broken {
+		return false
+	}
+	if s.mode == implicitTxn && len(s.log.entries) == 0 {
+		// An implicit transaction logs a statement only once it has run
+		// (a lone statement commits before that): with nothing logged, a
+		// replay would commit an empty transaction as if it were the
+		// statement's. The caller retries the statement itself.
 		return false
 	}
 	for attempt := 0; attempt < s.exec.cfg.MaxRetries; attempt++ {
@@ -90,14 +100,26 @@ func (s *Session) replayBlock(ctx context.Context) bool {
 			return false
 		}
 		same, err := s.replayOnce(ctx)
-		if err == nil {
-			return same
+		if err == nil && same {
+			return true
 		}
-		if !retryable(err) {
+		if err == nil || !retryable(err) {
+			// The replay's transaction holds locks; no caller will use it.
+			s.dropReplayTxn(ctx)
 			return false
 		}
 	}
+	s.dropReplayTxn(ctx)
 	return false
+}
+
+// dropReplayTxn rolls back the transaction of a replay that cannot carry
+// the block on.
+func (s *Session) dropReplayTxn(ctx context.Context) {
+	if s.cat != nil {
+		_ = s.cat.KV.Rollback(ctx)
+		s.cat = nil
+	}
 }
 
 // restartTxn replaces the KV transaction, keeping the block's start time

@@ -239,7 +239,7 @@ func (s *Session) runRetryingLoop(ctx context.Context, ast *pg.Node, st *stmt, p
 		s.notices = nil
 		res, cols, err := s.runPlanned(ctx, ast, st, params)
 		if err == nil {
-			if s.mode == explicitTxn {
+			if s.mode == explicitTxn || s.mode == implicitTxn {
 				s.log.add(ast, st, params, res)
 			}
 			return res, cols, nil
@@ -259,7 +259,10 @@ func (s *Session) runRetryingLoop(ctx context.Context, ast *pg.Node, st *stmt, p
 // transaction, opening an implicit one if needed. For a single statement
 // outside a block the transaction is committed here.
 func (s *Session) runPlanned(ctx context.Context, ast *pg.Node, st *stmt, params []any) (*exec.Result, []exec.ResultCol, error) {
-	autocommit := s.mode == noTxn && st == nil
+	// A simple-protocol statement alone, or an extended-protocol Execute
+	// whose Sync is already here, commits before its results are sent, so
+	// a conflict at commit is retried rather than reported.
+	autocommit := s.mode == noTxn && (st == nil || pgwirebase.SyncFollows(ctx))
 	if err := s.begin(ctx, implicitTxn); err != nil {
 		return nil, nil, err
 	}

@@ -236,3 +236,19 @@ var settableAtStartup = map[string]bool{
 	"application_name": true, "client_encoding": true, "datestyle": true,
 	"intervalstyle": true, "timezone": true,
 }
+
+type syncFollowsKey struct{}
+
+// WithSyncFollows marks the context of an Execute that the client sent
+// together with its Sync (and asked for every row): a statement that opens
+// the implicit transaction may commit it before answering, so a conflict
+// is retried inside the server instead of reaching the client as 40001.
+func WithSyncFollows(ctx context.Context) context.Context {
+	return context.WithValue(ctx, syncFollowsKey{}, true)
+}
+
+// SyncFollows reports whether WithSyncFollows marked ctx.
+func SyncFollows(ctx context.Context) bool {
+	v, _ := ctx.Value(syncFollowsKey{}).(bool)
+	return v
+}
