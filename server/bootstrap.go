@@ -384,7 +384,7 @@ func (s *Server) ensureMeta(ctx context.Context, d *rpcpb.RangeDescriptor) error
 	}
 	if found {
 		cur := &rpcpb.RangeDescriptor{}
-		if proto.Unmarshal(v, cur) == nil && cur.Generation >= d.Generation && bytes.Equal(cur.StartKey, d.StartKey) {
+		if proto.Unmarshal(v, cur) == nil && !replica.DescNewer(d, cur) && bytes.Equal(cur.StartKey, d.StartKey) {
 			return nil
 		}
 	}

@@ -36,13 +36,17 @@ type Config struct {
 	Join []string
 	// SingleNode bootstraps a one-node cluster if the store is empty.
 	SingleNode bool
-	// ReplicationFactor of the initial ranges (3).
+	// ReplicationFactor of every range (3): the initial ranges get up to
+	// this many replicas, and the replicate queue keeps every range there.
 	ReplicationFactor int
 	// TickInterval is one Raft tick (100ms); the election timeout is 10 ticks.
 	TickInterval time.Duration
 	// HeartbeatInterval of liveness (1s); a node is suspect after
 	// SuspectAfter (4s) without a heartbeat, dead after TimeUntilDead (5m).
 	HeartbeatInterval, SuspectAfter, TimeUntilDead time.Duration
+	// ReplicateInterval is how often the replicate queue runs (1s);
+	// ReplicaGCInterval how often removed replicas are looked for (10s).
+	ReplicateInterval, ReplicaGCInterval time.Duration
 	// InitWait bounds how long init waits for the join list to answer (15s).
 	InitWait time.Duration
 	Logger   *slog.Logger
@@ -73,6 +77,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.SuspectAfter == 0 {
 		c.SuspectAfter = 4 * c.HeartbeatInterval
+	}
+	if c.ReplicateInterval == 0 {
+		c.ReplicateInterval = time.Second
+	}
+	if c.ReplicaGCInterval == 0 {
+		c.ReplicaGCInterval = 10 * time.Second
 	}
 	if c.TimeUntilDead == 0 {
 		c.TimeUntilDead = 5 * time.Minute

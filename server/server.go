@@ -250,6 +250,8 @@ func (s *Server) startNode(ident *rpcpb.StoreIdent, nodes []*rpcpb.NodeDescripto
 	s.goLoop(s.livenessLoop)
 	s.goLoop(s.metaRepairLoop)
 	s.goLoop(s.txnRecoveryLoop)
+	s.goLoop(s.replicateLoop)
+	s.goLoop(s.replicaGCLoop)
 	if err := s.startSQL(); err != nil {
 		s.cfg.Logger.Error("cannot serve SQL", "err", err)
 		return err

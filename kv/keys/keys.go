@@ -35,6 +35,7 @@ const (
 	raftLogSuffix    = 'l'
 	hardStateSuffix  = 'h'
 	truncStateSuffix = 't'
+	tombstoneSuffix  = 'z'
 	appliedSuffix    = 'a'
 	descSuffix       = 'd'
 	preparedSuffix   = 'p'
@@ -66,6 +67,13 @@ func HardStateKey(rangeID uint64) []byte {
 // TruncatedStateKey holds the index and term of the last truncated log entry.
 func TruncatedStateKey(rangeID uint64) []byte {
 	return append(rangePrefix(unreplicatedInfix, rangeID), truncStateSuffix)
+}
+
+// RangeTombstoneKey holds, on a node whose replica of rangeID was removed,
+// the smallest replica id the node may hold again: messages to an older
+// replica id must not bring the removed replica back.
+func RangeTombstoneKey(rangeID uint64) []byte {
+	return append(rangePrefix(unreplicatedInfix, rangeID), tombstoneSuffix)
 }
 
 // UnreplicatedSpan covers all unreplicated state of range rangeID.
@@ -204,6 +212,12 @@ func RangeIDGenKey() []byte { return sysKey("idgen/range") }
 // CatalogPrefix prefixes the SQL catalog (namespace and descriptors). It
 // lives in the meta range with the other system records.
 func CatalogPrefix() []byte { return sysKey("cat/") }
+
+// DecommissionKey marks node as being decommissioned.
+func DecommissionKey(node uint64) []byte { return sysKey("decom/", node) }
+
+// DecommissionPrefix spans the decommission marks.
+func DecommissionPrefix() []byte { return sysKey("decom/") }
 
 // SettingsPrefix prefixes cluster settings.
 func SettingsPrefix() []byte { return sysKey("set/") }

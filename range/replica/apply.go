@@ -103,6 +103,9 @@ func (r *Replica) finishApply(a *applier) {
 	r.mu.applied, r.mu.appliedTerm = a.applied.Index, a.applied.Term
 	if a.desc != nil && a.desc != r.mu.desc {
 		r.setDescLocked(a.desc)
+		if r.mu.initialized && ReplicaOf(a.desc, r.cfg.NodeID) == nil {
+			r.cfg.Host.ReplicaRemoved(r.rangeID, r.mu.replicaID)
+		}
 	}
 	for id, res := range a.results {
 		if p, ok := r.mu.proposals[id]; ok {
@@ -142,6 +145,10 @@ func (a *applier) applyConfChange(e *pb.Entry) error {
 		c := &pb.ConfChangeV2{}
 		if err := proto.Unmarshal(e.GetData(), c); err != nil {
 			return err
+		}
+		ok, err := a.applyChangeReplicas(c)
+		if err != nil || !ok {
+			return err // refused: a no-op for Raft too
 		}
 		cc = c
 	}

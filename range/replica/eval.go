@@ -144,7 +144,7 @@ func evalMetaPut(b *storage.Batch, op *rpcpb.Op) (*rpcpb.OpResult, error, error)
 	}
 	if found {
 		old := &rpcpb.RangeDescriptor{}
-		if err := proto.Unmarshal(cur, old); err == nil && old.Generation >= next.Generation {
+		if err := proto.Unmarshal(cur, old); err == nil && !DescNewer(next, old) {
 			return &rpcpb.OpResult{Found: true, Value: cur}, nil, nil
 		}
 	}

@@ -29,6 +29,9 @@ type Host interface {
 	BeginSplit(left, right *rpcpb.RangeDescriptor) (finish func())
 	// SnapshotApplied reports that the replica now holds desc.
 	SnapshotApplied(desc *rpcpb.RangeDescriptor)
+	// ReplicaRemoved reports that the replica applied a descriptor without
+	// itself: the store destroys it (not from within HandleReady).
+	ReplicaRemoved(rangeID, replicaID uint64)
 }
 
 // Config configures a replica. Zero values are defaults.
@@ -65,6 +68,9 @@ type Replica struct {
 	log     *raftlog.Storage
 
 	raftMu sync.Mutex
+	// changeMu serialises replication changes proposed here (Raft drops a
+	// configuration change proposed while another is pending).
+	changeMu sync.Mutex
 	// txn is the leaseholder's lock table; lock order raftMu < txn.mu < mu.
 	txn txnState
 	mu  struct {
@@ -169,6 +175,11 @@ func (r *Replica) setDescLocked(desc *rpcpb.RangeDescriptor) {
 	for _, rd := range desc.Replicas {
 		r.mu.peers[rd.ReplicaId] = rd.NodeId
 	}
+}
+
+// ReplicaOf returns the replica desc has on nodeID, or nil.
+func ReplicaOf(desc *rpcpb.RangeDescriptor, nodeID uint64) *rpcpb.ReplicaDescriptor {
+	return replicaOnNode(desc, nodeID)
 }
 
 func replicaOnNode(desc *rpcpb.RangeDescriptor, nodeID uint64) *rpcpb.ReplicaDescriptor {

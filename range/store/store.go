@@ -241,8 +241,8 @@ func (s *Store) HandleRaftMessage(m *rpcpb.RaftMessage) error {
 		return kverr.BadRequestf("range %d: corrupt raft message: %v", m.RangeId, err)
 	}
 	r, err := s.getOrCreate(m.RangeId, m.To.ReplicaId)
-	if err != nil {
-		return err
+	if err != nil || r == nil {
+		return err // nil, nil: to a replica removed here; dropped
 	}
 	if ok, err := s.acceptSnapshot(m, msg); !ok || err != nil {
 		return err
@@ -284,6 +284,9 @@ func (s *Store) getOrCreate(rangeID, replicaID uint64) (*replica.Replica, error)
 	defer s.mu.Unlock()
 	if r := s.mu.replicas[rangeID]; r != nil {
 		return r, nil
+	}
+	if min, err := tombstone(s.cfg.Engine, rangeID); err != nil || replicaID < min {
+		return nil, err
 	}
 	r, err := replica.Load(s.replicaConfig(), rangeID, replicaID)
 	if err != nil {

@@ -297,7 +297,7 @@ func (x TxnRequest_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnRequest_Kind.Descriptor instead.
 func (TxnRequest_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{43, 0}
+	return file_ordo_proto_rawDescGZIP(), []int{44, 0}
 }
 
 type TxnRecord_Status int32
@@ -346,7 +346,7 @@ func (x TxnRecord_Status) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnRecord_Status.Descriptor instead.
 func (TxnRecord_Status) EnumDescriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{45, 0}
+	return file_ordo_proto_rawDescGZIP(), []int{46, 0}
 }
 
 type TxnCommand_Kind int32
@@ -404,7 +404,7 @@ func (x TxnCommand_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnCommand_Kind.Descriptor instead.
 func (TxnCommand_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{47, 0}
+	return file_ordo_proto_rawDescGZIP(), []int{48, 0}
 }
 
 // ReplicaDescriptor names one replica of a range: the node it lives on and its
@@ -1217,13 +1217,16 @@ func (x *SplitTrigger) GetExpectedGeneration() uint64 {
 
 // RaftCommand is the payload of a normal Raft entry.
 type RaftCommand struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	Ops           []*Op                  `protobuf:"bytes,2,rep,name=ops,proto3" json:"ops,omitempty"`
-	Split         *SplitTrigger          `protobuf:"bytes,3,opt,name=split,proto3" json:"split,omitempty"`
-	Txn           *TxnCommand            `protobuf:"bytes,4,opt,name=txn,proto3" json:"txn,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Ops   []*Op                  `protobuf:"bytes,2,rep,name=ops,proto3" json:"ops,omitempty"`
+	Split *SplitTrigger          `protobuf:"bytes,3,opt,name=split,proto3" json:"split,omitempty"`
+	Txn   *TxnCommand            `protobuf:"bytes,4,opt,name=txn,proto3" json:"txn,omitempty"`
+	// Carried in the Context of a ConfChangeV2 entry: the descriptor the
+	// change produces.
+	ChangeReplicas *ChangeReplicas `protobuf:"bytes,5,opt,name=change_replicas,json=changeReplicas,proto3" json:"change_replicas,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RaftCommand) Reset() {
@@ -1284,6 +1287,76 @@ func (x *RaftCommand) GetTxn() *TxnCommand {
 	return nil
 }
 
+func (x *RaftCommand) GetChangeReplicas() *ChangeReplicas {
+	if x != nil {
+		return x.ChangeReplicas
+	}
+	return nil
+}
+
+// ChangeReplicas is one replication change. It applies only if the range's
+// descriptor is still the one it was computed from (same generation and
+// next_replica_id); otherwise every replica treats the entry as a no-op.
+type ChangeReplicas struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	Desc                  *RangeDescriptor       `protobuf:"bytes,1,opt,name=desc,proto3" json:"desc,omitempty"`
+	ExpectedGeneration    uint64                 `protobuf:"varint,2,opt,name=expected_generation,json=expectedGeneration,proto3" json:"expected_generation,omitempty"`
+	ExpectedNextReplicaId uint64                 `protobuf:"varint,3,opt,name=expected_next_replica_id,json=expectedNextReplicaId,proto3" json:"expected_next_replica_id,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *ChangeReplicas) Reset() {
+	*x = ChangeReplicas{}
+	mi := &file_ordo_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeReplicas) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeReplicas) ProtoMessage() {}
+
+func (x *ChangeReplicas) ProtoReflect() protoreflect.Message {
+	mi := &file_ordo_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeReplicas.ProtoReflect.Descriptor instead.
+func (*ChangeReplicas) Descriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ChangeReplicas) GetDesc() *RangeDescriptor {
+	if x != nil {
+		return x.Desc
+	}
+	return nil
+}
+
+func (x *ChangeReplicas) GetExpectedGeneration() uint64 {
+	if x != nil {
+		return x.ExpectedGeneration
+	}
+	return 0
+}
+
+func (x *ChangeReplicas) GetExpectedNextReplicaId() uint64 {
+	if x != nil {
+		return x.ExpectedNextReplicaId
+	}
+	return 0
+}
+
 // SnapshotData is raftpb.Snapshot.Data: the range's replicated state.
 type SnapshotData struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1295,7 +1368,7 @@ type SnapshotData struct {
 
 func (x *SnapshotData) Reset() {
 	*x = SnapshotData{}
-	mi := &file_ordo_proto_msgTypes[13]
+	mi := &file_ordo_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1307,7 +1380,7 @@ func (x *SnapshotData) String() string {
 func (*SnapshotData) ProtoMessage() {}
 
 func (x *SnapshotData) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[13]
+	mi := &file_ordo_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1320,7 +1393,7 @@ func (x *SnapshotData) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotData.ProtoReflect.Descriptor instead.
 func (*SnapshotData) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{13}
+	return file_ordo_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SnapshotData) GetDesc() *RangeDescriptor {
@@ -1348,7 +1421,7 @@ type StoreIdent struct {
 
 func (x *StoreIdent) Reset() {
 	*x = StoreIdent{}
-	mi := &file_ordo_proto_msgTypes[14]
+	mi := &file_ordo_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1360,7 +1433,7 @@ func (x *StoreIdent) String() string {
 func (*StoreIdent) ProtoMessage() {}
 
 func (x *StoreIdent) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[14]
+	mi := &file_ordo_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1373,7 +1446,7 @@ func (x *StoreIdent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoreIdent.ProtoReflect.Descriptor instead.
 func (*StoreIdent) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{14}
+	return file_ordo_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *StoreIdent) GetClusterId() string {
@@ -1403,7 +1476,7 @@ type NodeDescriptor struct {
 
 func (x *NodeDescriptor) Reset() {
 	*x = NodeDescriptor{}
-	mi := &file_ordo_proto_msgTypes[15]
+	mi := &file_ordo_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1415,7 +1488,7 @@ func (x *NodeDescriptor) String() string {
 func (*NodeDescriptor) ProtoMessage() {}
 
 func (x *NodeDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[15]
+	mi := &file_ordo_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1428,7 +1501,7 @@ func (x *NodeDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeDescriptor.ProtoReflect.Descriptor instead.
 func (*NodeDescriptor) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{15}
+	return file_ordo_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *NodeDescriptor) GetNodeId() uint64 {
@@ -1471,7 +1544,7 @@ type Liveness struct {
 
 func (x *Liveness) Reset() {
 	*x = Liveness{}
-	mi := &file_ordo_proto_msgTypes[16]
+	mi := &file_ordo_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1483,7 +1556,7 @@ func (x *Liveness) String() string {
 func (*Liveness) ProtoMessage() {}
 
 func (x *Liveness) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[16]
+	mi := &file_ordo_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1496,7 +1569,7 @@ func (x *Liveness) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Liveness.ProtoReflect.Descriptor instead.
 func (*Liveness) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{16}
+	return file_ordo_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Liveness) GetNodeId() uint64 {
@@ -1528,7 +1601,7 @@ type BootstrapRequest struct {
 
 func (x *BootstrapRequest) Reset() {
 	*x = BootstrapRequest{}
-	mi := &file_ordo_proto_msgTypes[17]
+	mi := &file_ordo_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1540,7 +1613,7 @@ func (x *BootstrapRequest) String() string {
 func (*BootstrapRequest) ProtoMessage() {}
 
 func (x *BootstrapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[17]
+	mi := &file_ordo_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1553,7 +1626,7 @@ func (x *BootstrapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BootstrapRequest.ProtoReflect.Descriptor instead.
 func (*BootstrapRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{17}
+	return file_ordo_proto_rawDescGZIP(), []int{18}
 }
 
 type BootstrapResponse struct {
@@ -1566,7 +1639,7 @@ type BootstrapResponse struct {
 
 func (x *BootstrapResponse) Reset() {
 	*x = BootstrapResponse{}
-	mi := &file_ordo_proto_msgTypes[18]
+	mi := &file_ordo_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1578,7 +1651,7 @@ func (x *BootstrapResponse) String() string {
 func (*BootstrapResponse) ProtoMessage() {}
 
 func (x *BootstrapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[18]
+	mi := &file_ordo_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1591,7 +1664,7 @@ func (x *BootstrapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BootstrapResponse.ProtoReflect.Descriptor instead.
 func (*BootstrapResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{18}
+	return file_ordo_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *BootstrapResponse) GetClusterId() string {
@@ -1621,7 +1694,7 @@ type JoinBootstrapRequest struct {
 
 func (x *JoinBootstrapRequest) Reset() {
 	*x = JoinBootstrapRequest{}
-	mi := &file_ordo_proto_msgTypes[19]
+	mi := &file_ordo_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1633,7 +1706,7 @@ func (x *JoinBootstrapRequest) String() string {
 func (*JoinBootstrapRequest) ProtoMessage() {}
 
 func (x *JoinBootstrapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[19]
+	mi := &file_ordo_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1646,7 +1719,7 @@ func (x *JoinBootstrapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinBootstrapRequest.ProtoReflect.Descriptor instead.
 func (*JoinBootstrapRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{19}
+	return file_ordo_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *JoinBootstrapRequest) GetClusterId() string {
@@ -1685,7 +1758,7 @@ type JoinBootstrapResponse struct {
 
 func (x *JoinBootstrapResponse) Reset() {
 	*x = JoinBootstrapResponse{}
-	mi := &file_ordo_proto_msgTypes[20]
+	mi := &file_ordo_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1697,7 +1770,7 @@ func (x *JoinBootstrapResponse) String() string {
 func (*JoinBootstrapResponse) ProtoMessage() {}
 
 func (x *JoinBootstrapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[20]
+	mi := &file_ordo_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1710,7 +1783,7 @@ func (x *JoinBootstrapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinBootstrapResponse.ProtoReflect.Descriptor instead.
 func (*JoinBootstrapResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{20}
+	return file_ordo_proto_rawDescGZIP(), []int{21}
 }
 
 type JoinRequest struct {
@@ -1723,7 +1796,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_ordo_proto_msgTypes[21]
+	mi := &file_ordo_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1735,7 +1808,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[21]
+	mi := &file_ordo_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1748,7 +1821,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{21}
+	return file_ordo_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *JoinRequest) GetNode() *NodeDescriptor {
@@ -1777,7 +1850,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_ordo_proto_msgTypes[22]
+	mi := &file_ordo_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1789,7 +1862,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[22]
+	mi := &file_ordo_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1802,7 +1875,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{22}
+	return file_ordo_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *JoinResponse) GetClusterId() string {
@@ -1841,7 +1914,7 @@ type ClusterInfoRequest struct {
 
 func (x *ClusterInfoRequest) Reset() {
 	*x = ClusterInfoRequest{}
-	mi := &file_ordo_proto_msgTypes[23]
+	mi := &file_ordo_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1853,7 +1926,7 @@ func (x *ClusterInfoRequest) String() string {
 func (*ClusterInfoRequest) ProtoMessage() {}
 
 func (x *ClusterInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[23]
+	mi := &file_ordo_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1866,7 +1939,7 @@ func (x *ClusterInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterInfoRequest.ProtoReflect.Descriptor instead.
 func (*ClusterInfoRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{23}
+	return file_ordo_proto_rawDescGZIP(), []int{24}
 }
 
 type ClusterInfoResponse struct {
@@ -1883,7 +1956,7 @@ type ClusterInfoResponse struct {
 
 func (x *ClusterInfoResponse) Reset() {
 	*x = ClusterInfoResponse{}
-	mi := &file_ordo_proto_msgTypes[24]
+	mi := &file_ordo_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1895,7 +1968,7 @@ func (x *ClusterInfoResponse) String() string {
 func (*ClusterInfoResponse) ProtoMessage() {}
 
 func (x *ClusterInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[24]
+	mi := &file_ordo_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1908,7 +1981,7 @@ func (x *ClusterInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterInfoResponse.ProtoReflect.Descriptor instead.
 func (*ClusterInfoResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{24}
+	return file_ordo_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ClusterInfoResponse) GetClusterId() string {
@@ -1978,7 +2051,7 @@ type RangeInfo struct {
 
 func (x *RangeInfo) Reset() {
 	*x = RangeInfo{}
-	mi := &file_ordo_proto_msgTypes[25]
+	mi := &file_ordo_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1990,7 +2063,7 @@ func (x *RangeInfo) String() string {
 func (*RangeInfo) ProtoMessage() {}
 
 func (x *RangeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[25]
+	mi := &file_ordo_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2003,7 +2076,7 @@ func (x *RangeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeInfo.ProtoReflect.Descriptor instead.
 func (*RangeInfo) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{25}
+	return file_ordo_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RangeInfo) GetDesc() *RangeDescriptor {
@@ -2118,7 +2191,7 @@ type LockWait struct {
 
 func (x *LockWait) Reset() {
 	*x = LockWait{}
-	mi := &file_ordo_proto_msgTypes[26]
+	mi := &file_ordo_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2130,7 +2203,7 @@ func (x *LockWait) String() string {
 func (*LockWait) ProtoMessage() {}
 
 func (x *LockWait) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[26]
+	mi := &file_ordo_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2143,7 +2216,7 @@ func (x *LockWait) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockWait.ProtoReflect.Descriptor instead.
 func (*LockWait) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{26}
+	return file_ordo_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *LockWait) GetTxnId() uint64 {
@@ -2200,7 +2273,7 @@ type PreparedTxn struct {
 
 func (x *PreparedTxn) Reset() {
 	*x = PreparedTxn{}
-	mi := &file_ordo_proto_msgTypes[27]
+	mi := &file_ordo_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2212,7 +2285,7 @@ func (x *PreparedTxn) String() string {
 func (*PreparedTxn) ProtoMessage() {}
 
 func (x *PreparedTxn) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[27]
+	mi := &file_ordo_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2225,7 +2298,7 @@ func (x *PreparedTxn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreparedTxn.ProtoReflect.Descriptor instead.
 func (*PreparedTxn) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{27}
+	return file_ordo_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *PreparedTxn) GetTxnId() uint64 {
@@ -2264,7 +2337,7 @@ type LocalRangesRequest struct {
 
 func (x *LocalRangesRequest) Reset() {
 	*x = LocalRangesRequest{}
-	mi := &file_ordo_proto_msgTypes[28]
+	mi := &file_ordo_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2276,7 +2349,7 @@ func (x *LocalRangesRequest) String() string {
 func (*LocalRangesRequest) ProtoMessage() {}
 
 func (x *LocalRangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[28]
+	mi := &file_ordo_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2289,7 +2362,7 @@ func (x *LocalRangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalRangesRequest.ProtoReflect.Descriptor instead.
 func (*LocalRangesRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{28}
+	return file_ordo_proto_rawDescGZIP(), []int{29}
 }
 
 type LocalRangesResponse struct {
@@ -2301,7 +2374,7 @@ type LocalRangesResponse struct {
 
 func (x *LocalRangesResponse) Reset() {
 	*x = LocalRangesResponse{}
-	mi := &file_ordo_proto_msgTypes[29]
+	mi := &file_ordo_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2313,7 +2386,7 @@ func (x *LocalRangesResponse) String() string {
 func (*LocalRangesResponse) ProtoMessage() {}
 
 func (x *LocalRangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[29]
+	mi := &file_ordo_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2326,7 +2399,7 @@ func (x *LocalRangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalRangesResponse.ProtoReflect.Descriptor instead.
 func (*LocalRangesResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{29}
+	return file_ordo_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *LocalRangesResponse) GetRanges() []*RangeInfo {
@@ -2349,7 +2422,7 @@ type NodeStatus struct {
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_ordo_proto_msgTypes[30]
+	mi := &file_ordo_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2361,7 +2434,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[30]
+	mi := &file_ordo_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2374,7 +2447,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{30}
+	return file_ordo_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *NodeStatus) GetNode() *NodeDescriptor {
@@ -2420,7 +2493,7 @@ type NodeStatusRequest struct {
 
 func (x *NodeStatusRequest) Reset() {
 	*x = NodeStatusRequest{}
-	mi := &file_ordo_proto_msgTypes[31]
+	mi := &file_ordo_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2432,7 +2505,7 @@ func (x *NodeStatusRequest) String() string {
 func (*NodeStatusRequest) ProtoMessage() {}
 
 func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[31]
+	mi := &file_ordo_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2445,7 +2518,7 @@ func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusRequest.ProtoReflect.Descriptor instead.
 func (*NodeStatusRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{31}
+	return file_ordo_proto_rawDescGZIP(), []int{32}
 }
 
 type NodeStatusResponse struct {
@@ -2457,7 +2530,7 @@ type NodeStatusResponse struct {
 
 func (x *NodeStatusResponse) Reset() {
 	*x = NodeStatusResponse{}
-	mi := &file_ordo_proto_msgTypes[32]
+	mi := &file_ordo_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2469,7 +2542,7 @@ func (x *NodeStatusResponse) String() string {
 func (*NodeStatusResponse) ProtoMessage() {}
 
 func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[32]
+	mi := &file_ordo_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2482,7 +2555,7 @@ func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusResponse.ProtoReflect.Descriptor instead.
 func (*NodeStatusResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{32}
+	return file_ordo_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *NodeStatusResponse) GetNodes() []*NodeStatus {
@@ -2500,7 +2573,7 @@ type RangeListRequest struct {
 
 func (x *RangeListRequest) Reset() {
 	*x = RangeListRequest{}
-	mi := &file_ordo_proto_msgTypes[33]
+	mi := &file_ordo_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2512,7 +2585,7 @@ func (x *RangeListRequest) String() string {
 func (*RangeListRequest) ProtoMessage() {}
 
 func (x *RangeListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[33]
+	mi := &file_ordo_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2525,7 +2598,7 @@ func (x *RangeListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeListRequest.ProtoReflect.Descriptor instead.
 func (*RangeListRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{33}
+	return file_ordo_proto_rawDescGZIP(), []int{34}
 }
 
 type RangeListResponse struct {
@@ -2537,7 +2610,7 @@ type RangeListResponse struct {
 
 func (x *RangeListResponse) Reset() {
 	*x = RangeListResponse{}
-	mi := &file_ordo_proto_msgTypes[34]
+	mi := &file_ordo_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2549,7 +2622,7 @@ func (x *RangeListResponse) String() string {
 func (*RangeListResponse) ProtoMessage() {}
 
 func (x *RangeListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[34]
+	mi := &file_ordo_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2562,7 +2635,7 @@ func (x *RangeListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeListResponse.ProtoReflect.Descriptor instead.
 func (*RangeListResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{34}
+	return file_ordo_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RangeListResponse) GetRanges() []*RangeInfo {
@@ -2583,7 +2656,7 @@ type AdminSplitRequest struct {
 
 func (x *AdminSplitRequest) Reset() {
 	*x = AdminSplitRequest{}
-	mi := &file_ordo_proto_msgTypes[35]
+	mi := &file_ordo_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2595,7 +2668,7 @@ func (x *AdminSplitRequest) String() string {
 func (*AdminSplitRequest) ProtoMessage() {}
 
 func (x *AdminSplitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[35]
+	mi := &file_ordo_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2608,7 +2681,7 @@ func (x *AdminSplitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminSplitRequest.ProtoReflect.Descriptor instead.
 func (*AdminSplitRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{35}
+	return file_ordo_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *AdminSplitRequest) GetSplitKey() []byte {
@@ -2636,7 +2709,7 @@ type AdminSplitResponse struct {
 
 func (x *AdminSplitResponse) Reset() {
 	*x = AdminSplitResponse{}
-	mi := &file_ordo_proto_msgTypes[36]
+	mi := &file_ordo_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2648,7 +2721,7 @@ func (x *AdminSplitResponse) String() string {
 func (*AdminSplitResponse) ProtoMessage() {}
 
 func (x *AdminSplitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[36]
+	mi := &file_ordo_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2661,7 +2734,7 @@ func (x *AdminSplitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminSplitResponse.ProtoReflect.Descriptor instead.
 func (*AdminSplitResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{36}
+	return file_ordo_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *AdminSplitResponse) GetLeft() *RangeDescriptor {
@@ -2695,7 +2768,7 @@ type TransferLeaseRequest struct {
 
 func (x *TransferLeaseRequest) Reset() {
 	*x = TransferLeaseRequest{}
-	mi := &file_ordo_proto_msgTypes[37]
+	mi := &file_ordo_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2707,7 +2780,7 @@ func (x *TransferLeaseRequest) String() string {
 func (*TransferLeaseRequest) ProtoMessage() {}
 
 func (x *TransferLeaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[37]
+	mi := &file_ordo_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2720,7 +2793,7 @@ func (x *TransferLeaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeaseRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeaseRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{37}
+	return file_ordo_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *TransferLeaseRequest) GetRangeId() uint64 {
@@ -2746,7 +2819,7 @@ type TransferLeaseResponse struct {
 
 func (x *TransferLeaseResponse) Reset() {
 	*x = TransferLeaseResponse{}
-	mi := &file_ordo_proto_msgTypes[38]
+	mi := &file_ordo_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2758,7 +2831,7 @@ func (x *TransferLeaseResponse) String() string {
 func (*TransferLeaseResponse) ProtoMessage() {}
 
 func (x *TransferLeaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[38]
+	mi := &file_ordo_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2771,7 +2844,7 @@ func (x *TransferLeaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeaseResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeaseResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{38}
+	return file_ordo_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *TransferLeaseResponse) GetError() *Error {
@@ -2790,7 +2863,7 @@ type ChecksumRequest struct {
 
 func (x *ChecksumRequest) Reset() {
 	*x = ChecksumRequest{}
-	mi := &file_ordo_proto_msgTypes[39]
+	mi := &file_ordo_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2802,7 +2875,7 @@ func (x *ChecksumRequest) String() string {
 func (*ChecksumRequest) ProtoMessage() {}
 
 func (x *ChecksumRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[39]
+	mi := &file_ordo_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2815,7 +2888,7 @@ func (x *ChecksumRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChecksumRequest.ProtoReflect.Descriptor instead.
 func (*ChecksumRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{39}
+	return file_ordo_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ChecksumRequest) GetRangeId() uint64 {
@@ -2837,7 +2910,7 @@ type ChecksumResponse struct {
 
 func (x *ChecksumResponse) Reset() {
 	*x = ChecksumResponse{}
-	mi := &file_ordo_proto_msgTypes[40]
+	mi := &file_ordo_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2849,7 +2922,7 @@ func (x *ChecksumResponse) String() string {
 func (*ChecksumResponse) ProtoMessage() {}
 
 func (x *ChecksumResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[40]
+	mi := &file_ordo_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2862,7 +2935,7 @@ func (x *ChecksumResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChecksumResponse.ProtoReflect.Descriptor instead.
 func (*ChecksumResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{40}
+	return file_ordo_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ChecksumResponse) GetAppliedIndex() uint64 {
@@ -2906,7 +2979,7 @@ type KeySpan struct {
 
 func (x *KeySpan) Reset() {
 	*x = KeySpan{}
-	mi := &file_ordo_proto_msgTypes[41]
+	mi := &file_ordo_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2918,7 +2991,7 @@ func (x *KeySpan) String() string {
 func (*KeySpan) ProtoMessage() {}
 
 func (x *KeySpan) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[41]
+	mi := &file_ordo_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2931,7 +3004,7 @@ func (x *KeySpan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeySpan.ProtoReflect.Descriptor instead.
 func (*KeySpan) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{41}
+	return file_ordo_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *KeySpan) GetKey() []byte {
@@ -2966,7 +3039,7 @@ type TxnMeta struct {
 
 func (x *TxnMeta) Reset() {
 	*x = TxnMeta{}
-	mi := &file_ordo_proto_msgTypes[42]
+	mi := &file_ordo_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2978,7 +3051,7 @@ func (x *TxnMeta) String() string {
 func (*TxnMeta) ProtoMessage() {}
 
 func (x *TxnMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[42]
+	mi := &file_ordo_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2991,7 +3064,7 @@ func (x *TxnMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnMeta.ProtoReflect.Descriptor instead.
 func (*TxnMeta) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{42}
+	return file_ordo_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *TxnMeta) GetId() uint64 {
@@ -3066,7 +3139,7 @@ type TxnRequest struct {
 
 func (x *TxnRequest) Reset() {
 	*x = TxnRequest{}
-	mi := &file_ordo_proto_msgTypes[43]
+	mi := &file_ordo_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3078,7 +3151,7 @@ func (x *TxnRequest) String() string {
 func (*TxnRequest) ProtoMessage() {}
 
 func (x *TxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[43]
+	mi := &file_ordo_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3091,7 +3164,7 @@ func (x *TxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRequest.ProtoReflect.Descriptor instead.
 func (*TxnRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{43}
+	return file_ordo_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *TxnRequest) GetRangeId() uint64 {
@@ -3184,7 +3257,7 @@ type TxnResponse struct {
 
 func (x *TxnResponse) Reset() {
 	*x = TxnResponse{}
-	mi := &file_ordo_proto_msgTypes[44]
+	mi := &file_ordo_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3196,7 +3269,7 @@ func (x *TxnResponse) String() string {
 func (*TxnResponse) ProtoMessage() {}
 
 func (x *TxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[44]
+	mi := &file_ordo_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3209,7 +3282,7 @@ func (x *TxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnResponse.ProtoReflect.Descriptor instead.
 func (*TxnResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{44}
+	return file_ordo_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *TxnResponse) GetResults() []*OpResult {
@@ -3263,7 +3336,7 @@ type TxnRecord struct {
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_ordo_proto_msgTypes[45]
+	mi := &file_ordo_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3275,7 +3348,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[45]
+	mi := &file_ordo_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3288,7 +3361,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{45}
+	return file_ordo_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *TxnRecord) GetTxnId() uint64 {
@@ -3332,7 +3405,7 @@ type PreparedRecord struct {
 
 func (x *PreparedRecord) Reset() {
 	*x = PreparedRecord{}
-	mi := &file_ordo_proto_msgTypes[46]
+	mi := &file_ordo_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3344,7 +3417,7 @@ func (x *PreparedRecord) String() string {
 func (*PreparedRecord) ProtoMessage() {}
 
 func (x *PreparedRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[46]
+	mi := &file_ordo_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3357,7 +3430,7 @@ func (x *PreparedRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreparedRecord.ProtoReflect.Descriptor instead.
 func (*PreparedRecord) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{46}
+	return file_ordo_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *PreparedRecord) GetTxn() *TxnMeta {
@@ -3403,7 +3476,7 @@ type TxnCommand struct {
 
 func (x *TxnCommand) Reset() {
 	*x = TxnCommand{}
-	mi := &file_ordo_proto_msgTypes[47]
+	mi := &file_ordo_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3415,7 +3488,7 @@ func (x *TxnCommand) String() string {
 func (*TxnCommand) ProtoMessage() {}
 
 func (x *TxnCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[47]
+	mi := &file_ordo_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3428,7 +3501,7 @@ func (x *TxnCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnCommand.ProtoReflect.Descriptor instead.
 func (*TxnCommand) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{47}
+	return file_ordo_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *TxnCommand) GetKind() TxnCommand_Kind {
@@ -3504,7 +3577,7 @@ type TxnAliveRequest struct {
 
 func (x *TxnAliveRequest) Reset() {
 	*x = TxnAliveRequest{}
-	mi := &file_ordo_proto_msgTypes[48]
+	mi := &file_ordo_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3516,7 +3589,7 @@ func (x *TxnAliveRequest) String() string {
 func (*TxnAliveRequest) ProtoMessage() {}
 
 func (x *TxnAliveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[48]
+	mi := &file_ordo_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3529,7 +3602,7 @@ func (x *TxnAliveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAliveRequest.ProtoReflect.Descriptor instead.
 func (*TxnAliveRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{48}
+	return file_ordo_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *TxnAliveRequest) GetTxnIds() []uint64 {
@@ -3555,7 +3628,7 @@ type TxnAliveResponse struct {
 
 func (x *TxnAliveResponse) Reset() {
 	*x = TxnAliveResponse{}
-	mi := &file_ordo_proto_msgTypes[49]
+	mi := &file_ordo_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3567,7 +3640,7 @@ func (x *TxnAliveResponse) String() string {
 func (*TxnAliveResponse) ProtoMessage() {}
 
 func (x *TxnAliveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[49]
+	mi := &file_ordo_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3580,7 +3653,7 @@ func (x *TxnAliveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAliveResponse.ProtoReflect.Descriptor instead.
 func (*TxnAliveResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{49}
+	return file_ordo_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *TxnAliveResponse) GetAlive() []uint64 {
@@ -3601,7 +3674,7 @@ type NodeList struct {
 
 func (x *NodeList) Reset() {
 	*x = NodeList{}
-	mi := &file_ordo_proto_msgTypes[50]
+	mi := &file_ordo_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3613,7 +3686,7 @@ func (x *NodeList) String() string {
 func (*NodeList) ProtoMessage() {}
 
 func (x *NodeList) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[50]
+	mi := &file_ordo_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3626,7 +3699,7 @@ func (x *NodeList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeList.ProtoReflect.Descriptor instead.
 func (*NodeList) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{50}
+	return file_ordo_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *NodeList) GetNodes() []*NodeDescriptor {
@@ -3728,12 +3801,17 @@ const file_ordo_proto_rawDesc = "" +
 	"\tsplit_key\x18\x01 \x01(\fR\bsplitKey\x12 \n" +
 	"\fnew_range_id\x18\x02 \x01(\x04R\n" +
 	"newRangeId\x12/\n" +
-	"\x13expected_generation\x18\x03 \x01(\x04R\x12expectedGeneration\"\x93\x01\n" +
+	"\x13expected_generation\x18\x03 \x01(\x04R\x12expectedGeneration\"\xd6\x01\n" +
 	"\vRaftCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1e\n" +
 	"\x03ops\x18\x02 \x03(\v2\f.ordo.rpc.OpR\x03ops\x12,\n" +
 	"\x05split\x18\x03 \x01(\v2\x16.ordo.rpc.SplitTriggerR\x05split\x12&\n" +
-	"\x03txn\x18\x04 \x01(\v2\x14.ordo.rpc.TxnCommandR\x03txn\"c\n" +
+	"\x03txn\x18\x04 \x01(\v2\x14.ordo.rpc.TxnCommandR\x03txn\x12A\n" +
+	"\x0fchange_replicas\x18\x05 \x01(\v2\x18.ordo.rpc.ChangeReplicasR\x0echangeReplicas\"\xa9\x01\n" +
+	"\x0eChangeReplicas\x12-\n" +
+	"\x04desc\x18\x01 \x01(\v2\x19.ordo.rpc.RangeDescriptorR\x04desc\x12/\n" +
+	"\x13expected_generation\x18\x02 \x01(\x04R\x12expectedGeneration\x127\n" +
+	"\x18expected_next_replica_id\x18\x03 \x01(\x04R\x15expectedNextReplicaId\"c\n" +
 	"\fSnapshotData\x12-\n" +
 	"\x04desc\x18\x01 \x01(\v2\x19.ordo.rpc.RangeDescriptorR\x04desc\x12$\n" +
 	"\x03kvs\x18\x02 \x03(\v2\x12.ordo.rpc.KeyValueR\x03kvs\"D\n" +
@@ -3980,7 +4058,7 @@ func file_ordo_proto_rawDescGZIP() []byte {
 }
 
 var file_ordo_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_ordo_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_ordo_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_ordo_proto_goTypes = []any{
 	(LockMode)(0),                 // 0: ordo.rpc.LockMode
 	(Op_Kind)(0),                  // 1: ordo.rpc.Op.Kind
@@ -4001,44 +4079,45 @@ var file_ordo_proto_goTypes = []any{
 	(*BatchResponse)(nil),         // 16: ordo.rpc.BatchResponse
 	(*SplitTrigger)(nil),          // 17: ordo.rpc.SplitTrigger
 	(*RaftCommand)(nil),           // 18: ordo.rpc.RaftCommand
-	(*SnapshotData)(nil),          // 19: ordo.rpc.SnapshotData
-	(*StoreIdent)(nil),            // 20: ordo.rpc.StoreIdent
-	(*NodeDescriptor)(nil),        // 21: ordo.rpc.NodeDescriptor
-	(*Liveness)(nil),              // 22: ordo.rpc.Liveness
-	(*BootstrapRequest)(nil),      // 23: ordo.rpc.BootstrapRequest
-	(*BootstrapResponse)(nil),     // 24: ordo.rpc.BootstrapResponse
-	(*JoinBootstrapRequest)(nil),  // 25: ordo.rpc.JoinBootstrapRequest
-	(*JoinBootstrapResponse)(nil), // 26: ordo.rpc.JoinBootstrapResponse
-	(*JoinRequest)(nil),           // 27: ordo.rpc.JoinRequest
-	(*JoinResponse)(nil),          // 28: ordo.rpc.JoinResponse
-	(*ClusterInfoRequest)(nil),    // 29: ordo.rpc.ClusterInfoRequest
-	(*ClusterInfoResponse)(nil),   // 30: ordo.rpc.ClusterInfoResponse
-	(*RangeInfo)(nil),             // 31: ordo.rpc.RangeInfo
-	(*LockWait)(nil),              // 32: ordo.rpc.LockWait
-	(*PreparedTxn)(nil),           // 33: ordo.rpc.PreparedTxn
-	(*LocalRangesRequest)(nil),    // 34: ordo.rpc.LocalRangesRequest
-	(*LocalRangesResponse)(nil),   // 35: ordo.rpc.LocalRangesResponse
-	(*NodeStatus)(nil),            // 36: ordo.rpc.NodeStatus
-	(*NodeStatusRequest)(nil),     // 37: ordo.rpc.NodeStatusRequest
-	(*NodeStatusResponse)(nil),    // 38: ordo.rpc.NodeStatusResponse
-	(*RangeListRequest)(nil),      // 39: ordo.rpc.RangeListRequest
-	(*RangeListResponse)(nil),     // 40: ordo.rpc.RangeListResponse
-	(*AdminSplitRequest)(nil),     // 41: ordo.rpc.AdminSplitRequest
-	(*AdminSplitResponse)(nil),    // 42: ordo.rpc.AdminSplitResponse
-	(*TransferLeaseRequest)(nil),  // 43: ordo.rpc.TransferLeaseRequest
-	(*TransferLeaseResponse)(nil), // 44: ordo.rpc.TransferLeaseResponse
-	(*ChecksumRequest)(nil),       // 45: ordo.rpc.ChecksumRequest
-	(*ChecksumResponse)(nil),      // 46: ordo.rpc.ChecksumResponse
-	(*KeySpan)(nil),               // 47: ordo.rpc.KeySpan
-	(*TxnMeta)(nil),               // 48: ordo.rpc.TxnMeta
-	(*TxnRequest)(nil),            // 49: ordo.rpc.TxnRequest
-	(*TxnResponse)(nil),           // 50: ordo.rpc.TxnResponse
-	(*TxnRecord)(nil),             // 51: ordo.rpc.TxnRecord
-	(*PreparedRecord)(nil),        // 52: ordo.rpc.PreparedRecord
-	(*TxnCommand)(nil),            // 53: ordo.rpc.TxnCommand
-	(*TxnAliveRequest)(nil),       // 54: ordo.rpc.TxnAliveRequest
-	(*TxnAliveResponse)(nil),      // 55: ordo.rpc.TxnAliveResponse
-	(*NodeList)(nil),              // 56: ordo.rpc.NodeList
+	(*ChangeReplicas)(nil),        // 19: ordo.rpc.ChangeReplicas
+	(*SnapshotData)(nil),          // 20: ordo.rpc.SnapshotData
+	(*StoreIdent)(nil),            // 21: ordo.rpc.StoreIdent
+	(*NodeDescriptor)(nil),        // 22: ordo.rpc.NodeDescriptor
+	(*Liveness)(nil),              // 23: ordo.rpc.Liveness
+	(*BootstrapRequest)(nil),      // 24: ordo.rpc.BootstrapRequest
+	(*BootstrapResponse)(nil),     // 25: ordo.rpc.BootstrapResponse
+	(*JoinBootstrapRequest)(nil),  // 26: ordo.rpc.JoinBootstrapRequest
+	(*JoinBootstrapResponse)(nil), // 27: ordo.rpc.JoinBootstrapResponse
+	(*JoinRequest)(nil),           // 28: ordo.rpc.JoinRequest
+	(*JoinResponse)(nil),          // 29: ordo.rpc.JoinResponse
+	(*ClusterInfoRequest)(nil),    // 30: ordo.rpc.ClusterInfoRequest
+	(*ClusterInfoResponse)(nil),   // 31: ordo.rpc.ClusterInfoResponse
+	(*RangeInfo)(nil),             // 32: ordo.rpc.RangeInfo
+	(*LockWait)(nil),              // 33: ordo.rpc.LockWait
+	(*PreparedTxn)(nil),           // 34: ordo.rpc.PreparedTxn
+	(*LocalRangesRequest)(nil),    // 35: ordo.rpc.LocalRangesRequest
+	(*LocalRangesResponse)(nil),   // 36: ordo.rpc.LocalRangesResponse
+	(*NodeStatus)(nil),            // 37: ordo.rpc.NodeStatus
+	(*NodeStatusRequest)(nil),     // 38: ordo.rpc.NodeStatusRequest
+	(*NodeStatusResponse)(nil),    // 39: ordo.rpc.NodeStatusResponse
+	(*RangeListRequest)(nil),      // 40: ordo.rpc.RangeListRequest
+	(*RangeListResponse)(nil),     // 41: ordo.rpc.RangeListResponse
+	(*AdminSplitRequest)(nil),     // 42: ordo.rpc.AdminSplitRequest
+	(*AdminSplitResponse)(nil),    // 43: ordo.rpc.AdminSplitResponse
+	(*TransferLeaseRequest)(nil),  // 44: ordo.rpc.TransferLeaseRequest
+	(*TransferLeaseResponse)(nil), // 45: ordo.rpc.TransferLeaseResponse
+	(*ChecksumRequest)(nil),       // 46: ordo.rpc.ChecksumRequest
+	(*ChecksumResponse)(nil),      // 47: ordo.rpc.ChecksumResponse
+	(*KeySpan)(nil),               // 48: ordo.rpc.KeySpan
+	(*TxnMeta)(nil),               // 49: ordo.rpc.TxnMeta
+	(*TxnRequest)(nil),            // 50: ordo.rpc.TxnRequest
+	(*TxnResponse)(nil),           // 51: ordo.rpc.TxnResponse
+	(*TxnRecord)(nil),             // 52: ordo.rpc.TxnRecord
+	(*PreparedRecord)(nil),        // 53: ordo.rpc.PreparedRecord
+	(*TxnCommand)(nil),            // 54: ordo.rpc.TxnCommand
+	(*TxnAliveRequest)(nil),       // 55: ordo.rpc.TxnAliveRequest
+	(*TxnAliveResponse)(nil),      // 56: ordo.rpc.TxnAliveResponse
+	(*NodeList)(nil),              // 57: ordo.rpc.NodeList
 }
 var file_ordo_proto_depIdxs = []int32{
 	6,  // 0: ordo.rpc.RangeDescriptor.replicas:type_name -> ordo.rpc.ReplicaDescriptor
@@ -4056,79 +4135,81 @@ var file_ordo_proto_depIdxs = []int32{
 	14, // 12: ordo.rpc.BatchResponse.error:type_name -> ordo.rpc.Error
 	12, // 13: ordo.rpc.RaftCommand.ops:type_name -> ordo.rpc.Op
 	17, // 14: ordo.rpc.RaftCommand.split:type_name -> ordo.rpc.SplitTrigger
-	53, // 15: ordo.rpc.RaftCommand.txn:type_name -> ordo.rpc.TxnCommand
-	7,  // 16: ordo.rpc.SnapshotData.desc:type_name -> ordo.rpc.RangeDescriptor
-	11, // 17: ordo.rpc.SnapshotData.kvs:type_name -> ordo.rpc.KeyValue
-	21, // 18: ordo.rpc.BootstrapResponse.nodes:type_name -> ordo.rpc.NodeDescriptor
-	7,  // 19: ordo.rpc.JoinBootstrapRequest.ranges:type_name -> ordo.rpc.RangeDescriptor
-	21, // 20: ordo.rpc.JoinBootstrapRequest.nodes:type_name -> ordo.rpc.NodeDescriptor
-	21, // 21: ordo.rpc.JoinRequest.node:type_name -> ordo.rpc.NodeDescriptor
-	21, // 22: ordo.rpc.JoinResponse.nodes:type_name -> ordo.rpc.NodeDescriptor
-	7,  // 23: ordo.rpc.JoinResponse.meta_range:type_name -> ordo.rpc.RangeDescriptor
-	21, // 24: ordo.rpc.ClusterInfoResponse.nodes:type_name -> ordo.rpc.NodeDescriptor
-	7,  // 25: ordo.rpc.ClusterInfoResponse.meta_range:type_name -> ordo.rpc.RangeDescriptor
-	21, // 26: ordo.rpc.ClusterInfoResponse.self:type_name -> ordo.rpc.NodeDescriptor
-	7,  // 27: ordo.rpc.RangeInfo.desc:type_name -> ordo.rpc.RangeDescriptor
-	32, // 28: ordo.rpc.RangeInfo.lock_waits:type_name -> ordo.rpc.LockWait
-	33, // 29: ordo.rpc.RangeInfo.prepared:type_name -> ordo.rpc.PreparedTxn
-	31, // 30: ordo.rpc.LocalRangesResponse.ranges:type_name -> ordo.rpc.RangeInfo
-	21, // 31: ordo.rpc.NodeStatus.node:type_name -> ordo.rpc.NodeDescriptor
-	36, // 32: ordo.rpc.NodeStatusResponse.nodes:type_name -> ordo.rpc.NodeStatus
-	31, // 33: ordo.rpc.RangeListResponse.ranges:type_name -> ordo.rpc.RangeInfo
-	7,  // 34: ordo.rpc.AdminSplitResponse.left:type_name -> ordo.rpc.RangeDescriptor
-	7,  // 35: ordo.rpc.AdminSplitResponse.right:type_name -> ordo.rpc.RangeDescriptor
-	14, // 36: ordo.rpc.AdminSplitResponse.error:type_name -> ordo.rpc.Error
-	14, // 37: ordo.rpc.TransferLeaseResponse.error:type_name -> ordo.rpc.Error
-	14, // 38: ordo.rpc.ChecksumResponse.error:type_name -> ordo.rpc.Error
-	48, // 39: ordo.rpc.TxnRequest.txn:type_name -> ordo.rpc.TxnMeta
-	3,  // 40: ordo.rpc.TxnRequest.kind:type_name -> ordo.rpc.TxnRequest.Kind
-	12, // 41: ordo.rpc.TxnRequest.ops:type_name -> ordo.rpc.Op
-	47, // 42: ordo.rpc.TxnRequest.participants:type_name -> ordo.rpc.KeySpan
-	13, // 43: ordo.rpc.TxnResponse.results:type_name -> ordo.rpc.OpResult
-	14, // 44: ordo.rpc.TxnResponse.error:type_name -> ordo.rpc.Error
-	4,  // 45: ordo.rpc.TxnResponse.status:type_name -> ordo.rpc.TxnRecord.Status
-	4,  // 46: ordo.rpc.TxnRecord.status:type_name -> ordo.rpc.TxnRecord.Status
-	47, // 47: ordo.rpc.TxnRecord.participants:type_name -> ordo.rpc.KeySpan
-	48, // 48: ordo.rpc.PreparedRecord.txn:type_name -> ordo.rpc.TxnMeta
-	11, // 49: ordo.rpc.PreparedRecord.writes:type_name -> ordo.rpc.KeyValue
-	5,  // 50: ordo.rpc.TxnCommand.kind:type_name -> ordo.rpc.TxnCommand.Kind
-	48, // 51: ordo.rpc.TxnCommand.txn:type_name -> ordo.rpc.TxnMeta
-	11, // 52: ordo.rpc.TxnCommand.writes:type_name -> ordo.rpc.KeyValue
-	47, // 53: ordo.rpc.TxnCommand.participants:type_name -> ordo.rpc.KeySpan
-	21, // 54: ordo.rpc.NodeList.nodes:type_name -> ordo.rpc.NodeDescriptor
-	9,  // 55: ordo.rpc.Node.RaftStream:input_type -> ordo.rpc.RaftMessageBatch
-	15, // 56: ordo.rpc.Node.Batch:input_type -> ordo.rpc.BatchRequest
-	23, // 57: ordo.rpc.Node.Bootstrap:input_type -> ordo.rpc.BootstrapRequest
-	25, // 58: ordo.rpc.Node.JoinBootstrap:input_type -> ordo.rpc.JoinBootstrapRequest
-	27, // 59: ordo.rpc.Node.Join:input_type -> ordo.rpc.JoinRequest
-	29, // 60: ordo.rpc.Node.ClusterInfo:input_type -> ordo.rpc.ClusterInfoRequest
-	34, // 61: ordo.rpc.Node.LocalRanges:input_type -> ordo.rpc.LocalRangesRequest
-	37, // 62: ordo.rpc.Node.NodeStatus:input_type -> ordo.rpc.NodeStatusRequest
-	39, // 63: ordo.rpc.Node.RangeList:input_type -> ordo.rpc.RangeListRequest
-	41, // 64: ordo.rpc.Node.AdminSplit:input_type -> ordo.rpc.AdminSplitRequest
-	43, // 65: ordo.rpc.Node.TransferLease:input_type -> ordo.rpc.TransferLeaseRequest
-	45, // 66: ordo.rpc.Node.Checksum:input_type -> ordo.rpc.ChecksumRequest
-	49, // 67: ordo.rpc.Node.Txn:input_type -> ordo.rpc.TxnRequest
-	54, // 68: ordo.rpc.Node.TxnAlive:input_type -> ordo.rpc.TxnAliveRequest
-	10, // 69: ordo.rpc.Node.RaftStream:output_type -> ordo.rpc.RaftStreamResponse
-	16, // 70: ordo.rpc.Node.Batch:output_type -> ordo.rpc.BatchResponse
-	24, // 71: ordo.rpc.Node.Bootstrap:output_type -> ordo.rpc.BootstrapResponse
-	26, // 72: ordo.rpc.Node.JoinBootstrap:output_type -> ordo.rpc.JoinBootstrapResponse
-	28, // 73: ordo.rpc.Node.Join:output_type -> ordo.rpc.JoinResponse
-	30, // 74: ordo.rpc.Node.ClusterInfo:output_type -> ordo.rpc.ClusterInfoResponse
-	35, // 75: ordo.rpc.Node.LocalRanges:output_type -> ordo.rpc.LocalRangesResponse
-	38, // 76: ordo.rpc.Node.NodeStatus:output_type -> ordo.rpc.NodeStatusResponse
-	40, // 77: ordo.rpc.Node.RangeList:output_type -> ordo.rpc.RangeListResponse
-	42, // 78: ordo.rpc.Node.AdminSplit:output_type -> ordo.rpc.AdminSplitResponse
-	44, // 79: ordo.rpc.Node.TransferLease:output_type -> ordo.rpc.TransferLeaseResponse
-	46, // 80: ordo.rpc.Node.Checksum:output_type -> ordo.rpc.ChecksumResponse
-	50, // 81: ordo.rpc.Node.Txn:output_type -> ordo.rpc.TxnResponse
-	55, // 82: ordo.rpc.Node.TxnAlive:output_type -> ordo.rpc.TxnAliveResponse
-	69, // [69:83] is the sub-list for method output_type
-	55, // [55:69] is the sub-list for method input_type
-	55, // [55:55] is the sub-list for extension type_name
-	55, // [55:55] is the sub-list for extension extendee
-	0,  // [0:55] is the sub-list for field type_name
+	54, // 15: ordo.rpc.RaftCommand.txn:type_name -> ordo.rpc.TxnCommand
+	19, // 16: ordo.rpc.RaftCommand.change_replicas:type_name -> ordo.rpc.ChangeReplicas
+	7,  // 17: ordo.rpc.ChangeReplicas.desc:type_name -> ordo.rpc.RangeDescriptor
+	7,  // 18: ordo.rpc.SnapshotData.desc:type_name -> ordo.rpc.RangeDescriptor
+	11, // 19: ordo.rpc.SnapshotData.kvs:type_name -> ordo.rpc.KeyValue
+	22, // 20: ordo.rpc.BootstrapResponse.nodes:type_name -> ordo.rpc.NodeDescriptor
+	7,  // 21: ordo.rpc.JoinBootstrapRequest.ranges:type_name -> ordo.rpc.RangeDescriptor
+	22, // 22: ordo.rpc.JoinBootstrapRequest.nodes:type_name -> ordo.rpc.NodeDescriptor
+	22, // 23: ordo.rpc.JoinRequest.node:type_name -> ordo.rpc.NodeDescriptor
+	22, // 24: ordo.rpc.JoinResponse.nodes:type_name -> ordo.rpc.NodeDescriptor
+	7,  // 25: ordo.rpc.JoinResponse.meta_range:type_name -> ordo.rpc.RangeDescriptor
+	22, // 26: ordo.rpc.ClusterInfoResponse.nodes:type_name -> ordo.rpc.NodeDescriptor
+	7,  // 27: ordo.rpc.ClusterInfoResponse.meta_range:type_name -> ordo.rpc.RangeDescriptor
+	22, // 28: ordo.rpc.ClusterInfoResponse.self:type_name -> ordo.rpc.NodeDescriptor
+	7,  // 29: ordo.rpc.RangeInfo.desc:type_name -> ordo.rpc.RangeDescriptor
+	33, // 30: ordo.rpc.RangeInfo.lock_waits:type_name -> ordo.rpc.LockWait
+	34, // 31: ordo.rpc.RangeInfo.prepared:type_name -> ordo.rpc.PreparedTxn
+	32, // 32: ordo.rpc.LocalRangesResponse.ranges:type_name -> ordo.rpc.RangeInfo
+	22, // 33: ordo.rpc.NodeStatus.node:type_name -> ordo.rpc.NodeDescriptor
+	37, // 34: ordo.rpc.NodeStatusResponse.nodes:type_name -> ordo.rpc.NodeStatus
+	32, // 35: ordo.rpc.RangeListResponse.ranges:type_name -> ordo.rpc.RangeInfo
+	7,  // 36: ordo.rpc.AdminSplitResponse.left:type_name -> ordo.rpc.RangeDescriptor
+	7,  // 37: ordo.rpc.AdminSplitResponse.right:type_name -> ordo.rpc.RangeDescriptor
+	14, // 38: ordo.rpc.AdminSplitResponse.error:type_name -> ordo.rpc.Error
+	14, // 39: ordo.rpc.TransferLeaseResponse.error:type_name -> ordo.rpc.Error
+	14, // 40: ordo.rpc.ChecksumResponse.error:type_name -> ordo.rpc.Error
+	49, // 41: ordo.rpc.TxnRequest.txn:type_name -> ordo.rpc.TxnMeta
+	3,  // 42: ordo.rpc.TxnRequest.kind:type_name -> ordo.rpc.TxnRequest.Kind
+	12, // 43: ordo.rpc.TxnRequest.ops:type_name -> ordo.rpc.Op
+	48, // 44: ordo.rpc.TxnRequest.participants:type_name -> ordo.rpc.KeySpan
+	13, // 45: ordo.rpc.TxnResponse.results:type_name -> ordo.rpc.OpResult
+	14, // 46: ordo.rpc.TxnResponse.error:type_name -> ordo.rpc.Error
+	4,  // 47: ordo.rpc.TxnResponse.status:type_name -> ordo.rpc.TxnRecord.Status
+	4,  // 48: ordo.rpc.TxnRecord.status:type_name -> ordo.rpc.TxnRecord.Status
+	48, // 49: ordo.rpc.TxnRecord.participants:type_name -> ordo.rpc.KeySpan
+	49, // 50: ordo.rpc.PreparedRecord.txn:type_name -> ordo.rpc.TxnMeta
+	11, // 51: ordo.rpc.PreparedRecord.writes:type_name -> ordo.rpc.KeyValue
+	5,  // 52: ordo.rpc.TxnCommand.kind:type_name -> ordo.rpc.TxnCommand.Kind
+	49, // 53: ordo.rpc.TxnCommand.txn:type_name -> ordo.rpc.TxnMeta
+	11, // 54: ordo.rpc.TxnCommand.writes:type_name -> ordo.rpc.KeyValue
+	48, // 55: ordo.rpc.TxnCommand.participants:type_name -> ordo.rpc.KeySpan
+	22, // 56: ordo.rpc.NodeList.nodes:type_name -> ordo.rpc.NodeDescriptor
+	9,  // 57: ordo.rpc.Node.RaftStream:input_type -> ordo.rpc.RaftMessageBatch
+	15, // 58: ordo.rpc.Node.Batch:input_type -> ordo.rpc.BatchRequest
+	24, // 59: ordo.rpc.Node.Bootstrap:input_type -> ordo.rpc.BootstrapRequest
+	26, // 60: ordo.rpc.Node.JoinBootstrap:input_type -> ordo.rpc.JoinBootstrapRequest
+	28, // 61: ordo.rpc.Node.Join:input_type -> ordo.rpc.JoinRequest
+	30, // 62: ordo.rpc.Node.ClusterInfo:input_type -> ordo.rpc.ClusterInfoRequest
+	35, // 63: ordo.rpc.Node.LocalRanges:input_type -> ordo.rpc.LocalRangesRequest
+	38, // 64: ordo.rpc.Node.NodeStatus:input_type -> ordo.rpc.NodeStatusRequest
+	40, // 65: ordo.rpc.Node.RangeList:input_type -> ordo.rpc.RangeListRequest
+	42, // 66: ordo.rpc.Node.AdminSplit:input_type -> ordo.rpc.AdminSplitRequest
+	44, // 67: ordo.rpc.Node.TransferLease:input_type -> ordo.rpc.TransferLeaseRequest
+	46, // 68: ordo.rpc.Node.Checksum:input_type -> ordo.rpc.ChecksumRequest
+	50, // 69: ordo.rpc.Node.Txn:input_type -> ordo.rpc.TxnRequest
+	55, // 70: ordo.rpc.Node.TxnAlive:input_type -> ordo.rpc.TxnAliveRequest
+	10, // 71: ordo.rpc.Node.RaftStream:output_type -> ordo.rpc.RaftStreamResponse
+	16, // 72: ordo.rpc.Node.Batch:output_type -> ordo.rpc.BatchResponse
+	25, // 73: ordo.rpc.Node.Bootstrap:output_type -> ordo.rpc.BootstrapResponse
+	27, // 74: ordo.rpc.Node.JoinBootstrap:output_type -> ordo.rpc.JoinBootstrapResponse
+	29, // 75: ordo.rpc.Node.Join:output_type -> ordo.rpc.JoinResponse
+	31, // 76: ordo.rpc.Node.ClusterInfo:output_type -> ordo.rpc.ClusterInfoResponse
+	36, // 77: ordo.rpc.Node.LocalRanges:output_type -> ordo.rpc.LocalRangesResponse
+	39, // 78: ordo.rpc.Node.NodeStatus:output_type -> ordo.rpc.NodeStatusResponse
+	41, // 79: ordo.rpc.Node.RangeList:output_type -> ordo.rpc.RangeListResponse
+	43, // 80: ordo.rpc.Node.AdminSplit:output_type -> ordo.rpc.AdminSplitResponse
+	45, // 81: ordo.rpc.Node.TransferLease:output_type -> ordo.rpc.TransferLeaseResponse
+	47, // 82: ordo.rpc.Node.Checksum:output_type -> ordo.rpc.ChecksumResponse
+	51, // 83: ordo.rpc.Node.Txn:output_type -> ordo.rpc.TxnResponse
+	56, // 84: ordo.rpc.Node.TxnAlive:output_type -> ordo.rpc.TxnAliveResponse
+	71, // [71:85] is the sub-list for method output_type
+	57, // [57:71] is the sub-list for method input_type
+	57, // [57:57] is the sub-list for extension type_name
+	57, // [57:57] is the sub-list for extension extendee
+	0,  // [0:57] is the sub-list for field type_name
 }
 
 func init() { file_ordo_proto_init() }
@@ -4142,7 +4223,7 @@ func file_ordo_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ordo_proto_rawDesc), len(file_ordo_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   51,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

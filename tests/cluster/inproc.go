@@ -33,6 +33,8 @@ type InProcess struct {
 	TickInterval time.Duration
 	// TxnKnobs are given to every node's coordinator.
 	TxnKnobs txn.TestingKnobs
+	// Configure, if set, adjusts each node's configuration before it starts.
+	Configure func(i int, cfg *server.Config)
 }
 
 // FreeAddr returns a loopback address with a currently free port.
@@ -99,6 +101,9 @@ func (c *InProcess) Start(i int) {
 		OnFatal:      func(err error) { c.t.Errorf("node %d: fatal: %v", i+1, err) },
 		Knobs:        server.TestingKnobs{RaftDrop: c.dropped, Txn: c.TxnKnobs},
 	}
+	if c.Configure != nil {
+		c.Configure(i, &cfg)
+	}
 	var s *server.Server
 	err := testutil.Retry(10*time.Second, func() error {
 		var err error
@@ -116,6 +121,25 @@ func (c *InProcess) Start(i int) {
 	c.mu.Lock()
 	c.nodes[i] = s
 	c.mu.Unlock()
+}
+
+// AddNode starts a new node that joins the running cluster and returns its
+// index.
+func (c *InProcess) AddNode() int {
+	c.mu.Lock()
+	i := len(c.nodes)
+	c.Addrs = append(c.Addrs, FreeAddr(c.t))
+	c.SQLAddrs = append(c.SQLAddrs, FreeAddr(c.t))
+	c.Dirs = append(c.Dirs, filepath.Join(filepath.Dir(c.Dirs[0]), fmt.Sprintf("n%d", i+1)))
+	c.nodes = append(c.nodes, nil)
+	c.mu.Unlock()
+	c.Start(i)
+	select {
+	case <-c.Node(i).Started():
+	case <-time.After(30 * time.Second):
+		c.t.Fatalf("node %d did not join", i+1)
+	}
+	return i
 }
 
 // StopNode stops node i; Start(i) restarts it on the same store.

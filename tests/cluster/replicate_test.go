@@ -1,0 +1,164 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ordodb/ordo/rpc/rpcpb"
+	"github.com/ordodb/ordo/server"
+	"github.com/ordodb/ordo/tests/testutil"
+)
+
+// fastLiveness makes nodes suspect after 1 s of silence and dead after 3 s,
+// so replica replacement is tested in seconds.
+func fastLiveness(_ int, cfg *server.Config) {
+	cfg.HeartbeatInterval = 250 * time.Millisecond
+	cfg.SuspectAfter = time.Second
+	cfg.TimeUntilDead = 3 * time.Second
+	cfg.ReplicateInterval = 200 * time.Millisecond
+	cfg.ReplicaGCInterval = time.Second
+}
+
+// rangeCheck describes, from node i's meta, the ranges not at 3 voters on
+// the live nodes, and returns per-node replica counts.
+func (c *InProcess) rangesOn(t *testing.T, i int) ([]*rpcpb.RangeInfo, map[uint64]int, map[uint64]int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rl, err := c.NodeClient(i).RangeList(ctx, &rpcpb.RangeListRequest{})
+	if err != nil {
+		return nil, nil, nil
+	}
+	replicas, leases := map[uint64]int{}, map[uint64]int{}
+	for _, r := range rl.Ranges {
+		for _, rep := range r.Desc.Replicas {
+			replicas[rep.NodeId]++
+		}
+		if r.IsLeaseholder {
+			leases[r.NodeId]++
+		}
+	}
+	return rl.Ranges, replicas, leases
+}
+
+// writeKeys writes n keys through node i and returns them.
+func (c *InProcess) writeKeys(t *testing.T, i int, prefix string, n int) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for k := 0; k < n; k++ {
+		key, val := fmt.Sprintf("%s/%04d", prefix, k), fmt.Sprintf("v%d", k)
+		testutil.SucceedsSoon(t, func() error { return c.DB(i).Put(context.Background(), []byte(key), []byte(val)) })
+		out[key] = val
+	}
+	return out
+}
+
+func (c *InProcess) checkKeys(t *testing.T, i int, want map[string]string) {
+	t.Helper()
+	for k, v := range want {
+		testutil.SucceedsSoon(t, func() error {
+			got, found, err := c.DB(i).Get(context.Background(), []byte(k))
+			if err != nil || !found || string(got) != v {
+				return fmt.Errorf("%s = %q %v %v; want %q", k, got, found, err, v)
+			}
+			return nil
+		})
+	}
+}
+
+// Five nodes, replication factor 3: a node dies, and once it has been
+// silent for server.time_until_dead every range is back at three replicas
+// on live nodes, with its data, and the replicas agree.
+func TestReplaceDeadNode(t *testing.T) {
+	c := StartInProcessWith(t, 5, func(c *InProcess) { c.Configure = fastLiveness })
+	c.splitAt(t, "rd/2", "rd/4", "rd/6", "rd/8")
+	want := c.writeKeys(t, 0, "rd", 100)
+	// The node to kill: one holding replicas (the initial ranges are on
+	// the first three nodes).
+	const victim = 1
+	c.StopNode(victim)
+	start := time.Now()
+	testutil.SucceedsWithin(t, 60*time.Second, func() error {
+		ranges, replicas, _ := c.rangesOn(t, 0)
+		if ranges == nil {
+			return fmt.Errorf("no range list")
+		}
+		if n := replicas[victim+1]; n > 0 {
+			return fmt.Errorf("dead node n%d still holds %d replicas", victim+1, n)
+		}
+		for _, r := range ranges {
+			if len(r.Desc.Replicas) != 3 {
+				return fmt.Errorf("range %d has %d replicas", r.Desc.RangeId, len(r.Desc.Replicas))
+			}
+		}
+		return nil
+	})
+	t.Logf("re-replicated after %v (time_until_dead 3s)", time.Since(start))
+	c.checkKeys(t, 4, want)
+	testutil.SucceedsSoon(t, func() error { return ReplicasAgree(context.Background(), c.dialer, c.Addrs[0]) })
+}
+
+// Three nodes grow to five under a write load: replica and lease counts
+// converge to within the allocator's tolerance of the mean, every key
+// written before and during is readable, and the replicas agree.
+func TestRebalanceOnJoin(t *testing.T) {
+	c := StartInProcessWith(t, 3, func(c *InProcess) { c.Configure = fastLiveness })
+	c.splitAt(t, "rb/1", "rb/2", "rb/3", "rb/4", "rb/5", "rb/6", "rb/7", "rb/8")
+	want := c.writeKeys(t, 0, "rb", 50)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var writes atomic.Int64
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for n := 0; ctx.Err() == nil; n++ {
+			key, val := fmt.Sprintf("rb/%d/load%05d", n%9, n), fmt.Sprint(n)
+			wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+			err := c.DB(0).Put(wctx, []byte(key), []byte(val))
+			wcancel()
+			if err == nil {
+				mu.Lock()
+				want[key] = val
+				mu.Unlock()
+				writes.Add(1)
+			}
+		}
+	}()
+	c.AddNode()
+	c.AddNode()
+	start := time.Now()
+	testutil.SucceedsWithin(t, 90*time.Second, func() error {
+		ranges, replicas, leases := c.rangesOn(t, 0)
+		if ranges == nil {
+			return fmt.Errorf("no range list")
+		}
+		mean := float64(3*len(ranges)) / 5
+		for n := uint64(1); n <= 5; n++ {
+			if math.Abs(float64(replicas[n])-mean) > math.Max(1, 0.05*mean)+0.5 {
+				return fmt.Errorf("n%d holds %d replicas; mean %.1f (%v)", n, replicas[n], mean, replicas)
+			}
+		}
+		leaseMean := float64(len(ranges)) / 5
+		for n := uint64(1); n <= 5; n++ {
+			if math.Abs(float64(leases[n])-leaseMean) > math.Max(1, 0.05*leaseMean)+0.5 {
+				return fmt.Errorf("n%d holds %d leases; mean %.1f (%v)", n, leases[n], leaseMean, leases)
+			}
+		}
+		return nil
+	})
+	ranges, replicas, leases := c.rangesOn(t, 0)
+	t.Logf("balanced %v after the joins, %d writes meanwhile: %d ranges, replicas per node %v, leases %v", time.Since(start), writes.Load(), len(ranges), replicas, leases)
+	cancel()
+	wg.Wait()
+	if writes.Load() == 0 {
+		t.Fatal("no write succeeded during the rebalancing")
+	}
+	c.checkKeys(t, 4, want)
+	testutil.SucceedsSoon(t, func() error { return ReplicasAgree(context.Background(), c.dialer, c.Addrs[0]) })
+}
