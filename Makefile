@@ -75,4 +75,4 @@ bench: build
 # Fault runs that are not yet reliable enough for every CI run (see
 # docs/transactions.md, "Known bug").
 test-nemesis:
-	$(GO) test -tags nemesis -count=1 -v -timeout 20m -run 'ListAppendProcessesKill' ./tests/cluster/
+	ORDO_NODE_LOG_LEVEL=debug $(GO) test -count=$(or $(RUNS),10) -failfast -v -timeout 60m -run 'ListAppendProcessesKill' ./tests/cluster/

@@ -1,11 +1,7 @@
-//go:build nemesis
-
 // This file holds the list-append run over real processes with SIGKILLed
-// leaseholders. It is built with -tags nemesis (`make test-nemesis`), not
-// in `make test`: it found a lost acknowledged append (seed
-// 1795865856952020167, about 1 run in 7) whose cause is not yet known —
-// see docs/transactions.md, "Known bug". Move it back into `make test` once
-// it passes reliably.
+// leaseholders. It found a multi-range atomicity bug (recovery routed by a
+// stale range cache; docs/transactions.md, "Routing by key") and runs in
+// every `make test`; `make test-nemesis` repeats it.
 
 package cluster
 
