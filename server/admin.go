@@ -57,8 +57,9 @@ func (s *Server) nodeStatus(ctx context.Context) *rpcpb.NodeStatusResponse {
 	nodes := s.dir.list()
 	resp := &rpcpb.NodeStatusResponse{}
 	now := time.Now()
+	decom, _ := s.decommissioning(ctx)
 	for _, n := range nodes {
-		ns := &rpcpb.NodeStatus{Node: n, Ranges: -1, Leases: -1}
+		ns := &rpcpb.NodeStatus{Node: n, Ranges: -1, Leases: -1, Decommissioning: decom[n.NodeId]}
 		ns.Liveness, _ = s.live.status(n.NodeId, now)
 		if c, ok := s.live.counter(n.NodeId); ok {
 			ns.Heartbeat = uint64(c)

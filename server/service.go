@@ -171,6 +171,23 @@ func (n *nodeService) NodeStatus(ctx context.Context, _ *rpcpb.NodeStatusRequest
 	return n.s.nodeStatus(ctx), nil
 }
 
+func (n *nodeService) Decommission(ctx context.Context, req *rpcpb.DecommissionRequest) (*rpcpb.DecommissionResponse, error) {
+	if n.s.Store() == nil {
+		return nil, status.Error(codes.Unavailable, "node not initialized")
+	}
+	known := false
+	for _, nd := range n.s.dir.list() {
+		known = known || nd.NodeId == req.NodeId
+	}
+	if !known {
+		return nil, status.Errorf(codes.NotFound, "node %d is not a member of the cluster", req.NodeId)
+	}
+	if err := n.s.setDecommissioning(ctx, req.NodeId, !req.Recommission); err != nil {
+		return nil, status.Error(codes.Unavailable, err.Error())
+	}
+	return &rpcpb.DecommissionResponse{}, nil
+}
+
 func (n *nodeService) RangeList(ctx context.Context, _ *rpcpb.RangeListRequest) (*rpcpb.RangeListResponse, error) {
 	if n.s.Store() == nil {
 		return nil, status.Error(codes.Unavailable, "node not initialized")

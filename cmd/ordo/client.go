@@ -182,8 +182,11 @@ func printKV(sub string, res *rpcpb.OpResult, stdout io.Writer) int {
 }
 
 func runNode(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "decommission" || args[0] == "recommission") {
+		return runDecommission(args[0], args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "status" {
-		fmt.Fprintln(stderr, "usage: ordo node status --host ADDR [--format json]")
+		fmt.Fprintln(stderr, "usage: ordo node status --host ADDR [--format json]\n       ordo node decommission|recommission NODE_ID --host ADDR [--wait=false]")
 		return 2
 	}
 	fs := flag.NewFlagSet("node status", flag.ContinueOnError)
@@ -209,14 +212,19 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 			out = append(out, map[string]any{
 				"node_id": n.Node.NodeId, "address": n.Node.Address, "sql_address": n.Node.SqlAddress,
 				"http_address": n.Node.HttpAddress, "liveness": n.Liveness, "ranges": n.Ranges, "leases": n.Leases,
+				"decommissioning": n.Decommissioning,
 			})
 		}
 		return printJSON(stdout, out)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "id\taddress\tliveness\tranges\tleases")
+	fmt.Fprintln(tw, "id\taddress\tliveness\tranges\tleases\tmembership")
 	for _, n := range resp.Nodes {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", n.Node.NodeId, n.Node.Address, n.Liveness, count(n.Ranges), count(n.Leases))
+		membership := "active"
+		if n.Decommissioning {
+			membership = "decommissioning"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", n.Node.NodeId, n.Node.Address, n.Liveness, count(n.Ranges), count(n.Leases), membership)
 	}
 	_ = tw.Flush()
 	return 0

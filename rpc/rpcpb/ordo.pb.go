@@ -297,7 +297,7 @@ func (x TxnRequest_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnRequest_Kind.Descriptor instead.
 func (TxnRequest_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{44, 0}
+	return file_ordo_proto_rawDescGZIP(), []int{46, 0}
 }
 
 type TxnRecord_Status int32
@@ -346,7 +346,7 @@ func (x TxnRecord_Status) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnRecord_Status.Descriptor instead.
 func (TxnRecord_Status) EnumDescriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{46, 0}
+	return file_ordo_proto_rawDescGZIP(), []int{48, 0}
 }
 
 type TxnCommand_Kind int32
@@ -404,7 +404,7 @@ func (x TxnCommand_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnCommand_Kind.Descriptor instead.
 func (TxnCommand_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{48, 0}
+	return file_ordo_proto_rawDescGZIP(), []int{50, 0}
 }
 
 // ReplicaDescriptor names one replica of a range: the node it lives on and its
@@ -2410,14 +2410,15 @@ func (x *LocalRangesResponse) GetRanges() []*RangeInfo {
 }
 
 type NodeStatus struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Node          *NodeDescriptor        `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
-	Liveness      string                 `protobuf:"bytes,2,opt,name=liveness,proto3" json:"liveness,omitempty"`
-	Ranges        int64                  `protobuf:"varint,3,opt,name=ranges,proto3" json:"ranges,omitempty"`
-	Leases        int64                  `protobuf:"varint,4,opt,name=leases,proto3" json:"leases,omitempty"`
-	Heartbeat     uint64                 `protobuf:"varint,5,opt,name=heartbeat,proto3" json:"heartbeat,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Node            *NodeDescriptor        `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	Liveness        string                 `protobuf:"bytes,2,opt,name=liveness,proto3" json:"liveness,omitempty"`
+	Ranges          int64                  `protobuf:"varint,3,opt,name=ranges,proto3" json:"ranges,omitempty"`
+	Leases          int64                  `protobuf:"varint,4,opt,name=leases,proto3" json:"leases,omitempty"`
+	Heartbeat       uint64                 `protobuf:"varint,5,opt,name=heartbeat,proto3" json:"heartbeat,omitempty"`
+	Decommissioning bool                   `protobuf:"varint,6,opt,name=decommissioning,proto3" json:"decommissioning,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *NodeStatus) Reset() {
@@ -2485,6 +2486,13 @@ func (x *NodeStatus) GetHeartbeat() uint64 {
 	return 0
 }
 
+func (x *NodeStatus) GetDecommissioning() bool {
+	if x != nil {
+		return x.Decommissioning
+	}
+	return false
+}
+
 type NodeStatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -2521,6 +2529,96 @@ func (*NodeStatusRequest) Descriptor() ([]byte, []int) {
 	return file_ordo_proto_rawDescGZIP(), []int{32}
 }
 
+// DecommissionRequest marks a node as being decommissioned (its replicas
+// and leases move away) or, with recommission, clears the mark.
+type DecommissionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NodeId        uint64                 `protobuf:"varint,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Recommission  bool                   `protobuf:"varint,2,opt,name=recommission,proto3" json:"recommission,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecommissionRequest) Reset() {
+	*x = DecommissionRequest{}
+	mi := &file_ordo_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecommissionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecommissionRequest) ProtoMessage() {}
+
+func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_ordo_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
+func (*DecommissionRequest) Descriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *DecommissionRequest) GetNodeId() uint64 {
+	if x != nil {
+		return x.NodeId
+	}
+	return 0
+}
+
+func (x *DecommissionRequest) GetRecommission() bool {
+	if x != nil {
+		return x.Recommission
+	}
+	return false
+}
+
+type DecommissionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecommissionResponse) Reset() {
+	*x = DecommissionResponse{}
+	mi := &file_ordo_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecommissionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecommissionResponse) ProtoMessage() {}
+
+func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_ordo_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
+func (*DecommissionResponse) Descriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{34}
+}
+
 type NodeStatusResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Nodes         []*NodeStatus          `protobuf:"bytes,1,rep,name=nodes,proto3" json:"nodes,omitempty"`
@@ -2530,7 +2628,7 @@ type NodeStatusResponse struct {
 
 func (x *NodeStatusResponse) Reset() {
 	*x = NodeStatusResponse{}
-	mi := &file_ordo_proto_msgTypes[33]
+	mi := &file_ordo_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2542,7 +2640,7 @@ func (x *NodeStatusResponse) String() string {
 func (*NodeStatusResponse) ProtoMessage() {}
 
 func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[33]
+	mi := &file_ordo_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2555,7 +2653,7 @@ func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusResponse.ProtoReflect.Descriptor instead.
 func (*NodeStatusResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{33}
+	return file_ordo_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *NodeStatusResponse) GetNodes() []*NodeStatus {
@@ -2573,7 +2671,7 @@ type RangeListRequest struct {
 
 func (x *RangeListRequest) Reset() {
 	*x = RangeListRequest{}
-	mi := &file_ordo_proto_msgTypes[34]
+	mi := &file_ordo_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2585,7 +2683,7 @@ func (x *RangeListRequest) String() string {
 func (*RangeListRequest) ProtoMessage() {}
 
 func (x *RangeListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[34]
+	mi := &file_ordo_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2598,7 +2696,7 @@ func (x *RangeListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeListRequest.ProtoReflect.Descriptor instead.
 func (*RangeListRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{34}
+	return file_ordo_proto_rawDescGZIP(), []int{36}
 }
 
 type RangeListResponse struct {
@@ -2610,7 +2708,7 @@ type RangeListResponse struct {
 
 func (x *RangeListResponse) Reset() {
 	*x = RangeListResponse{}
-	mi := &file_ordo_proto_msgTypes[35]
+	mi := &file_ordo_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2622,7 +2720,7 @@ func (x *RangeListResponse) String() string {
 func (*RangeListResponse) ProtoMessage() {}
 
 func (x *RangeListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[35]
+	mi := &file_ordo_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2635,7 +2733,7 @@ func (x *RangeListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeListResponse.ProtoReflect.Descriptor instead.
 func (*RangeListResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{35}
+	return file_ordo_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RangeListResponse) GetRanges() []*RangeInfo {
@@ -2656,7 +2754,7 @@ type AdminSplitRequest struct {
 
 func (x *AdminSplitRequest) Reset() {
 	*x = AdminSplitRequest{}
-	mi := &file_ordo_proto_msgTypes[36]
+	mi := &file_ordo_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2668,7 +2766,7 @@ func (x *AdminSplitRequest) String() string {
 func (*AdminSplitRequest) ProtoMessage() {}
 
 func (x *AdminSplitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[36]
+	mi := &file_ordo_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2681,7 +2779,7 @@ func (x *AdminSplitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminSplitRequest.ProtoReflect.Descriptor instead.
 func (*AdminSplitRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{36}
+	return file_ordo_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *AdminSplitRequest) GetSplitKey() []byte {
@@ -2709,7 +2807,7 @@ type AdminSplitResponse struct {
 
 func (x *AdminSplitResponse) Reset() {
 	*x = AdminSplitResponse{}
-	mi := &file_ordo_proto_msgTypes[37]
+	mi := &file_ordo_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2721,7 +2819,7 @@ func (x *AdminSplitResponse) String() string {
 func (*AdminSplitResponse) ProtoMessage() {}
 
 func (x *AdminSplitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[37]
+	mi := &file_ordo_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2734,7 +2832,7 @@ func (x *AdminSplitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminSplitResponse.ProtoReflect.Descriptor instead.
 func (*AdminSplitResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{37}
+	return file_ordo_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *AdminSplitResponse) GetLeft() *RangeDescriptor {
@@ -2768,7 +2866,7 @@ type TransferLeaseRequest struct {
 
 func (x *TransferLeaseRequest) Reset() {
 	*x = TransferLeaseRequest{}
-	mi := &file_ordo_proto_msgTypes[38]
+	mi := &file_ordo_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2780,7 +2878,7 @@ func (x *TransferLeaseRequest) String() string {
 func (*TransferLeaseRequest) ProtoMessage() {}
 
 func (x *TransferLeaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[38]
+	mi := &file_ordo_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2793,7 +2891,7 @@ func (x *TransferLeaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeaseRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeaseRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{38}
+	return file_ordo_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *TransferLeaseRequest) GetRangeId() uint64 {
@@ -2819,7 +2917,7 @@ type TransferLeaseResponse struct {
 
 func (x *TransferLeaseResponse) Reset() {
 	*x = TransferLeaseResponse{}
-	mi := &file_ordo_proto_msgTypes[39]
+	mi := &file_ordo_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2831,7 +2929,7 @@ func (x *TransferLeaseResponse) String() string {
 func (*TransferLeaseResponse) ProtoMessage() {}
 
 func (x *TransferLeaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[39]
+	mi := &file_ordo_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2844,7 +2942,7 @@ func (x *TransferLeaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeaseResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeaseResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{39}
+	return file_ordo_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *TransferLeaseResponse) GetError() *Error {
@@ -2863,7 +2961,7 @@ type ChecksumRequest struct {
 
 func (x *ChecksumRequest) Reset() {
 	*x = ChecksumRequest{}
-	mi := &file_ordo_proto_msgTypes[40]
+	mi := &file_ordo_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2875,7 +2973,7 @@ func (x *ChecksumRequest) String() string {
 func (*ChecksumRequest) ProtoMessage() {}
 
 func (x *ChecksumRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[40]
+	mi := &file_ordo_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2888,7 +2986,7 @@ func (x *ChecksumRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChecksumRequest.ProtoReflect.Descriptor instead.
 func (*ChecksumRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{40}
+	return file_ordo_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ChecksumRequest) GetRangeId() uint64 {
@@ -2910,7 +3008,7 @@ type ChecksumResponse struct {
 
 func (x *ChecksumResponse) Reset() {
 	*x = ChecksumResponse{}
-	mi := &file_ordo_proto_msgTypes[41]
+	mi := &file_ordo_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2922,7 +3020,7 @@ func (x *ChecksumResponse) String() string {
 func (*ChecksumResponse) ProtoMessage() {}
 
 func (x *ChecksumResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[41]
+	mi := &file_ordo_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2935,7 +3033,7 @@ func (x *ChecksumResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChecksumResponse.ProtoReflect.Descriptor instead.
 func (*ChecksumResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{41}
+	return file_ordo_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ChecksumResponse) GetAppliedIndex() uint64 {
@@ -2979,7 +3077,7 @@ type KeySpan struct {
 
 func (x *KeySpan) Reset() {
 	*x = KeySpan{}
-	mi := &file_ordo_proto_msgTypes[42]
+	mi := &file_ordo_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2991,7 +3089,7 @@ func (x *KeySpan) String() string {
 func (*KeySpan) ProtoMessage() {}
 
 func (x *KeySpan) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[42]
+	mi := &file_ordo_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3004,7 +3102,7 @@ func (x *KeySpan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeySpan.ProtoReflect.Descriptor instead.
 func (*KeySpan) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{42}
+	return file_ordo_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *KeySpan) GetKey() []byte {
@@ -3039,7 +3137,7 @@ type TxnMeta struct {
 
 func (x *TxnMeta) Reset() {
 	*x = TxnMeta{}
-	mi := &file_ordo_proto_msgTypes[43]
+	mi := &file_ordo_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3051,7 +3149,7 @@ func (x *TxnMeta) String() string {
 func (*TxnMeta) ProtoMessage() {}
 
 func (x *TxnMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[43]
+	mi := &file_ordo_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3064,7 +3162,7 @@ func (x *TxnMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnMeta.ProtoReflect.Descriptor instead.
 func (*TxnMeta) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{43}
+	return file_ordo_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *TxnMeta) GetId() uint64 {
@@ -3139,7 +3237,7 @@ type TxnRequest struct {
 
 func (x *TxnRequest) Reset() {
 	*x = TxnRequest{}
-	mi := &file_ordo_proto_msgTypes[44]
+	mi := &file_ordo_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3151,7 +3249,7 @@ func (x *TxnRequest) String() string {
 func (*TxnRequest) ProtoMessage() {}
 
 func (x *TxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[44]
+	mi := &file_ordo_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3164,7 +3262,7 @@ func (x *TxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRequest.ProtoReflect.Descriptor instead.
 func (*TxnRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{44}
+	return file_ordo_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *TxnRequest) GetRangeId() uint64 {
@@ -3257,7 +3355,7 @@ type TxnResponse struct {
 
 func (x *TxnResponse) Reset() {
 	*x = TxnResponse{}
-	mi := &file_ordo_proto_msgTypes[45]
+	mi := &file_ordo_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3269,7 +3367,7 @@ func (x *TxnResponse) String() string {
 func (*TxnResponse) ProtoMessage() {}
 
 func (x *TxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[45]
+	mi := &file_ordo_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3282,7 +3380,7 @@ func (x *TxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnResponse.ProtoReflect.Descriptor instead.
 func (*TxnResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{45}
+	return file_ordo_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *TxnResponse) GetResults() []*OpResult {
@@ -3336,7 +3434,7 @@ type TxnRecord struct {
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_ordo_proto_msgTypes[46]
+	mi := &file_ordo_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3348,7 +3446,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[46]
+	mi := &file_ordo_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3361,7 +3459,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{46}
+	return file_ordo_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *TxnRecord) GetTxnId() uint64 {
@@ -3405,7 +3503,7 @@ type PreparedRecord struct {
 
 func (x *PreparedRecord) Reset() {
 	*x = PreparedRecord{}
-	mi := &file_ordo_proto_msgTypes[47]
+	mi := &file_ordo_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3417,7 +3515,7 @@ func (x *PreparedRecord) String() string {
 func (*PreparedRecord) ProtoMessage() {}
 
 func (x *PreparedRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[47]
+	mi := &file_ordo_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3430,7 +3528,7 @@ func (x *PreparedRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreparedRecord.ProtoReflect.Descriptor instead.
 func (*PreparedRecord) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{47}
+	return file_ordo_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *PreparedRecord) GetTxn() *TxnMeta {
@@ -3476,7 +3574,7 @@ type TxnCommand struct {
 
 func (x *TxnCommand) Reset() {
 	*x = TxnCommand{}
-	mi := &file_ordo_proto_msgTypes[48]
+	mi := &file_ordo_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3488,7 +3586,7 @@ func (x *TxnCommand) String() string {
 func (*TxnCommand) ProtoMessage() {}
 
 func (x *TxnCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[48]
+	mi := &file_ordo_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3501,7 +3599,7 @@ func (x *TxnCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnCommand.ProtoReflect.Descriptor instead.
 func (*TxnCommand) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{48}
+	return file_ordo_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *TxnCommand) GetKind() TxnCommand_Kind {
@@ -3577,7 +3675,7 @@ type TxnAliveRequest struct {
 
 func (x *TxnAliveRequest) Reset() {
 	*x = TxnAliveRequest{}
-	mi := &file_ordo_proto_msgTypes[49]
+	mi := &file_ordo_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3589,7 +3687,7 @@ func (x *TxnAliveRequest) String() string {
 func (*TxnAliveRequest) ProtoMessage() {}
 
 func (x *TxnAliveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[49]
+	mi := &file_ordo_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3602,7 +3700,7 @@ func (x *TxnAliveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAliveRequest.ProtoReflect.Descriptor instead.
 func (*TxnAliveRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{49}
+	return file_ordo_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *TxnAliveRequest) GetTxnIds() []uint64 {
@@ -3628,7 +3726,7 @@ type TxnAliveResponse struct {
 
 func (x *TxnAliveResponse) Reset() {
 	*x = TxnAliveResponse{}
-	mi := &file_ordo_proto_msgTypes[50]
+	mi := &file_ordo_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3640,7 +3738,7 @@ func (x *TxnAliveResponse) String() string {
 func (*TxnAliveResponse) ProtoMessage() {}
 
 func (x *TxnAliveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[50]
+	mi := &file_ordo_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3653,7 +3751,7 @@ func (x *TxnAliveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAliveResponse.ProtoReflect.Descriptor instead.
 func (*TxnAliveResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{50}
+	return file_ordo_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *TxnAliveResponse) GetAlive() []uint64 {
@@ -3674,7 +3772,7 @@ type NodeList struct {
 
 func (x *NodeList) Reset() {
 	*x = NodeList{}
-	mi := &file_ordo_proto_msgTypes[51]
+	mi := &file_ordo_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3686,7 +3784,7 @@ func (x *NodeList) String() string {
 func (*NodeList) ProtoMessage() {}
 
 func (x *NodeList) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[51]
+	mi := &file_ordo_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3699,7 +3797,7 @@ func (x *NodeList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeList.ProtoReflect.Descriptor instead.
 func (*NodeList) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{51}
+	return file_ordo_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *NodeList) GetNodes() []*NodeDescriptor {
@@ -3901,15 +3999,20 @@ const file_ordo_proto_rawDesc = "" +
 	"\x06writes\x18\x04 \x01(\x05R\x06writes\"\x14\n" +
 	"\x12LocalRangesRequest\"B\n" +
 	"\x13LocalRangesResponse\x12+\n" +
-	"\x06ranges\x18\x01 \x03(\v2\x13.ordo.rpc.RangeInfoR\x06ranges\"\xa4\x01\n" +
+	"\x06ranges\x18\x01 \x03(\v2\x13.ordo.rpc.RangeInfoR\x06ranges\"\xce\x01\n" +
 	"\n" +
 	"NodeStatus\x12,\n" +
 	"\x04node\x18\x01 \x01(\v2\x18.ordo.rpc.NodeDescriptorR\x04node\x12\x1a\n" +
 	"\bliveness\x18\x02 \x01(\tR\bliveness\x12\x16\n" +
 	"\x06ranges\x18\x03 \x01(\x03R\x06ranges\x12\x16\n" +
 	"\x06leases\x18\x04 \x01(\x03R\x06leases\x12\x1c\n" +
-	"\theartbeat\x18\x05 \x01(\x04R\theartbeat\"\x13\n" +
-	"\x11NodeStatusRequest\"@\n" +
+	"\theartbeat\x18\x05 \x01(\x04R\theartbeat\x12(\n" +
+	"\x0fdecommissioning\x18\x06 \x01(\bR\x0fdecommissioning\"\x13\n" +
+	"\x11NodeStatusRequest\"R\n" +
+	"\x13DecommissionRequest\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\x04R\x06nodeId\x12\"\n" +
+	"\frecommission\x18\x02 \x01(\bR\frecommission\"\x16\n" +
+	"\x14DecommissionResponse\"@\n" +
 	"\x12NodeStatusResponse\x12*\n" +
 	"\x05nodes\x18\x01 \x03(\v2\x14.ordo.rpc.NodeStatusR\x05nodes\"\x12\n" +
 	"\x10RangeListRequest\"@\n" +
@@ -4025,7 +4128,7 @@ const file_ordo_proto_rawDesc = "" +
 	"\bLockMode\x12\r\n" +
 	"\tLOCK_NONE\x10\x00\x12\x0f\n" +
 	"\vLOCK_SHARED\x10\x01\x12\x12\n" +
-	"\x0eLOCK_EXCLUSIVE\x10\x022\xd5\a\n" +
+	"\x0eLOCK_EXCLUSIVE\x10\x022\xa4\b\n" +
 	"\x04Node\x12H\n" +
 	"\n" +
 	"RaftStream\x12\x1a.ordo.rpc.RaftMessageBatch\x1a\x1c.ordo.rpc.RaftStreamResponse(\x01\x128\n" +
@@ -4036,7 +4139,8 @@ const file_ordo_proto_rawDesc = "" +
 	"\vClusterInfo\x12\x1c.ordo.rpc.ClusterInfoRequest\x1a\x1d.ordo.rpc.ClusterInfoResponse\x12J\n" +
 	"\vLocalRanges\x12\x1c.ordo.rpc.LocalRangesRequest\x1a\x1d.ordo.rpc.LocalRangesResponse\x12G\n" +
 	"\n" +
-	"NodeStatus\x12\x1b.ordo.rpc.NodeStatusRequest\x1a\x1c.ordo.rpc.NodeStatusResponse\x12D\n" +
+	"NodeStatus\x12\x1b.ordo.rpc.NodeStatusRequest\x1a\x1c.ordo.rpc.NodeStatusResponse\x12M\n" +
+	"\fDecommission\x12\x1d.ordo.rpc.DecommissionRequest\x1a\x1e.ordo.rpc.DecommissionResponse\x12D\n" +
 	"\tRangeList\x12\x1a.ordo.rpc.RangeListRequest\x1a\x1b.ordo.rpc.RangeListResponse\x12G\n" +
 	"\n" +
 	"AdminSplit\x12\x1b.ordo.rpc.AdminSplitRequest\x1a\x1c.ordo.rpc.AdminSplitResponse\x12P\n" +
@@ -4058,7 +4162,7 @@ func file_ordo_proto_rawDescGZIP() []byte {
 }
 
 var file_ordo_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_ordo_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
+var file_ordo_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
 var file_ordo_proto_goTypes = []any{
 	(LockMode)(0),                 // 0: ordo.rpc.LockMode
 	(Op_Kind)(0),                  // 1: ordo.rpc.Op.Kind
@@ -4099,25 +4203,27 @@ var file_ordo_proto_goTypes = []any{
 	(*LocalRangesResponse)(nil),   // 36: ordo.rpc.LocalRangesResponse
 	(*NodeStatus)(nil),            // 37: ordo.rpc.NodeStatus
 	(*NodeStatusRequest)(nil),     // 38: ordo.rpc.NodeStatusRequest
-	(*NodeStatusResponse)(nil),    // 39: ordo.rpc.NodeStatusResponse
-	(*RangeListRequest)(nil),      // 40: ordo.rpc.RangeListRequest
-	(*RangeListResponse)(nil),     // 41: ordo.rpc.RangeListResponse
-	(*AdminSplitRequest)(nil),     // 42: ordo.rpc.AdminSplitRequest
-	(*AdminSplitResponse)(nil),    // 43: ordo.rpc.AdminSplitResponse
-	(*TransferLeaseRequest)(nil),  // 44: ordo.rpc.TransferLeaseRequest
-	(*TransferLeaseResponse)(nil), // 45: ordo.rpc.TransferLeaseResponse
-	(*ChecksumRequest)(nil),       // 46: ordo.rpc.ChecksumRequest
-	(*ChecksumResponse)(nil),      // 47: ordo.rpc.ChecksumResponse
-	(*KeySpan)(nil),               // 48: ordo.rpc.KeySpan
-	(*TxnMeta)(nil),               // 49: ordo.rpc.TxnMeta
-	(*TxnRequest)(nil),            // 50: ordo.rpc.TxnRequest
-	(*TxnResponse)(nil),           // 51: ordo.rpc.TxnResponse
-	(*TxnRecord)(nil),             // 52: ordo.rpc.TxnRecord
-	(*PreparedRecord)(nil),        // 53: ordo.rpc.PreparedRecord
-	(*TxnCommand)(nil),            // 54: ordo.rpc.TxnCommand
-	(*TxnAliveRequest)(nil),       // 55: ordo.rpc.TxnAliveRequest
-	(*TxnAliveResponse)(nil),      // 56: ordo.rpc.TxnAliveResponse
-	(*NodeList)(nil),              // 57: ordo.rpc.NodeList
+	(*DecommissionRequest)(nil),   // 39: ordo.rpc.DecommissionRequest
+	(*DecommissionResponse)(nil),  // 40: ordo.rpc.DecommissionResponse
+	(*NodeStatusResponse)(nil),    // 41: ordo.rpc.NodeStatusResponse
+	(*RangeListRequest)(nil),      // 42: ordo.rpc.RangeListRequest
+	(*RangeListResponse)(nil),     // 43: ordo.rpc.RangeListResponse
+	(*AdminSplitRequest)(nil),     // 44: ordo.rpc.AdminSplitRequest
+	(*AdminSplitResponse)(nil),    // 45: ordo.rpc.AdminSplitResponse
+	(*TransferLeaseRequest)(nil),  // 46: ordo.rpc.TransferLeaseRequest
+	(*TransferLeaseResponse)(nil), // 47: ordo.rpc.TransferLeaseResponse
+	(*ChecksumRequest)(nil),       // 48: ordo.rpc.ChecksumRequest
+	(*ChecksumResponse)(nil),      // 49: ordo.rpc.ChecksumResponse
+	(*KeySpan)(nil),               // 50: ordo.rpc.KeySpan
+	(*TxnMeta)(nil),               // 51: ordo.rpc.TxnMeta
+	(*TxnRequest)(nil),            // 52: ordo.rpc.TxnRequest
+	(*TxnResponse)(nil),           // 53: ordo.rpc.TxnResponse
+	(*TxnRecord)(nil),             // 54: ordo.rpc.TxnRecord
+	(*PreparedRecord)(nil),        // 55: ordo.rpc.PreparedRecord
+	(*TxnCommand)(nil),            // 56: ordo.rpc.TxnCommand
+	(*TxnAliveRequest)(nil),       // 57: ordo.rpc.TxnAliveRequest
+	(*TxnAliveResponse)(nil),      // 58: ordo.rpc.TxnAliveResponse
+	(*NodeList)(nil),              // 59: ordo.rpc.NodeList
 }
 var file_ordo_proto_depIdxs = []int32{
 	6,  // 0: ordo.rpc.RangeDescriptor.replicas:type_name -> ordo.rpc.ReplicaDescriptor
@@ -4135,7 +4241,7 @@ var file_ordo_proto_depIdxs = []int32{
 	14, // 12: ordo.rpc.BatchResponse.error:type_name -> ordo.rpc.Error
 	12, // 13: ordo.rpc.RaftCommand.ops:type_name -> ordo.rpc.Op
 	17, // 14: ordo.rpc.RaftCommand.split:type_name -> ordo.rpc.SplitTrigger
-	54, // 15: ordo.rpc.RaftCommand.txn:type_name -> ordo.rpc.TxnCommand
+	56, // 15: ordo.rpc.RaftCommand.txn:type_name -> ordo.rpc.TxnCommand
 	19, // 16: ordo.rpc.RaftCommand.change_replicas:type_name -> ordo.rpc.ChangeReplicas
 	7,  // 17: ordo.rpc.ChangeReplicas.desc:type_name -> ordo.rpc.RangeDescriptor
 	7,  // 18: ordo.rpc.SnapshotData.desc:type_name -> ordo.rpc.RangeDescriptor
@@ -4161,21 +4267,21 @@ var file_ordo_proto_depIdxs = []int32{
 	14, // 38: ordo.rpc.AdminSplitResponse.error:type_name -> ordo.rpc.Error
 	14, // 39: ordo.rpc.TransferLeaseResponse.error:type_name -> ordo.rpc.Error
 	14, // 40: ordo.rpc.ChecksumResponse.error:type_name -> ordo.rpc.Error
-	49, // 41: ordo.rpc.TxnRequest.txn:type_name -> ordo.rpc.TxnMeta
+	51, // 41: ordo.rpc.TxnRequest.txn:type_name -> ordo.rpc.TxnMeta
 	3,  // 42: ordo.rpc.TxnRequest.kind:type_name -> ordo.rpc.TxnRequest.Kind
 	12, // 43: ordo.rpc.TxnRequest.ops:type_name -> ordo.rpc.Op
-	48, // 44: ordo.rpc.TxnRequest.participants:type_name -> ordo.rpc.KeySpan
+	50, // 44: ordo.rpc.TxnRequest.participants:type_name -> ordo.rpc.KeySpan
 	13, // 45: ordo.rpc.TxnResponse.results:type_name -> ordo.rpc.OpResult
 	14, // 46: ordo.rpc.TxnResponse.error:type_name -> ordo.rpc.Error
 	4,  // 47: ordo.rpc.TxnResponse.status:type_name -> ordo.rpc.TxnRecord.Status
 	4,  // 48: ordo.rpc.TxnRecord.status:type_name -> ordo.rpc.TxnRecord.Status
-	48, // 49: ordo.rpc.TxnRecord.participants:type_name -> ordo.rpc.KeySpan
-	49, // 50: ordo.rpc.PreparedRecord.txn:type_name -> ordo.rpc.TxnMeta
+	50, // 49: ordo.rpc.TxnRecord.participants:type_name -> ordo.rpc.KeySpan
+	51, // 50: ordo.rpc.PreparedRecord.txn:type_name -> ordo.rpc.TxnMeta
 	11, // 51: ordo.rpc.PreparedRecord.writes:type_name -> ordo.rpc.KeyValue
 	5,  // 52: ordo.rpc.TxnCommand.kind:type_name -> ordo.rpc.TxnCommand.Kind
-	49, // 53: ordo.rpc.TxnCommand.txn:type_name -> ordo.rpc.TxnMeta
+	51, // 53: ordo.rpc.TxnCommand.txn:type_name -> ordo.rpc.TxnMeta
 	11, // 54: ordo.rpc.TxnCommand.writes:type_name -> ordo.rpc.KeyValue
-	48, // 55: ordo.rpc.TxnCommand.participants:type_name -> ordo.rpc.KeySpan
+	50, // 55: ordo.rpc.TxnCommand.participants:type_name -> ordo.rpc.KeySpan
 	22, // 56: ordo.rpc.NodeList.nodes:type_name -> ordo.rpc.NodeDescriptor
 	9,  // 57: ordo.rpc.Node.RaftStream:input_type -> ordo.rpc.RaftMessageBatch
 	15, // 58: ordo.rpc.Node.Batch:input_type -> ordo.rpc.BatchRequest
@@ -4185,28 +4291,30 @@ var file_ordo_proto_depIdxs = []int32{
 	30, // 62: ordo.rpc.Node.ClusterInfo:input_type -> ordo.rpc.ClusterInfoRequest
 	35, // 63: ordo.rpc.Node.LocalRanges:input_type -> ordo.rpc.LocalRangesRequest
 	38, // 64: ordo.rpc.Node.NodeStatus:input_type -> ordo.rpc.NodeStatusRequest
-	40, // 65: ordo.rpc.Node.RangeList:input_type -> ordo.rpc.RangeListRequest
-	42, // 66: ordo.rpc.Node.AdminSplit:input_type -> ordo.rpc.AdminSplitRequest
-	44, // 67: ordo.rpc.Node.TransferLease:input_type -> ordo.rpc.TransferLeaseRequest
-	46, // 68: ordo.rpc.Node.Checksum:input_type -> ordo.rpc.ChecksumRequest
-	50, // 69: ordo.rpc.Node.Txn:input_type -> ordo.rpc.TxnRequest
-	55, // 70: ordo.rpc.Node.TxnAlive:input_type -> ordo.rpc.TxnAliveRequest
-	10, // 71: ordo.rpc.Node.RaftStream:output_type -> ordo.rpc.RaftStreamResponse
-	16, // 72: ordo.rpc.Node.Batch:output_type -> ordo.rpc.BatchResponse
-	25, // 73: ordo.rpc.Node.Bootstrap:output_type -> ordo.rpc.BootstrapResponse
-	27, // 74: ordo.rpc.Node.JoinBootstrap:output_type -> ordo.rpc.JoinBootstrapResponse
-	29, // 75: ordo.rpc.Node.Join:output_type -> ordo.rpc.JoinResponse
-	31, // 76: ordo.rpc.Node.ClusterInfo:output_type -> ordo.rpc.ClusterInfoResponse
-	36, // 77: ordo.rpc.Node.LocalRanges:output_type -> ordo.rpc.LocalRangesResponse
-	39, // 78: ordo.rpc.Node.NodeStatus:output_type -> ordo.rpc.NodeStatusResponse
-	41, // 79: ordo.rpc.Node.RangeList:output_type -> ordo.rpc.RangeListResponse
-	43, // 80: ordo.rpc.Node.AdminSplit:output_type -> ordo.rpc.AdminSplitResponse
-	45, // 81: ordo.rpc.Node.TransferLease:output_type -> ordo.rpc.TransferLeaseResponse
-	47, // 82: ordo.rpc.Node.Checksum:output_type -> ordo.rpc.ChecksumResponse
-	51, // 83: ordo.rpc.Node.Txn:output_type -> ordo.rpc.TxnResponse
-	56, // 84: ordo.rpc.Node.TxnAlive:output_type -> ordo.rpc.TxnAliveResponse
-	71, // [71:85] is the sub-list for method output_type
-	57, // [57:71] is the sub-list for method input_type
+	39, // 65: ordo.rpc.Node.Decommission:input_type -> ordo.rpc.DecommissionRequest
+	42, // 66: ordo.rpc.Node.RangeList:input_type -> ordo.rpc.RangeListRequest
+	44, // 67: ordo.rpc.Node.AdminSplit:input_type -> ordo.rpc.AdminSplitRequest
+	46, // 68: ordo.rpc.Node.TransferLease:input_type -> ordo.rpc.TransferLeaseRequest
+	48, // 69: ordo.rpc.Node.Checksum:input_type -> ordo.rpc.ChecksumRequest
+	52, // 70: ordo.rpc.Node.Txn:input_type -> ordo.rpc.TxnRequest
+	57, // 71: ordo.rpc.Node.TxnAlive:input_type -> ordo.rpc.TxnAliveRequest
+	10, // 72: ordo.rpc.Node.RaftStream:output_type -> ordo.rpc.RaftStreamResponse
+	16, // 73: ordo.rpc.Node.Batch:output_type -> ordo.rpc.BatchResponse
+	25, // 74: ordo.rpc.Node.Bootstrap:output_type -> ordo.rpc.BootstrapResponse
+	27, // 75: ordo.rpc.Node.JoinBootstrap:output_type -> ordo.rpc.JoinBootstrapResponse
+	29, // 76: ordo.rpc.Node.Join:output_type -> ordo.rpc.JoinResponse
+	31, // 77: ordo.rpc.Node.ClusterInfo:output_type -> ordo.rpc.ClusterInfoResponse
+	36, // 78: ordo.rpc.Node.LocalRanges:output_type -> ordo.rpc.LocalRangesResponse
+	41, // 79: ordo.rpc.Node.NodeStatus:output_type -> ordo.rpc.NodeStatusResponse
+	40, // 80: ordo.rpc.Node.Decommission:output_type -> ordo.rpc.DecommissionResponse
+	43, // 81: ordo.rpc.Node.RangeList:output_type -> ordo.rpc.RangeListResponse
+	45, // 82: ordo.rpc.Node.AdminSplit:output_type -> ordo.rpc.AdminSplitResponse
+	47, // 83: ordo.rpc.Node.TransferLease:output_type -> ordo.rpc.TransferLeaseResponse
+	49, // 84: ordo.rpc.Node.Checksum:output_type -> ordo.rpc.ChecksumResponse
+	53, // 85: ordo.rpc.Node.Txn:output_type -> ordo.rpc.TxnResponse
+	58, // 86: ordo.rpc.Node.TxnAlive:output_type -> ordo.rpc.TxnAliveResponse
+	72, // [72:87] is the sub-list for method output_type
+	57, // [57:72] is the sub-list for method input_type
 	57, // [57:57] is the sub-list for extension type_name
 	57, // [57:57] is the sub-list for extension extendee
 	0,  // [0:57] is the sub-list for field type_name
@@ -4223,7 +4331,7 @@ func file_ordo_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ordo_proto_rawDesc), len(file_ordo_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   52,
+			NumMessages:   54,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

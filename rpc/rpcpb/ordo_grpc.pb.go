@@ -32,6 +32,7 @@ const (
 	Node_ClusterInfo_FullMethodName   = "/ordo.rpc.Node/ClusterInfo"
 	Node_LocalRanges_FullMethodName   = "/ordo.rpc.Node/LocalRanges"
 	Node_NodeStatus_FullMethodName    = "/ordo.rpc.Node/NodeStatus"
+	Node_Decommission_FullMethodName  = "/ordo.rpc.Node/Decommission"
 	Node_RangeList_FullMethodName     = "/ordo.rpc.Node/RangeList"
 	Node_AdminSplit_FullMethodName    = "/ordo.rpc.Node/AdminSplit"
 	Node_TransferLease_FullMethodName = "/ordo.rpc.Node/TransferLease"
@@ -52,6 +53,7 @@ type NodeClient interface {
 	ClusterInfo(ctx context.Context, in *ClusterInfoRequest, opts ...grpc.CallOption) (*ClusterInfoResponse, error)
 	LocalRanges(ctx context.Context, in *LocalRangesRequest, opts ...grpc.CallOption) (*LocalRangesResponse, error)
 	NodeStatus(ctx context.Context, in *NodeStatusRequest, opts ...grpc.CallOption) (*NodeStatusResponse, error)
+	Decommission(ctx context.Context, in *DecommissionRequest, opts ...grpc.CallOption) (*DecommissionResponse, error)
 	RangeList(ctx context.Context, in *RangeListRequest, opts ...grpc.CallOption) (*RangeListResponse, error)
 	AdminSplit(ctx context.Context, in *AdminSplitRequest, opts ...grpc.CallOption) (*AdminSplitResponse, error)
 	TransferLease(ctx context.Context, in *TransferLeaseRequest, opts ...grpc.CallOption) (*TransferLeaseResponse, error)
@@ -151,6 +153,16 @@ func (c *nodeClient) NodeStatus(ctx context.Context, in *NodeStatusRequest, opts
 	return out, nil
 }
 
+func (c *nodeClient) Decommission(ctx context.Context, in *DecommissionRequest, opts ...grpc.CallOption) (*DecommissionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DecommissionResponse)
+	err := c.cc.Invoke(ctx, Node_Decommission_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *nodeClient) RangeList(ctx context.Context, in *RangeListRequest, opts ...grpc.CallOption) (*RangeListResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RangeListResponse)
@@ -223,6 +235,7 @@ type NodeServer interface {
 	ClusterInfo(context.Context, *ClusterInfoRequest) (*ClusterInfoResponse, error)
 	LocalRanges(context.Context, *LocalRangesRequest) (*LocalRangesResponse, error)
 	NodeStatus(context.Context, *NodeStatusRequest) (*NodeStatusResponse, error)
+	Decommission(context.Context, *DecommissionRequest) (*DecommissionResponse, error)
 	RangeList(context.Context, *RangeListRequest) (*RangeListResponse, error)
 	AdminSplit(context.Context, *AdminSplitRequest) (*AdminSplitResponse, error)
 	TransferLease(context.Context, *TransferLeaseRequest) (*TransferLeaseResponse, error)
@@ -262,6 +275,9 @@ func (UnimplementedNodeServer) LocalRanges(context.Context, *LocalRangesRequest)
 }
 func (UnimplementedNodeServer) NodeStatus(context.Context, *NodeStatusRequest) (*NodeStatusResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method NodeStatus not implemented")
+}
+func (UnimplementedNodeServer) Decommission(context.Context, *DecommissionRequest) (*DecommissionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Decommission not implemented")
 }
 func (UnimplementedNodeServer) RangeList(context.Context, *RangeListRequest) (*RangeListResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RangeList not implemented")
@@ -435,6 +451,24 @@ func _Node_NodeStatus_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Node_Decommission_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DecommissionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeServer).Decommission(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Node_Decommission_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeServer).Decommission(ctx, req.(*DecommissionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Node_RangeList_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RangeListRequest)
 	if err := dec(in); err != nil {
@@ -577,6 +611,10 @@ var Node_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "NodeStatus",
 			Handler:    _Node_NodeStatus_Handler,
+		},
+		{
+			MethodName: "Decommission",
+			Handler:    _Node_Decommission_Handler,
 		},
 		{
 			MethodName: "RangeList",
