@@ -140,26 +140,26 @@ func nextArrayElem(body string) (elem string, quoted bool, rest string, err erro
 			b.WriteByte(body[i])
 		}
 		if i == len(body) {
-			return "", false, "", fmt.Errorf("Unexpected end of input.")
+			return "", false, "", arrayDetail("Unexpected end of input.")
 		}
 		i++
 	} else {
 		for ; i < len(body) && body[i] != ','; i++ {
 			if strings.IndexByte("{}\"", body[i]) >= 0 {
-				return "", false, "", fmt.Errorf("Unexpected %q character.", body[i])
+				return "", false, "", arrayDetail(fmt.Sprintf("Unexpected %q character.", body[i]))
 			}
 		}
 		b.WriteString(strings.TrimRight(body[:i], " \t\n"))
 		if b.Len() == 0 {
-			return "", false, "", fmt.Errorf("Unexpected \",\" character.")
+			return "", false, "", arrayDetail(`Unexpected "," character.`)
 		}
 	}
 	rest = strings.TrimLeft(body[i:], " \t\n")
 	if rest != "" && rest[0] != ',' {
-		return "", false, "", fmt.Errorf("Unexpected array element.")
+		return "", false, "", arrayDetail("Unexpected array element.")
 	}
 	if rest == "," {
-		return "", false, "", fmt.Errorf("Unexpected \"}\" character.")
+		return "", false, "", arrayDetail(`Unexpected "}" character.`)
 	}
 	return b.String(), quoted, rest, nil
 }
@@ -202,3 +202,9 @@ func castArray(d Datum, from, to T, loc *time.Location) (Datum, error) {
 	}
 	return out, nil
 }
+
+// arrayDetail is the DETAIL of a malformed array literal, worded (and
+// punctuated) exactly as PostgreSQL's.
+type arrayDetail string
+
+func (d arrayDetail) Error() string { return string(d) }
