@@ -47,6 +47,10 @@ type Config struct {
 	// ReplicateInterval is how often the replicate queue runs (1s);
 	// ReplicaGCInterval how often removed replicas are looked for (10s).
 	ReplicateInterval, ReplicaGCInterval time.Duration
+	// RangeMaxBytes is the size above which a range splits (64 MiB), and
+	// SplitInterval how often ranges are checked (5s).
+	RangeMaxBytes int64
+	SplitInterval time.Duration
 	// InitWait bounds how long init waits for the join list to answer (15s).
 	InitWait time.Duration
 	Logger   *slog.Logger
@@ -80,6 +84,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.ReplicateInterval == 0 {
 		c.ReplicateInterval = time.Second
+	}
+	if c.RangeMaxBytes == 0 {
+		c.RangeMaxBytes = 64 << 20
+	}
+	if c.SplitInterval == 0 {
+		c.SplitInterval = 5 * time.Second
 	}
 	if c.ReplicaGCInterval == 0 {
 		c.ReplicaGCInterval = 10 * time.Second

@@ -252,6 +252,7 @@ func (s *Server) startNode(ident *rpcpb.StoreIdent, nodes []*rpcpb.NodeDescripto
 	s.goLoop(s.txnRecoveryLoop)
 	s.goLoop(s.replicateLoop)
 	s.goLoop(s.replicaGCLoop)
+	s.goLoop(s.splitLoop)
 	if err := s.startSQL(); err != nil {
 		s.cfg.Logger.Error("cannot serve SQL", "err", err)
 		return err

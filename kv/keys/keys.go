@@ -274,3 +274,12 @@ func prettyRest(k []byte) string {
 	q := strconv.Quote(string(k))
 	return fmt.Sprintf("/%s", q[1:len(q)-1])
 }
+
+// TableOf returns the table id of a SQL table data key.
+func TableOf(key []byte) (uint64, bool) {
+	if !bytes.HasPrefix(key, TableDataPrefix) {
+		return 0, false
+	}
+	_, id, err := encoding.DecodeUvarintAscending(key[len(TableDataPrefix):])
+	return id, err == nil
+}

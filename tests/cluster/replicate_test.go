@@ -225,3 +225,52 @@ func TestDecommissionUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d rows inserted during the decommission", n)
 }
+
+// A table that grows past the range size limit is split by the split queue
+// into ranges of about half that size, and every row stays readable (the
+// choice of key, and small tables sharing a range: TestSizeSplitKey).
+func TestSplitBySize(t *testing.T) {
+	const maxBytes = 32 << 10
+	c := StartInProcessWith(t, 3, func(c *InProcess) {
+		c.Configure = func(i int, cfg *server.Config) {
+			fastLiveness(i, cfg)
+			cfg.RangeMaxBytes = maxBytes
+			cfg.SplitInterval = 200 * time.Millisecond
+		}
+	})
+	ctx := context.Background()
+	conn := c.pgConn(t, 0)
+	for _, q := range []string{
+		`CREATE TABLE small_a (id INT PRIMARY KEY, v TEXT)`,
+		`CREATE TABLE small_b (id INT PRIMARY KEY, v TEXT)`,
+		`INSERT INTO small_a VALUES (1, 'a'), (2, 'b')`,
+		`INSERT INTO small_b VALUES (1, 'a'), (2, 'b')`,
+		`CREATE TABLE big (id INT PRIMARY KEY, body TEXT NOT NULL)`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	before, _, _ := c.rangesOn(t, 0)
+	const rows = 3000
+	for i := 0; i < rows; i += 100 {
+		if _, err := conn.Exec(ctx, `INSERT INTO big SELECT g, repeat('x', 100) FROM generate_series($1::INT, $2::INT) AS g`, i, i+99); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var after []*rpcpb.RangeInfo
+	testutil.SucceedsWithin(t, 60*time.Second, func() error {
+		after, _, _ = c.rangesOn(t, 0)
+		// ~330 KB of rows: at least 8 more ranges of at most maxBytes.
+		if len(after) < len(before)+8 {
+			return fmt.Errorf("%d ranges (was %d)", len(after), len(before))
+		}
+		return nil
+	})
+	t.Logf("%d ranges before the load, %d after", len(before), len(after))
+	var n int
+	if err := c.pgConn(t, 2).QueryRow(ctx, `SELECT count(*) FROM big`).Scan(&n); err != nil || n != rows {
+		t.Fatalf("count(*) = %d, %v; want %d", n, err, rows)
+	}
+	testutil.SucceedsSoon(t, func() error { return ReplicasAgree(ctx, c.dialer, c.Addrs[0]) })
+}

@@ -1,0 +1,69 @@
+package replica
+
+import (
+	"bytes"
+
+	"github.com/ordodb/ordo/kv/keys"
+)
+
+// SizeSplitKey decides a split by size: if the range's data exceeds
+// maxBytes it returns a key that leaves about half of maxBytes on the left
+// (the right-hand side splits again later if it is still too large, so a
+// check reads at most maxBytes). A table boundary between a quarter and
+// three quarters of maxBytes is preferred, the one nearest the middle, so a
+// table's rows stay together when they can. A range at or under maxBytes
+// is never split: small tables share ranges, and transactions over them
+// stay one-phase.
+func (r *Replica) SizeSplitKey(maxBytes int64) ([]byte, bool) {
+	desc := r.Desc()
+	if desc == nil || maxBytes <= 0 {
+		return nil, false
+	}
+	var (
+		size      int64
+		mid       []byte
+		boundary  []byte
+		bestDist  int64 = -1
+		lastTable uint64
+		haveTable bool
+		over      bool
+	)
+	half := maxBytes / 2
+	_ = r.cfg.Engine.Scan(desc.StartKey, desc.EndKey, false, func(k, v []byte) bool {
+		if id, ok := keys.TableOf(k); ok {
+			if haveTable && id != lastTable && size >= maxBytes/4 && size <= 3*maxBytes/4 {
+				if d := abs64(size - half); bestDist < 0 || d < bestDist {
+					boundary, bestDist = keys.TablePrefix(id), d
+				}
+			}
+			lastTable, haveTable = id, true
+		}
+		if mid == nil && size >= half {
+			mid = bytes.Clone(k)
+		}
+		size += int64(len(k) + len(v))
+		if size > maxBytes {
+			over = true
+			return false
+		}
+		return true
+	})
+	if !over {
+		return nil, false
+	}
+	key := mid
+	if boundary != nil {
+		key = boundary
+	}
+	if key == nil || bytes.Compare(key, desc.StartKey) <= 0 || bytes.Compare(key, keys.UserMin) <= 0 || !ContainsKey(desc, key) {
+		return nil, false
+	}
+	return key, true
+}
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
