@@ -158,7 +158,7 @@ func TestConnectionLimit(t *testing.T) {
 	}
 	a.Close()
 	c.Close()
-	waitFor(t, "slot to free", 5*time.Second, func() bool { return ts.NumConns() == 1 })
+	waitFor(t, "slot to free", 20*time.Second, func() bool { return ts.NumConns() == 1 })
 	d := dialRaw(t, ts.addr)
 	if e := d.startup(t, "root"); e != nil {
 		t.Fatalf("after a close: %+v", e)
