@@ -23,7 +23,10 @@ const (
 type livenessTracker struct {
 	cfg   Config
 	start time.Time
-	mu    struct {
+	// deadAfter, if set, overrides cfg.TimeUntilDead (the cluster setting
+	// server.time_until_dead).
+	deadAfter func() time.Duration
+	mu        struct {
 		sync.Mutex
 		seen map[uint64]beat
 	}
@@ -57,7 +60,11 @@ func (t *livenessTracker) status(node uint64, now time.Time) (string, int64) {
 	if ok {
 		since = b.changed
 	}
-	return classify(now.Sub(since), t.cfg.SuspectAfter, t.cfg.TimeUntilDead), b.counter
+	dead := t.cfg.TimeUntilDead
+	if t.deadAfter != nil {
+		dead = t.deadAfter()
+	}
+	return classify(now.Sub(since), t.cfg.SuspectAfter, dead), b.counter
 }
 
 func classify(silent, suspectAfter, deadAfter time.Duration) string {

@@ -9,6 +9,7 @@ import (
 	"github.com/ordodb/ordo/range/allocator"
 	"github.com/ordodb/ordo/range/replica"
 	"github.com/ordodb/ordo/rpc/rpcpb"
+	"github.com/ordodb/ordo/server/settings"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -56,7 +57,16 @@ func (s *Server) replicateLoop() {
 }
 
 func (s *Server) allocatorConfig() allocator.Config {
-	return allocator.Config{ReplicationFactor: s.cfg.ReplicationFactor}
+	v := s.settings.Load()
+	tol := allocator.Tolerance{Fraction: float64(settings.RebalanceTolerancePercent.Get(v)) / 100, Min: 1}
+	return allocator.Config{
+		ReplicationFactor:         s.replicationFactor(),
+		ReplicaTolerance:          tol,
+		LeaseTolerance:            tol,
+		MaxFullness:               float64(settings.MaxStoreFullnessPercent.Get(v)) / 100,
+		DisableReplicaRebalancing: !settings.ReplicaRebalancing.Get(v),
+		DisableLeaseRebalancing:   !settings.LeaseRebalancing.Get(v),
+	}
 }
 
 // takeAction carries out one allocator step at the leaseholder r.

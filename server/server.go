@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ordodb/ordo/kv"
 	"github.com/ordodb/ordo/kv/keys"
@@ -18,6 +19,7 @@ import (
 	"github.com/ordodb/ordo/range/store"
 	"github.com/ordodb/ordo/rpc"
 	"github.com/ordodb/ordo/rpc/rpcpb"
+	"github.com/ordodb/ordo/server/settings"
 	"github.com/ordodb/ordo/txn"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
@@ -38,6 +40,8 @@ type Server struct {
 	db        *kv.DB
 	live      *livenessTracker
 	coord     *txn.Coordinator
+	// settings is the latest snapshot of the cluster settings.
+	settings atomic.Pointer[settings.Values]
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -78,7 +82,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.eng = eng
 	s.dialer = rpc.NewDialer()
+	s.settings.Store(settings.Cluster.Defaults())
 	s.live = newLivenessTracker(cfg)
+	s.live.deadAfter = s.timeUntilDead
 	return s, nil
 }
 
@@ -253,6 +259,7 @@ func (s *Server) startNode(ident *rpcpb.StoreIdent, nodes []*rpcpb.NodeDescripto
 	s.goLoop(s.replicateLoop)
 	s.goLoop(s.replicaGCLoop)
 	s.goLoop(s.splitLoop)
+	s.goLoop(s.settingsLoop)
 	if err := s.startSQL(); err != nil {
 		s.cfg.Logger.Error("cannot serve SQL", "err", err)
 		return err

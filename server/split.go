@@ -23,7 +23,7 @@ func (s *Server) splitLoop() {
 			if d == nil || !r.IsLeaseholder() || bytes.Compare(d.EndKey, keys.UserMin) <= 0 {
 				continue
 			}
-			key, ok := r.SizeSplitKey(s.cfg.RangeMaxBytes)
+			key, ok := r.SizeSplitKey(s.rangeMaxBytes())
 			if !ok {
 				continue
 			}

@@ -33,7 +33,7 @@ func (s *Server) startSQL() error {
 		_ = lis.Close()
 		return err
 	}
-	exec := sql.NewExecutor(sql.Config{DB: sqlDB{s.coord}, NodeID: uint16(s.NodeID())})
+	exec := sql.NewExecutor(sql.Config{DB: sqlDB{s.coord}, NodeID: uint16(s.NodeID()), ClusterSettings: clusterSettings{s}})
 	log := s.cfg.Logger.With("component", "pgwire")
 	cancels := &cancelRouter{self: s.NodeID(), sqlAddr: s.sqlAddrOf, log: log}
 	pg, err := pgwire.NewServer(pgwire.Config{

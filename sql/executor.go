@@ -25,6 +25,23 @@ type Config struct {
 	// conflict priority, so under wound-wait it ages and soon stops losing; the
 	// bound is only a backstop.
 	MaxRetries int
+	// ClusterSettings serves SET/RESET/SHOW CLUSTER SETTING; nil refuses
+	// them (an executor without a cluster, as in tests).
+	ClusterSettings ClusterSettings
+}
+
+// ClusterSettings reads and changes the cluster's settings (stored
+// replicated in the system keyspace by the server, which defines them).
+// Errors carry SQLSTATEs: an unknown name is 42704, a bad value 22023.
+type ClusterSettings interface {
+	SetClusterSetting(ctx context.Context, name, value string) error
+	ResetClusterSetting(ctx context.Context, name string) error
+	ShowClusterSettings(ctx context.Context) ([]ClusterSettingRow, error)
+}
+
+// ClusterSettingRow is one row of SHOW CLUSTER SETTINGS.
+type ClusterSettingRow struct {
+	Name, Value, Type, Description string
 }
 
 // Executor implements pgwirebase.Executor.

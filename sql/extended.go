@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
@@ -60,6 +61,12 @@ func (s *Session) prepare(ctx context.Context, sql string, paramTypes []uint32) 
 
 func utilityColumns(n *pg.Node) []exec.ResultCol {
 	if sh := n.GetVariableShowStmt(); sh != nil {
+		switch {
+		case sh.Name == parser.ClusterSettingsAll:
+			return []exec.ResultCol{{Name: "variable", T: types.Text}, {Name: "value", T: types.Text}, {Name: "setting_type", T: types.Text}, {Name: "description", T: types.Text}}
+		case strings.HasPrefix(sh.Name, parser.ClusterSettingPrefix):
+			return []exec.ResultCol{{Name: strings.TrimPrefix(sh.Name, parser.ClusterSettingPrefix), T: types.Text}}
+		}
 		return []exec.ResultCol{{Name: lower(sh.Name), T: types.Text}}
 	}
 	return nil

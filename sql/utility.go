@@ -10,6 +10,7 @@ import (
 	"github.com/ordodb/ordo/pgwire/pgcode"
 	"github.com/ordodb/ordo/pgwire/pgwirebase"
 	"github.com/ordodb/ordo/sql/exec"
+	"github.com/ordodb/ordo/sql/parser"
 	"github.com/ordodb/ordo/sql/sqlerr"
 	"github.com/ordodb/ordo/sql/types"
 )
@@ -20,8 +21,14 @@ func (s *Session) utility(ctx context.Context, n *pg.Node, w pgwirebase.ResultWr
 	case *pg.Node_TransactionStmt:
 		return s.txnStmt(ctx, x.TransactionStmt, w)
 	case *pg.Node_VariableSetStmt:
+		if strings.HasPrefix(x.VariableSetStmt.Name, parser.ClusterSettingPrefix) {
+			return s.setClusterSetting(ctx, x.VariableSetStmt, w)
+		}
 		return s.set(x.VariableSetStmt, w)
 	case *pg.Node_VariableShowStmt:
+		if name := x.VariableShowStmt.Name; name == parser.ClusterSettingsAll || strings.HasPrefix(name, parser.ClusterSettingPrefix) {
+			return s.showClusterSettings(ctx, name, w)
+		}
 		return s.show(x.VariableShowStmt.Name, w)
 	case *pg.Node_CopyStmt:
 		return s.copyStmt(ctx, x.CopyStmt, w, false)
@@ -215,4 +222,62 @@ func (s *Session) discard(_ context.Context, w pgwirebase.ResultWriter) error {
 		return pgcode.New(pgcode.ActiveSQLTransaction, "DISCARD ALL cannot run inside a transaction block")
 	}
 	return w.Complete("DISCARD ALL")
+}
+
+// setClusterSetting serves SET and RESET CLUSTER SETTING (rewritten by the
+// parser). Like CockroachDB, it refuses to run inside a transaction block:
+// the change is not transactional.
+func (s *Session) setClusterSetting(ctx context.Context, v *pg.VariableSetStmt, w pgwirebase.ResultWriter) error {
+	cs := s.exec.cfg.ClusterSettings
+	if cs == nil {
+		return sqlerr.Unsupported("cluster settings are not available on this executor")
+	}
+	if s.mode == explicitTxn {
+		return pgcode.New(pgcode.ActiveSQLTransaction, "SET CLUSTER SETTING cannot be used inside a transaction block")
+	}
+	name := strings.TrimPrefix(v.Name, parser.ClusterSettingPrefix)
+	if v.Kind == pg.VariableSetKind_VAR_RESET || v.Kind == pg.VariableSetKind_VAR_SET_DEFAULT {
+		if err := cs.ResetClusterSetting(ctx, name); err != nil {
+			return err
+		}
+		return w.Complete("SET CLUSTER SETTING")
+	}
+	value, err := setValue(v)
+	if err != nil {
+		return err
+	}
+	if err := cs.SetClusterSetting(ctx, name, value); err != nil {
+		return err
+	}
+	return w.Complete("SET CLUSTER SETTING")
+}
+
+// showClusterSettings serves SHOW CLUSTER SETTINGS (every setting: name,
+// value, type, description) and SHOW CLUSTER SETTING name (one column named
+// after the setting).
+func (s *Session) showClusterSettings(ctx context.Context, name string, w pgwirebase.ResultWriter) error {
+	cs := s.exec.cfg.ClusterSettings
+	if cs == nil {
+		return sqlerr.Unsupported("cluster settings are not available on this executor")
+	}
+	rows, err := cs.ShowClusterSettings(ctx)
+	if err != nil {
+		return err
+	}
+	if name == parser.ClusterSettingsAll {
+		cols := []exec.ResultCol{{Name: "variable", T: types.Text}, {Name: "value", T: types.Text}, {Name: "setting_type", T: types.Text}, {Name: "description", T: types.Text}}
+		res := &exec.Result{Tag: "SHOW"}
+		for _, r := range rows {
+			res.Rows = append(res.Rows, []any{r.Name, r.Value, r.Type, r.Description})
+		}
+		return writeResult(w, cols, nil, res, s.loc, true)
+	}
+	one := strings.TrimPrefix(name, parser.ClusterSettingPrefix)
+	for _, r := range rows {
+		if r.Name == one {
+			res := &exec.Result{Rows: [][]any{{r.Value}}, Tag: "SHOW"}
+			return writeResult(w, []exec.ResultCol{{Name: one, T: types.Text}}, nil, res, s.loc, true)
+		}
+	}
+	return pgcode.New(pgcode.UndefinedObject, "unknown cluster setting %q", one)
 }

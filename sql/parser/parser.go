@@ -19,6 +19,16 @@ type Stmt struct {
 // Parse splits and parses a query string. An empty string (or one holding
 // only comments and semicolons) gives no statements.
 func Parse(sql string) ([]Stmt, error) {
+	if rewritten, ok := rewriteClusterSetting(sql); ok {
+		res, err := pg_query.Parse(rewritten)
+		if err != nil {
+			return nil, syntaxError(err)
+		}
+		if len(res.Stmts) != 1 {
+			return nil, pgcode.New(pgcode.SyntaxError, "syntax error in a cluster setting statement")
+		}
+		return []Stmt{{AST: res.Stmts[0].Stmt, SQL: strings.TrimSpace(strings.TrimRight(strings.TrimSpace(sql), ";"))}}, nil
+	}
 	res, err := pg_query.Parse(sql)
 	if err != nil {
 		return nil, syntaxError(err)

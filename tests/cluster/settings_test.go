@@ -1,0 +1,97 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ordodb/ordo/server"
+	"github.com/ordodb/ordo/tests/testutil"
+)
+
+// Cluster settings through SQL: set on one node, shown by every node,
+// validated with PostgreSQL-style SQLSTATEs, and acted on: lowering
+// kv.range_max_bytes makes a table split.
+func TestClusterSettingsSQL(t *testing.T) {
+	c := StartInProcessWith(t, 3, func(c *InProcess) {
+		c.Configure = func(_ int, cfg *server.Config) { cfg.SplitInterval = 200 * time.Millisecond }
+	})
+	ctx := context.Background()
+	n1, n3 := c.pgConn(t, 0), c.pgConn(t, 2)
+	show := func(name string) string {
+		var v string
+		if err := n3.QueryRow(ctx, "SHOW CLUSTER SETTING "+name).Scan(&v); err != nil {
+			t.Fatalf("SHOW CLUSTER SETTING %s: %v", name, err)
+		}
+		return v
+	}
+	if v := show("kv.range_max_bytes"); v != "64 MiB" {
+		t.Fatalf("default kv.range_max_bytes = %q", v)
+	}
+	for _, tc := range []struct{ stmt, code string }{
+		{`SET CLUSTER SETTING kv.no_such_thing = 1`, "42704"},
+		{`SET CLUSTER SETTING kv.range_max_bytes = 'lots'`, "22023"},
+		{`SET CLUSTER SETTING kv.replication_factor = 0`, "22023"},
+		{`SHOW CLUSTER SETTING kv.no_such_thing`, "42704"},
+	} {
+		if _, err := n1.Exec(ctx, tc.stmt); sqlState(err) != tc.code {
+			t.Errorf("%s: %v; want SQLSTATE %s", tc.stmt, err, tc.code)
+		}
+	}
+	tx, err := n1.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SET CLUSTER SETTING server.time_until_dead = '1m'`); sqlState(err) != "25001" {
+		t.Errorf("in a transaction block: %v; want 25001", err)
+	}
+	_ = tx.Rollback(ctx)
+
+	if _, err := n1.Exec(ctx, `SET CLUSTER SETTING server.time_until_dead = '15s'`); err != nil {
+		t.Fatal(err)
+	}
+	if v := show("server.time_until_dead"); v != "15s" {
+		t.Fatalf("server.time_until_dead through n3 = %q", v)
+	}
+	rows, err := n3.Query(ctx, `SHOW CLUSTER SETTINGS`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for rows.Next() {
+		var name, value, typ, desc string
+		if err := rows.Scan(&name, &value, &typ, &desc); err != nil {
+			t.Fatal(err)
+		}
+		seen[name] = value
+	}
+	if rows.Err() != nil || seen["server.time_until_dead"] != "15s" || seen["kv.replication_factor"] != "3" {
+		t.Fatalf("SHOW CLUSTER SETTINGS: %v %v", seen, rows.Err())
+	}
+	if _, err := n1.Exec(ctx, `RESET CLUSTER SETTING server.time_until_dead`); err != nil {
+		t.Fatal(err)
+	}
+	if v := show("server.time_until_dead"); v != "5m" {
+		t.Fatalf("after RESET: %q", v)
+	}
+
+	// Acted on: a lower range size splits a table of ~100 KB.
+	before, _, _ := c.rangesOn(t, 0)
+	if _, err := n1.Exec(ctx, `SET CLUSTER SETTING kv.range_max_bytes = '16 KiB'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n1.Exec(ctx, `CREATE TABLE t (id INT PRIMARY KEY, body TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n1.Exec(ctx, `INSERT INTO t SELECT g, repeat('y', 100) FROM generate_series(1, 1000) AS g`); err != nil {
+		t.Fatal(err)
+	}
+	testutil.SucceedsWithin(t, 30*time.Second, func() error {
+		after, _, _ := c.rangesOn(t, 0)
+		if len(after) < len(before)+4 {
+			return fmt.Errorf("%d ranges (was %d)", len(after), len(before))
+		}
+		return nil
+	})
+}
