@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/ordodb/ordo/rpc/rpcpb"
 	"github.com/ordodb/ordo/server"
+	"github.com/ordodb/ordo/tests/checker/history"
+	"github.com/ordodb/ordo/tests/checker/register"
 	"github.com/ordodb/ordo/tests/testutil"
 )
 
@@ -273,4 +276,75 @@ func TestSplitBySize(t *testing.T) {
 		t.Fatalf("count(*) = %d, %v; want %d", n, err, rows)
 	}
 	testutil.SucceedsSoon(t, func() error { return ReplicasAgree(ctx, c.dialer, c.Addrs[0]) })
+}
+
+// A porcupine-checked register workload while ranges split, replicas move
+// (a node is decommissioned, recommissioned, another dies and is replaced)
+// and a leaseholder is killed: the history is linearizable and every range's
+// replicas agree.
+func TestLinearizableUnderReplicaMoves(t *testing.T) {
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	c := StartInProcessWith(t, 5, func(c *InProcess) { c.Configure = fastLiveness })
+	c.splitAt(t, "reg/10")
+	start := time.Now()
+	w := &registerWorkload{
+		c:      c,
+		rec:    history.NewRecorder(func() int64 { return int64(time.Since(start)) }),
+		slots:  20,
+		perKey: 150,
+		gens:   make([]atomic.Int64, 20),
+		counts: make([]atomic.Int64, 20),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			w.client(ctx, i, rand.New(rand.NewPCG(uint64(seed), uint64(i))))
+		}(i)
+	}
+	event := func(f string) { w.rec.Event(history.Op{F: f}) }
+	decommission := func(node uint64, on bool) {
+		event(fmt.Sprintf("decommission-n%d=%v", node, on))
+		if _, err := c.NodeClient(0).Decommission(ctx, &rpcpb.DecommissionRequest{NodeId: node, Recommission: !on}); err != nil && ctx.Err() == nil {
+			t.Errorf("decommission n%d: %v", node, err)
+		}
+	}
+	// Splits while replicas move.
+	waitFor(ctx, time.Second)
+	decommission(2, true)
+	for _, k := range []string{"reg/05", "reg/15"} {
+		event("split-" + k)
+		c.splitAt(t, k)
+		waitFor(ctx, 500*time.Millisecond)
+	}
+	waitFor(ctx, 3*time.Second)
+	decommission(2, false)
+	// Kill a leaseholder of the workload's keys: its replicas are replaced
+	// after time_until_dead; it comes back later and its stale replicas are
+	// collected.
+	waitFor(ctx, 2*time.Second)
+	victim := 2
+	if lh, _, ok := c.leaseholderOf([]byte("reg/12")); ok && lh != 0 {
+		victim = lh
+	}
+	event(fmt.Sprintf("stop-n%d", victim+1))
+	c.StopNode(victim)
+	waitFor(ctx, 6*time.Second)
+	c.Start(victim)
+	event(fmt.Sprintf("restart-n%d", victim+1))
+	wg.Wait()
+
+	ops := w.rec.History()
+	t.Logf("%d ops, %d ok", len(ops), w.written.Load())
+	if w.written.Load() < 200 {
+		t.Fatalf("only %d operations succeeded: the cluster was not serving", w.written.Load())
+	}
+	if _, err := register.CheckHistory(ops, 60*time.Second, ""); err != nil {
+		t.Fatalf("seed %d: %v", seed, err)
+	}
+	testutil.SucceedsWithin(t, 60*time.Second, func() error { return ReplicasAgree(context.Background(), c.dialer, c.Addrs[0]) })
 }
