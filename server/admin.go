@@ -105,7 +105,16 @@ func (s *Server) rangeList(ctx context.Context) ([]*rpcpb.RangeInfo, error) {
 		if err := proto.Unmarshal(kv.Value, d); err != nil {
 			return nil, err
 		}
-		out = append(out, describeRange(d, infosOf))
+		info := describeRange(d, infosOf)
+		live := 0
+		for _, rd := range d.Replicas {
+			if st, _ := s.live.status(rd.NodeId, time.Now()); st == Live {
+				live++
+			}
+		}
+		info.UnderReplicated = live < s.replicationFactor()
+		info.Unavailable = live < len(d.Replicas)/2+1
+		out = append(out, info)
 	}
 	return out, nil
 }

@@ -276,10 +276,10 @@ func runRange(args []string, stdout, stderr io.Writer) int {
 		return printJSON(stdout, rangeJSON(resp.Ranges))
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "range_id\tstart_key\tend_key\treplicas\tleaseholder\tapplied\tkeys\tbytes")
+	fmt.Fprintln(tw, "range_id\tstart_key\tend_key\treplicas\tleaseholder\tapplied\tkeys\tbytes\tstatus")
 	for _, r := range resp.Ranges {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n", r.Desc.RangeId, keys.Pretty(r.Desc.StartKey), keys.Pretty(r.Desc.EndKey),
-			replicaList(r.Desc), leaseholder(r), r.AppliedIndex, r.KeyCount, r.SizeBytes)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", r.Desc.RangeId, keys.Pretty(r.Desc.StartKey), keys.Pretty(r.Desc.EndKey),
+			replicaList(r.Desc), leaseholder(r), r.AppliedIndex, r.KeyCount, r.SizeBytes, rangeStatus(r))
 	}
 	_ = tw.Flush()
 	return 0
@@ -337,6 +337,7 @@ func rangeJSON(ranges []*rpcpb.RangeInfo) []map[string]any {
 			"replicas": reps, "leaseholder": lh, "applied_index": r.AppliedIndex, "term": r.Term,
 			"key_count": r.KeyCount, "size_bytes": r.SizeBytes,
 			"locks_held": r.LocksHeld, "lock_waits": lockWaitsJSON(r.LockWaits), "prepared": preparedJSON(r.Prepared),
+			"under_replicated": r.UnderReplicated, "unavailable": r.Unavailable,
 		})
 	}
 	return out
@@ -357,4 +358,15 @@ func preparedJSON(ps []*rpcpb.PreparedTxn) []map[string]any {
 		out = append(out, map[string]any{"txn_id": p.TxnId, "anchor_key": keys.Pretty(p.AnchorKey), "prepared_ms": p.PreparedMs})
 	}
 	return out
+}
+
+// rangeStatus is the health column of ordo range list.
+func rangeStatus(r *rpcpb.RangeInfo) string {
+	switch {
+	case r.Unavailable:
+		return "unavailable"
+	case r.UnderReplicated:
+		return "under-replicated"
+	}
+	return "ok"
 }

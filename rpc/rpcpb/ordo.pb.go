@@ -2042,11 +2042,16 @@ type RangeInfo struct {
 	// Transactions at the leaseholder: locks held, requests waiting (who
 	// waits for whom, on which key), prepared transactions awaiting
 	// resolution.
-	LocksHeld     int64          `protobuf:"varint,12,opt,name=locks_held,json=locksHeld,proto3" json:"locks_held,omitempty"`
-	LockWaits     []*LockWait    `protobuf:"bytes,13,rep,name=lock_waits,json=lockWaits,proto3" json:"lock_waits,omitempty"`
-	Prepared      []*PreparedTxn `protobuf:"bytes,14,rep,name=prepared,proto3" json:"prepared,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LocksHeld int64          `protobuf:"varint,12,opt,name=locks_held,json=locksHeld,proto3" json:"locks_held,omitempty"`
+	LockWaits []*LockWait    `protobuf:"bytes,13,rep,name=lock_waits,json=lockWaits,proto3" json:"lock_waits,omitempty"`
+	Prepared  []*PreparedTxn `protobuf:"bytes,14,rep,name=prepared,proto3" json:"prepared,omitempty"`
+	// From the range list (as the answering node judges liveness): fewer
+	// replicas on live nodes than the replication factor, and fewer live
+	// replicas than a quorum (the range cannot serve).
+	UnderReplicated bool `protobuf:"varint,15,opt,name=under_replicated,json=underReplicated,proto3" json:"under_replicated,omitempty"`
+	Unavailable     bool `protobuf:"varint,16,opt,name=unavailable,proto3" json:"unavailable,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *RangeInfo) Reset() {
@@ -2175,6 +2180,20 @@ func (x *RangeInfo) GetPrepared() []*PreparedTxn {
 		return x.Prepared
 	}
 	return nil
+}
+
+func (x *RangeInfo) GetUnderReplicated() bool {
+	if x != nil {
+		return x.UnderReplicated
+	}
+	return false
+}
+
+func (x *RangeInfo) GetUnavailable() bool {
+	if x != nil {
+		return x.Unavailable
+	}
+	return false
 }
 
 type LockWait struct {
@@ -3960,7 +3979,7 @@ const file_ordo_proto_rawDesc = "" +
 	"\x05nodes\x18\x04 \x03(\v2\x18.ordo.rpc.NodeDescriptorR\x05nodes\x128\n" +
 	"\n" +
 	"meta_range\x18\x05 \x01(\v2\x19.ordo.rpc.RangeDescriptorR\tmetaRange\x12,\n" +
-	"\x04self\x18\x06 \x01(\v2\x18.ordo.rpc.NodeDescriptorR\x04self\"\x84\x04\n" +
+	"\x04self\x18\x06 \x01(\v2\x18.ordo.rpc.NodeDescriptorR\x04self\"\xd1\x04\n" +
 	"\tRangeInfo\x12-\n" +
 	"\x04desc\x18\x01 \x01(\v2\x19.ordo.rpc.RangeDescriptorR\x04desc\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\x04R\x06nodeId\x12*\n" +
@@ -3980,7 +3999,9 @@ const file_ordo_proto_rawDesc = "" +
 	"locks_held\x18\f \x01(\x03R\tlocksHeld\x121\n" +
 	"\n" +
 	"lock_waits\x18\r \x03(\v2\x12.ordo.rpc.LockWaitR\tlockWaits\x121\n" +
-	"\bprepared\x18\x0e \x03(\v2\x15.ordo.rpc.PreparedTxnR\bprepared\"\x9e\x01\n" +
+	"\bprepared\x18\x0e \x03(\v2\x15.ordo.rpc.PreparedTxnR\bprepared\x12)\n" +
+	"\x10under_replicated\x18\x0f \x01(\bR\x0funderReplicated\x12 \n" +
+	"\vunavailable\x18\x10 \x01(\bR\vunavailable\"\x9e\x01\n" +
 	"\bLockWait\x12\x15\n" +
 	"\x06txn_id\x18\x01 \x01(\x04R\x05txnId\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\fR\x03key\x12\x17\n" +

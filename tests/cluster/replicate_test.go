@@ -86,6 +86,16 @@ func TestReplaceDeadNode(t *testing.T) {
 	const victim = 1
 	c.StopNode(victim)
 	start := time.Now()
+	// Until it is replaced, the dead node's ranges are reported.
+	testutil.SucceedsWithin(t, 30*time.Second, func() error {
+		ranges, _, _ := c.rangesOn(t, 0)
+		for _, r := range ranges {
+			if r.UnderReplicated {
+				return nil
+			}
+		}
+		return fmt.Errorf("no range reported under-replicated after a node stopped")
+	})
 	testutil.SucceedsWithin(t, 60*time.Second, func() error {
 		ranges, replicas, _ := c.rangesOn(t, 0)
 		if ranges == nil {
@@ -97,6 +107,9 @@ func TestReplaceDeadNode(t *testing.T) {
 		for _, r := range ranges {
 			if len(r.Desc.Replicas) != 3 {
 				return fmt.Errorf("range %d has %d replicas", r.Desc.RangeId, len(r.Desc.Replicas))
+			}
+			if r.UnderReplicated || r.Unavailable {
+				return fmt.Errorf("range %d is reported under-replicated or unavailable", r.Desc.RangeId)
 			}
 		}
 		return nil
