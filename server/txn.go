@@ -58,6 +58,12 @@ func (s *Server) txnRecoveryLoop() {
 			for _, rec := range r.StaleCommitted(now, 3*time.Second) {
 				s.finishCommitted(ctx, r, rec)
 			}
+			for _, rec := range r.StaleTombstones() {
+				meta := &rpcpb.TxnMeta{Id: rec.TxnId, AnchorKey: rec.AnchorKey}
+				if _, err := r.Txn(ctx, &rpcpb.TxnRequest{RangeId: r.RangeID(), Txn: meta, Kind: rpcpb.TxnRequest_FORGET, Key: rec.AnchorKey}); err != nil {
+					break
+				}
+			}
 		}
 	})
 }

@@ -136,7 +136,7 @@ func (a *applier) applyTxnKind(tc *rpcpb.TxnCommand) (*rpcpb.OpResult, error) {
 		if _, write := record.AbortRecord(statusOf(rec)); !write {
 			return &rpcpb.OpResult{Found: true, IntValue: int64(rec.Status)}, nil
 		}
-		return &rpcpb.OpResult{IntValue: int64(rpcpb.TxnRecord_ABORTED)}, a.putProto(keys.TxnRecordKey(rangeID, txnID), &rpcpb.TxnRecord{TxnId: txnID, Status: rpcpb.TxnRecord_ABORTED, AnchorKey: tc.Txn.GetAnchorKey()})
+		return &rpcpb.OpResult{IntValue: int64(rpcpb.TxnRecord_ABORTED)}, a.putProto(keys.TxnRecordKey(rangeID, txnID), &rpcpb.TxnRecord{TxnId: txnID, Status: rpcpb.TxnRecord_ABORTED, AnchorKey: tc.Txn.GetAnchorKey(), AbortTerm: a.applied.Term})
 	case rpcpb.TxnCommand_FORGET:
 		return &rpcpb.OpResult{}, a.b.Delete(keys.TxnRecordKey(rangeID, txnID))
 	}

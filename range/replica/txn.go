@@ -841,6 +841,35 @@ func (r *Replica) StaleCommitted(now time.Time, after time.Duration) []*rpcpb.Tx
 	return out
 }
 
+// TxnRecordCount counts the transaction records (COMMITTED ones not yet
+// forgotten, ABORTED tombstones) the range holds.
+func (r *Replica) TxnRecordCount() int {
+	p := keys.TxnRecordPrefix(r.rangeID)
+	n := 0
+	_ = r.cfg.Engine.Scan(p, keys.PrefixEnd(p), false, func(k, v []byte) bool { n++; return true })
+	return n
+}
+
+// StaleTombstones returns ABORTED records written in a term before the
+// current lease's: garbage, since any COMMIT of their transactions is
+// refused at apply in this term (see TxnRecord.abort_term).
+func (r *Replica) StaleTombstones() []*rpcpb.TxnRecord {
+	term, _, _, err := r.lease()
+	if err != nil {
+		return nil
+	}
+	p := keys.TxnRecordPrefix(r.rangeID)
+	var out []*rpcpb.TxnRecord
+	_ = r.cfg.Engine.Scan(p, keys.PrefixEnd(p), false, func(k, v []byte) bool {
+		rec := &rpcpb.TxnRecord{}
+		if proto.Unmarshal(v, rec) == nil && rec.Status == rpcpb.TxnRecord_ABORTED && rec.AbortTerm < term {
+			out = append(out, rec)
+		}
+		return len(out) < 1000
+	})
+	return out
+}
+
 // TxnStatus fills info with the lock table's state: locks held, who waits
 // for whom on which key and for how long, and prepared transactions.
 func (r *Replica) TxnStatus(info *rpcpb.RangeInfo, now time.Time) {

@@ -3446,7 +3446,12 @@ type TxnRecord struct {
 	Status       TxnRecord_Status       `protobuf:"varint,2,opt,name=status,proto3,enum=ordo.rpc.TxnRecord_Status" json:"status,omitempty"`
 	Participants []*KeySpan             `protobuf:"bytes,3,rep,name=participants,proto3" json:"participants,omitempty"`
 	// anchor_key decides which side of a split the record goes to.
-	AnchorKey     []byte `protobuf:"bytes,4,opt,name=anchor_key,json=anchorKey,proto3" json:"anchor_key,omitempty"`
+	AnchorKey []byte `protobuf:"bytes,4,opt,name=anchor_key,json=anchorKey,proto3" json:"anchor_key,omitempty"`
+	// ABORTED: the Raft term the tombstone was written in. Once the range's
+	// lease is in a later term the tombstone is garbage: a COMMIT carries the
+	// lock term it was granted in, which is at most this one, and is refused
+	// at apply in any later term.
+	AbortTerm     uint64 `protobuf:"varint,5,opt,name=abort_term,json=abortTerm,proto3" json:"abort_term,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3507,6 +3512,13 @@ func (x *TxnRecord) GetAnchorKey() []byte {
 		return x.AnchorKey
 	}
 	return nil
+}
+
+func (x *TxnRecord) GetAbortTerm() uint64 {
+	if x != nil {
+		return x.AbortTerm
+	}
+	return 0
 }
 
 // PreparedRecord is a participant's replicated vote: the writes it will
@@ -4104,13 +4116,15 @@ const file_ordo_proto_rawDesc = "" +
 	"generation\x18\x05 \x01(\x04R\n" +
 	"generation\x12%\n" +
 	"\x05error\x18\x03 \x01(\v2\x0f.ordo.rpc.ErrorR\x05error\x122\n" +
-	"\x06status\x18\x04 \x01(\x0e2\x1a.ordo.rpc.TxnRecord.StatusR\x06status\"\xdf\x01\n" +
+	"\x06status\x18\x04 \x01(\x0e2\x1a.ordo.rpc.TxnRecord.StatusR\x06status\"\xfe\x01\n" +
 	"\tTxnRecord\x12\x15\n" +
 	"\x06txn_id\x18\x01 \x01(\x04R\x05txnId\x122\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1a.ordo.rpc.TxnRecord.StatusR\x06status\x125\n" +
 	"\fparticipants\x18\x03 \x03(\v2\x11.ordo.rpc.KeySpanR\fparticipants\x12\x1d\n" +
 	"\n" +
-	"anchor_key\x18\x04 \x01(\fR\tanchorKey\"1\n" +
+	"anchor_key\x18\x04 \x01(\fR\tanchorKey\x12\x1d\n" +
+	"\n" +
+	"abort_term\x18\x05 \x01(\x04R\tabortTerm\"1\n" +
 	"\x06Status\x12\v\n" +
 	"\aPENDING\x10\x00\x12\r\n" +
 	"\tCOMMITTED\x10\x01\x12\v\n" +

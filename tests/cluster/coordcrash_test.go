@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ordodb/ordo/kv/kverr"
+	"github.com/ordodb/ordo/rpc/rpcpb"
 	"github.com/ordodb/ordo/tests/testutil"
 	"github.com/ordodb/ordo/txn"
 )
@@ -179,4 +180,62 @@ func TestRecoveryWithStaleRangeCaches(t *testing.T) {
 			t.Fatalf("%s = %q, %v; want committed (atomicity)", k, v, err)
 		}
 	}
+}
+
+// An ABORTED tombstone (written when recovery finds a transaction neither
+// committed nor live) is collected once the anchor's lease is in a later
+// term: no COMMIT of that transaction can apply any more.
+func TestTombstonesCollected(t *testing.T) {
+	var crashPrepare atomic.Bool
+	c := StartInProcessWith(t, 3, func(c *InProcess) {
+		c.TxnKnobs = txn.TestingKnobs{CrashAfterPrepare: func(uint64) bool { return crashPrepare.Load() }}
+	})
+	ctx := context.Background()
+	// Only this test's transfer may move the anchor's lease.
+	if _, err := c.pgConn(t, 0).Exec(ctx, `SET CLUSTER SETTING kv.allocator.lease_rebalancing.enabled = false`); err != nil {
+		t.Fatal(err)
+	}
+	c.splitAt(t, "tg/5")
+	crashPrepare.Store(true)
+	err := c.Node(0).Txns().Run(ctx, func(ctx context.Context, tx *txn.Txn) error {
+		for _, k := range []string{"tg/1", "tg/7"} {
+			if err := tx.Put(ctx, []byte(k), []byte("x")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	crashPrepare.Store(false)
+	if !kverr.IsAmbiguous(err) {
+		t.Fatalf("crashed coordinator returned %v", err)
+	}
+	// The participant's recovery writes the tombstone at the anchor (tg/1).
+	records := func() (int, int, uint64) {
+		lh, rangeID, ok := c.leaseholderOf([]byte("tg/1"))
+		if !ok {
+			return -1, 0, 0
+		}
+		return c.Node(lh).Store().Replica(rangeID).TxnRecordCount(), lh, rangeID
+	}
+	testutil.SucceedsSoon(t, func() error {
+		if err := c.settled(); err != nil {
+			return err
+		}
+		if n, _, _ := records(); n != 1 {
+			return fmt.Errorf("%d transaction records at the anchor; want the tombstone", n)
+		}
+		return nil
+	})
+	// A new term at the anchor: the tombstone goes.
+	_, lh, rangeID := records()
+	target := uint64((lh+1)%3 + 1)
+	if resp, err := c.NodeClient(lh).TransferLease(ctx, &rpcpb.TransferLeaseRequest{RangeId: rangeID, TargetNodeId: target}); err != nil || resp.Error != nil {
+		t.Fatalf("transfer: %v %v", err, resp.GetError())
+	}
+	testutil.SucceedsSoon(t, func() error {
+		if n, _, _ := records(); n != 0 {
+			return fmt.Errorf("%d transaction records at the anchor", n)
+		}
+		return nil
+	})
 }
