@@ -3,15 +3,20 @@ package server
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/ordodb/ordo/kv/keys"
 	"github.com/ordodb/ordo/rpc/rpcpb"
+	"github.com/ordodb/ordo/server/settings"
 )
 
 // splitLoop is the split queue: every range this node leads whose data
-// exceeds RangeMaxBytes is split (Replica.SizeSplitKey picks the key), and
-// meta records both halves. Nobody runs a command for it.
+// exceeds kv.range_max_bytes is split (Replica.SizeSplitKey picks the key),
+// and so is one that served more than kv.range_split.load_qps_threshold
+// requests per second over the last interval (at the median of sampled
+// request keys; kv.range_split.by_load_enabled). Meta records both halves.
+// Nobody runs a command for it.
 func (s *Server) splitLoop() {
 	s.every(s.cfg.SplitInterval, func(ctx context.Context) {
 		st := s.Store()
@@ -24,8 +29,17 @@ func (s *Server) splitLoop() {
 				continue
 			}
 			key, ok := r.SizeSplitKey(s.rangeMaxBytes())
+			reason := "size"
 			if !ok {
-				continue
+				var qps float64
+				v := s.settings.Load()
+				if !settings.LoadSplitEnabled.Get(v) {
+					continue
+				}
+				if key, qps, ok = r.LoadSplitKey(time.Now(), s.cfg.SplitInterval, float64(settings.LoadSplitQPSThreshold.Get(v))); !ok {
+					continue
+				}
+				reason = fmt.Sprintf("load (%.0f requests/s)", qps)
 			}
 			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			left, right, err := s.adminSplit(sctx, &rpcpb.AdminSplitRequest{SplitKey: key, RangeId: d.RangeId})
@@ -35,7 +49,7 @@ func (s *Server) splitLoop() {
 				continue
 			}
 			if left != nil && right != nil {
-				s.cfg.Logger.Info("split by size", "range", left.RangeId, "new_range", right.RangeId, "key", keys.Pretty(key))
+				s.cfg.Logger.Info("split", "by", reason, "range", left.RangeId, "new_range", right.RangeId, "key", keys.Pretty(key))
 			}
 		}
 	})

@@ -68,6 +68,8 @@ type Replica struct {
 	log     *raftlog.Storage
 
 	raftMu sync.Mutex
+	// load samples the requests served, for load-based splits.
+	load loadSampler
 	// changeMu serialises replication changes proposed here (Raft drops a
 	// configuration change proposed while another is pending).
 	changeMu sync.Mutex
@@ -286,6 +288,9 @@ func (r *Replica) Destroy() {
 func (r *Replica) Send(ctx context.Context, ops []*rpcpb.Op) ([]*rpcpb.OpResult, error) {
 	if err := r.checkKeys(ops); err != nil {
 		return nil, err
+	}
+	for _, op := range ops {
+		r.load.record(op.Key)
 	}
 	if readOnly(ops) {
 		return r.read(ctx, ops)

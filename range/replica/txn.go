@@ -250,6 +250,7 @@ func (r *Replica) txnOps(ctx context.Context, term, gen uint64, desc *rpcpb.Rang
 	}
 	out := make([]*rpcpb.OpResult, len(req.Ops))
 	for i, op := range req.Ops {
+		r.load.record(op.Key)
 		res, err := r.txnOp(ctx, term, gen, req.Txn, op, timeout)
 		if err != nil {
 			return nil, err

@@ -361,3 +361,38 @@ func TestLinearizableUnderReplicaMoves(t *testing.T) {
 	}
 	testutil.SucceedsWithin(t, 60*time.Second, func() error { return ReplicasAgree(context.Background(), c.dialer, c.Addrs[0]) })
 }
+
+// A range serving more requests per second than
+// kv.range_split.load_qps_threshold is split at the median of its sampled
+// request keys, with no size pressure at all.
+func TestSplitByLoad(t *testing.T) {
+	c := StartInProcessWith(t, 3, func(c *InProcess) {
+		c.Configure = func(i int, cfg *server.Config) {
+			fastLiveness(i, cfg)
+			cfg.SplitInterval = 500 * time.Millisecond
+		}
+	})
+	ctx := context.Background()
+	want := c.writeKeys(t, 0, "ld", 100)
+	before, _, _ := c.rangesOn(t, 0)
+	if _, err := c.pgConn(t, 0).Exec(ctx, `SET CLUSTER SETTING kv.range_split.load_qps_threshold = 20`); err != nil {
+		t.Fatal(err)
+	}
+	loadCtx, stop := context.WithTimeout(ctx, 20*time.Second)
+	defer stop()
+	go func() {
+		rng := rand.New(rand.NewPCG(1, 2))
+		for loadCtx.Err() == nil {
+			_, _, _ = c.DB(rng.IntN(3)).Get(loadCtx, []byte(fmt.Sprintf("ld/%04d", rng.IntN(100))))
+		}
+	}()
+	testutil.SucceedsWithin(t, 20*time.Second, func() error {
+		after, _, _ := c.rangesOn(t, 0)
+		if len(after) < len(before)+2 {
+			return fmt.Errorf("%d ranges (was %d)", len(after), len(before))
+		}
+		return nil
+	})
+	stop()
+	c.checkKeys(t, 1, want)
+}
