@@ -58,11 +58,15 @@ func (s *Server) replicateLoop() {
 
 func (s *Server) allocatorConfig() allocator.Config {
 	v := s.settings.Load()
-	tol := allocator.Tolerance{Fraction: float64(settings.RebalanceTolerancePercent.Get(v)) / 100, Min: 1}
+	frac := float64(settings.RebalanceTolerancePercent.Get(v)) / 100
 	return allocator.Config{
-		ReplicationFactor:         s.replicationFactor(),
-		ReplicaTolerance:          tol,
-		LeaseTolerance:            tol,
+		ReplicationFactor: s.replicationFactor(),
+		ReplicaTolerance:  allocator.Tolerance{Fraction: frac, Min: 1},
+		// Leases hold lock tables, so a move ends the range's lock regime:
+		// a node may hold two more leases than the mean before one moves
+		// (a fresh cluster, its few ranges led by the first node, does not
+		// churn leases under its first clients).
+		LeaseTolerance:            allocator.Tolerance{Fraction: frac, Min: 2},
 		MaxFullness:               float64(settings.MaxStoreFullnessPercent.Get(v)) / 100,
 		DisableReplicaRebalancing: !settings.ReplicaRebalancing.Get(v),
 		DisableLeaseRebalancing:   !settings.LeaseRebalancing.Get(v),
