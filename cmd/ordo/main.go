@@ -25,6 +25,7 @@ func commands() []command {
 		{"kv", "get, put, del, scan, cas keys (debugging)", runKV},
 		{"node", "node status", runNode},
 		{"range", "range list, range split", runRange},
+		{"verify", "check a running cluster with consistency workloads (list-append, bank)", runVerify},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -48,8 +48,19 @@ var rules = []rule{{
 	deny: []string{"server/..."},
 }, {
 	why:  "production code never imports tests/",
-	pkgs: []string{"..."}, except: []string{"tests/..."},
+	pkgs: []string{"..."}, except: []string{"tests/...", "cmd/ordo"},
 	deny: []string{"tests/..."},
+}, {
+	// ordo verify ships the client-side workloads and the checkers in the
+	// binary (issue 8): cmd/ordo may import those, and nothing else under
+	// tests/.
+	why:  "cmd/ordo imports from tests/ only the workloads and checkers of ordo verify",
+	pkgs: []string{"cmd/ordo"},
+	deny: []string{"tests/..."}, denyExcept: []string{"tests/verify", "tests/checker/..."},
+}, {
+	why:   "what ordo verify ships (tests/verify, tests/checker/...) imports no other ordo package: no harness, no node",
+	pkgs:  []string{"tests/verify", "tests/checker/..."},
+	allow: []string{"tests/verify", "tests/checker/..."},
 }, {
 	why:   "pgwire reaches no other layer: it imports only its own sub-packages and leaves",
 	pkgs:  []string{"pgwire/..."},

@@ -1,0 +1,36 @@
+// Package verify runs client-side consistency workloads over SQL (pgx) and
+// checks their histories: the list-append workload (checked by
+// tests/checker/listappend for serializability and strict serializability)
+// and the bank workload (tests/checker/bank). It is what `ordo verify`
+// runs against a cluster, and what the PostgreSQL positive control runs
+// against PostgreSQL 15.
+//
+// # Loop
+//
+// Run starts Config.Clients goroutines, one logical process each with its
+// own connection and seeded *rand.Rand (seed+client). Each goroutine asks
+// the Workload for an operation, records its invocation, runs it inside
+// BEGIN ISOLATION LEVEL <level> … COMMIT, classifies the outcome with
+// Classify and records the completion. Operations of one process are
+// strictly sequential. When the duration is over, one final read (retried
+// until ok, bounded) is taken, then the Workload's checker judges the
+// history.
+//
+// # Invariants
+//
+//   - The ok / fail / info taxonomy lives in Classify only, and is never
+//     bent to make a run pass: an error whose effect is unknown (40003, a
+//     lost connection or a deadline while COMMIT was in flight) is info.
+//   - After an info result the process is retired and the client continues
+//     under a new process id, on a new connection (history.Recorder enforces
+//     this).
+//   - No driver-level retry: pgx never retries a transaction; a fail is
+//     recorded and the client moves on.
+//   - Appended values are unique per run (one counter shared by all
+//     clients), so every element names its writer.
+//   - Results of an operation that is not ok (lists read, balances) are not
+//     recorded: only the invocation is.
+//
+// Nemeses (partitions, pauses, clock faults) are not part of this package
+// yet; see docs/verify.md.
+package verify
