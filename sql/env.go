@@ -34,27 +34,106 @@ func (e *env) Now() time.Time {
 
 func (e *env) Setting(name string) (string, bool) { return e.s.setting(name) }
 
-// NextVal resolves the sequence in the session's transaction and
-// increments it in its own.
-func (e *env) NextVal(ctx context.Context, name string) (int64, error) {
+// seqState is what nextval returned last in the session, per sequence
+// ID (currval) and overall (lastval). Like PostgreSQL's, it is not rolled
+// back with the transaction.
+type seqState struct {
+	last    map[uint64]int64
+	lastID  uint64
+	lastSet bool
+}
+
+func (st *seqState) record(id uint64, v int64) {
+	if st.last == nil {
+		st.last = map[uint64]int64{}
+	}
+	st.last[id] = v
+	st.lastID, st.lastSet = id, true
+}
+
+// sequence resolves a sequence name in the session's transaction.
+func (e *env) sequence(ctx context.Context, name string) (*catalog.Descriptor, error) {
 	name = strings.TrimPrefix(name, catalog.PublicSchema+".")
 	cat := e.s.cat
 	id, found, err := cat.LookupID(ctx, e.s.schemaID, name, kvapi.LockShared)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	var d *catalog.Descriptor
 	if found {
 		if d, err = cat.Get(ctx, id, kvapi.LockShared); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
-	if d == nil || d.Sequence == nil {
-		return 0, sqlerr.UndefinedTable(name)
+	if d == nil {
+		return nil, sqlerr.UndefinedTable(name)
 	}
-	v, err := catalog.NextVal(ctx, e.s.exec.cfg.DB, id, d.Sequence)
+	if d.Sequence == nil {
+		return nil, pgcode.New(sqlerr.WrongObjectType, "%q is not a sequence", name)
+	}
+	return d, nil
+}
+
+// NextVal resolves the sequence in the session's transaction and
+// increments it in its own.
+func (e *env) NextVal(ctx context.Context, name string) (int64, error) {
+	d, err := e.sequence(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	v, err := catalog.NextVal(ctx, e.s.exec.cfg.DB, d.ID, d.Sequence)
 	if errors.Is(err, catalog.ErrSequenceLimit) {
-		return 0, pgcode.New("2200H", "nextval: reached maximum value of sequence %q (%d)", name, d.Sequence.Max)
+		if d.Sequence.Increment < 0 {
+			return 0, pgcode.New(sqlerr.SequenceGeneratorLimit, "nextval: reached minimum value of sequence %q (%d)", d.Name, d.Sequence.Min)
+		}
+		return 0, pgcode.New(sqlerr.SequenceGeneratorLimit, "nextval: reached maximum value of sequence %q (%d)", d.Name, d.Sequence.Max)
+	}
+	if err == nil {
+		e.s.seqs.record(d.ID, v)
 	}
 	return v, err
+}
+
+// CurrVal returns what nextval last returned for the sequence in this
+// session.
+func (e *env) CurrVal(ctx context.Context, name string) (int64, error) {
+	d, err := e.sequence(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	v, ok := e.s.seqs.last[d.ID]
+	if !ok {
+		return 0, pgcode.New(sqlerr.ObjectNotInPrerequisite, "currval of sequence %q is not yet defined in this session", d.Name)
+	}
+	return v, nil
+}
+
+// LastVal returns what nextval last returned in this session.
+func (e *env) LastVal() (int64, error) {
+	if !e.s.seqs.lastSet {
+		return 0, pgcode.New(sqlerr.ObjectNotInPrerequisite, "lastval is not yet defined in this session")
+	}
+	return e.s.seqs.last[e.s.seqs.lastID], nil
+}
+
+// SetVal checks v against the sequence's bounds and stores it in its own
+// transaction; with called, currval returns v afterwards.
+func (e *env) SetVal(ctx context.Context, name string, v int64, called bool) error {
+	d, err := e.sequence(ctx, name)
+	if err != nil {
+		return err
+	}
+	if s := d.Sequence; v < s.Min || v > s.Max {
+		return pgcode.New(pgcode.NumericValueOutOfRange, "setval: value %d is out of bounds for sequence %q (%d..%d)", v, d.Name, s.Min, s.Max)
+	}
+	if err := catalog.SetVal(ctx, e.s.exec.cfg.DB, d.ID, v, called); err != nil {
+		return err
+	}
+	if called {
+		if e.s.seqs.last == nil {
+			e.s.seqs.last = map[uint64]int64{}
+		}
+		e.s.seqs.last[d.ID] = v // currval, not lastval's choice
+	}
+	return nil
 }

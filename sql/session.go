@@ -56,6 +56,7 @@ type Session struct {
 	// sent (flushNotices) before its result or error. A retried attempt
 	// starts them afresh, so a client sees each once.
 	notices []*pgcode.Error
+	seqs    seqState // currval/lastval
 }
 
 var errInFailedTxn = pgcode.New(pgcode.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")

@@ -36,6 +36,21 @@ type Table struct {
 	Indexes      []Index  `json:"indexes,omitempty"`
 	NextIndexID  uint32   `json:"next_index_id"`
 	Checks       []Check  `json:"checks,omitempty"`
+	// ForeignKeys are the table's FOREIGN KEY constraints (it is the child).
+	ForeignKeys []ForeignKey `json:"foreign_keys,omitempty"`
+	// ReferencedBy lists the tables with a FOREIGN KEY to this one (it
+	// is the parent), so its writers find the constraints to enforce.
+	ReferencedBy []uint64 `json:"referenced_by,omitempty"`
+}
+
+// ForeignKey is a FOREIGN KEY constraint: Columns of this table reference
+// RefColumns of the table RefTable, which form its primary key or a
+// unique constraint. Only NO ACTION and RESTRICT are supported.
+type ForeignKey struct {
+	Name       string   `json:"name"`
+	Columns    []uint32 `json:"columns"`
+	RefTable   uint64   `json:"ref_table"`
+	RefColumns []uint32 `json:"ref_columns"`
 }
 
 // Column is one column.
@@ -48,6 +63,9 @@ type Column struct {
 	Hidden  bool    `json:"hidden,omitempty"`  // the implicit rowid
 	// Sequence is the ID of the sequence a SERIAL column owns.
 	Sequence uint64 `json:"sequence,omitempty"`
+	// Identity is "a" for GENERATED ALWAYS AS IDENTITY, "d" for GENERATED
+	// BY DEFAULT AS IDENTITY, "" otherwise (pg_attribute.attidentity).
+	Identity string `json:"identity,omitempty"`
 }
 
 // Index is the primary index or a secondary one.
@@ -74,6 +92,10 @@ type Sequence struct {
 	Min       int64  `json:"min"`
 	Max       int64  `json:"max"`
 	OwnedBy   uint64 `json:"owned_by,omitempty"` // table ID
+	Cache     int64  `json:"cache,omitempty"`
+	Cycle     bool   `json:"cycle,omitempty"`
+	// Type is the sequence's AS type (int2, int4 or int8); zero is int8.
+	Type types.T `json:"type,omitempty"`
 }
 
 // PrimaryIndexID is the ID of every table's primary index.

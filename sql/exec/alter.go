@@ -42,15 +42,38 @@ func alterTable(c *Ctx, s *pg.AlterTableStmt) (*Result, error) {
 }
 
 func alterCmd(c *Ctx, d *catalog.Descriptor, cmd *pg.AlterTableCmd) error {
-	if cmd.Subtype != pg.AlterTableType_AT_AddConstraint {
-		return sqlerr.Unsupported("ALTER TABLE %s is not supported yet", strings.TrimPrefix(cmd.Subtype.String(), "AT_"))
+	switch cmd.Subtype {
+	case pg.AlterTableType_AT_AddConstraint:
+		return addConstraint(c, d, cmd.Def.GetConstraint())
+	case pg.AlterTableType_AT_AddColumn:
+		return addColumn(c, d, cmd)
+	case pg.AlterTableType_AT_DropColumn:
+		return dropColumn(c, d, cmd)
+	case pg.AlterTableType_AT_DropConstraint:
+		return dropConstraint(c, d, cmd)
+	case pg.AlterTableType_AT_ColumnDefault:
+		return setColumnDefault(c, d, cmd)
+	case pg.AlterTableType_AT_SetNotNull:
+		return setNotNull(c, d, cmd, true)
+	case pg.AlterTableType_AT_DropNotNull:
+		return setNotNull(c, d, cmd, false)
 	}
-	cn := cmd.Def.GetConstraint()
+	return sqlerr.Unsupported("ALTER TABLE %s is not supported yet", strings.TrimPrefix(cmd.Subtype.String(), "AT_"))
+}
+
+func addConstraint(c *Ctx, d *catalog.Descriptor, cn *pg.Constraint) error {
+	if cn.Conname != "" && constraintExists(d.Table, cn.Conname) {
+		return pgcode.New(sqlerr.DuplicateObject, "constraint %q for relation %q already exists", cn.Conname, d.Name)
+	}
 	switch cn.Contype {
 	case pg.ConstrType_CONSTR_PRIMARY:
 		return addPrimaryKey(c, d, cn)
 	case pg.ConstrType_CONSTR_UNIQUE:
-		return addUnique(c, d, cn)
+		return addUniqueIndex(c, d, cn.Conname, keyNames(cn.Keys))
+	case pg.ConstrType_CONSTR_CHECK:
+		return addCheckConstraint(c, d, cn)
+	case pg.ConstrType_CONSTR_FOREIGN:
+		return addForeignKey(c, d, cn)
 	}
 	return posErr(sqlerr.Unsupported("ALTER TABLE ADD CONSTRAINT %s is not supported yet", strings.TrimPrefix(cn.Contype.String(), "CONSTR_")), cn.Location)
 }
@@ -68,13 +91,11 @@ func keyColumns(t *catalog.Table, names []string) ([]uint32, error) {
 	return ids, nil
 }
 
-func addUnique(c *Ctx, d *catalog.Descriptor, cn *pg.Constraint) error {
-	names := keyNames(cn.Keys)
+func addUniqueIndex(c *Ctx, d *catalog.Descriptor, name string, names []string) error {
 	ids, err := keyColumns(d.Table, names)
 	if err != nil {
 		return err
 	}
-	name := cn.Conname
 	if name == "" {
 		name = fmt.Sprintf("%s_%s_key", d.Name, strings.Join(names, "_"))
 	}

@@ -54,7 +54,10 @@ func (ct *CopyTarget) Insert(c *Ctx, vals []types.Datum) error {
 	if err != nil {
 		return err
 	}
-	return ct.ip.w.insert(c, row)
+	if err := ct.ip.w.insert(c, row); err != nil {
+		return err
+	}
+	return ct.ip.w.finishFK(c)
 }
 
 // copyColumns turns COPY's column names into INSERT's target nodes.

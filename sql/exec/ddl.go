@@ -3,12 +3,10 @@ package exec
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
-	"github.com/ordodb/ordo/kv/keys"
 	"github.com/ordodb/ordo/pgwire/pgcode"
 	"github.com/ordodb/ordo/sql/catalog"
 	"github.com/ordodb/ordo/sql/kvapi"
@@ -48,6 +46,14 @@ type tableBuilder struct {
 	pk      []string
 	uniques [][]string
 	seqs    []*catalog.Descriptor
+	fks     []fkDef
+}
+
+// fkDef is a FOREIGN KEY of a table being created, resolved once the
+// table has its ID (it may reference itself).
+type fkDef struct {
+	cn  *pg.Constraint
+	col string // the column of a column constraint
 }
 
 func createTable(c *Ctx, s *pg.CreateStmt) (*Result, error) {
@@ -139,18 +145,35 @@ func typeName(tn *pg.TypeName) string {
 // serial makes col an integer with a default from a new sequence.
 func (tb *tableBuilder) serial(col *catalog.Column, t types.T) error {
 	col.Type, col.NotNull = t, true
-	seqName := fmt.Sprintf("%s_%s_seq", tb.name, col.Name)
-	maxv := int64(math.MaxInt64)
-	if t.OID == types.Int4.OID {
-		maxv = math.MaxInt32
-	} else if t.OID == types.Int2.OID {
-		maxv = math.MaxInt16
+	return tb.ownedSequence(col, nil)
+}
+
+// ownedSequence creates the sequence of a SERIAL or identity column,
+// named as PostgreSQL names it, and makes it the column's default.
+func (tb *tableBuilder) ownedSequence(col *catalog.Column, opts []*pg.Node) error {
+	seq, err := sequenceOptions(opts, col.Type)
+	if err != nil {
+		return err
 	}
-	seq := &catalog.Descriptor{Kind: catalog.KindSequence, Name: seqName,
-		Sequence: &catalog.Sequence{Start: 1, Increment: 1, Min: 1, Max: maxv}}
-	tb.seqs = append(tb.seqs, seq)
+	seqName := fmt.Sprintf("%s_%s_seq", tb.name, col.Name)
+	tb.seqs = append(tb.seqs, &catalog.Descriptor{Kind: catalog.KindSequence, Name: seqName, Sequence: seq})
 	col.Default = fmt.Sprintf("nextval('%s'::regclass)", seqName)
 	return nil
+}
+
+// identity makes col GENERATED ALWAYS|BY DEFAULT AS IDENTITY.
+func (tb *tableBuilder) identity(col *catalog.Column, cn *pg.Constraint) error {
+	if col.Type.Family != types.IntFamily {
+		return posErr(pgcode.New(pgcode.InvalidParameterValue, "identity column type must be smallint, integer, or bigint"), cn.Location)
+	}
+	if col.Identity != "" {
+		return posErr(pgcode.New(pgcode.SyntaxError, "multiple identity specifications for column %q of table %q", col.Name, tb.name), cn.Location)
+	}
+	if col.Default != "" {
+		return posErr(pgcode.New(pgcode.SyntaxError, "both default and identity specified for column %q of table %q", col.Name, tb.name), cn.Location)
+	}
+	col.Identity, col.NotNull = cn.GeneratedWhen, true
+	return tb.ownedSequence(col, cn.Options)
 }
 
 func setDefault(col *catalog.Column, n *pg.Node) error {
@@ -175,6 +198,10 @@ func (tb *tableBuilder) columnConstraint(col *catalog.Column, cn *pg.Constraint)
 		tb.uniques = append(tb.uniques, []string{col.Name})
 	case pg.ConstrType_CONSTR_CHECK:
 		return tb.addCheck(cn, col.Name)
+	case pg.ConstrType_CONSTR_IDENTITY:
+		return tb.identity(col, cn)
+	case pg.ConstrType_CONSTR_FOREIGN:
+		tb.fks = append(tb.fks, fkDef{cn: cn, col: col.Name})
 	default:
 		return posErr(sqlerr.Unsupported("constraint %s is not supported yet", cn.Contype), cn.Location)
 	}
@@ -200,6 +227,7 @@ func (tb *tableBuilder) addCheck(cn *pg.Constraint, col string) error {
 		if col != "" {
 			name = fmt.Sprintf("%s_%s_check", tb.name, col)
 		}
+		name = freeConstraintName(tb.t, name)
 	}
 	tb.t.Checks = append(tb.t.Checks, catalog.Check{Name: name, Expr: s})
 	return nil
@@ -221,6 +249,8 @@ func (tb *tableBuilder) tableConstraint(cn *pg.Constraint) error {
 		tb.uniques = append(tb.uniques, keyNames(cn.Keys))
 	case pg.ConstrType_CONSTR_CHECK:
 		return tb.addCheck(cn, firstColumn(cn.RawExpr))
+	case pg.ConstrType_CONSTR_FOREIGN:
+		tb.fks = append(tb.fks, fkDef{cn: cn})
 	default:
 		return posErr(sqlerr.Unsupported("constraint %s is not supported yet", cn.Contype), cn.Location)
 	}
@@ -344,7 +374,35 @@ func (tb *tableBuilder) write() error {
 			return err
 		}
 	}
-	return nil
+	if len(tb.fks) == 0 {
+		return nil
+	}
+	for _, f := range tb.fks {
+		if err := tb.addForeignKey(d, f); err != nil {
+			return err
+		}
+	}
+	return c.Cat.Put(c.Context, d)
+}
+
+func (tb *tableBuilder) addForeignKey(d *catalog.Descriptor, f fkDef) error {
+	c := tb.c
+	parent := d
+	if f.cn.Pktable.Relname != d.Name {
+		p, err := lookupTable(c.Context, c.Cat, c.SchemaID, f.cn.Pktable, kvapi.LockExclusive)
+		if err != nil {
+			return err
+		}
+		if parent, err = c.Cat.Mutable(c.Context, p.ID); err != nil {
+			return err
+		}
+	}
+	fk, err := buildForeignKey(d, parent, f.cn, f.col)
+	if err != nil {
+		return err
+	}
+	d.Table.ForeignKeys = append(d.Table.ForeignKeys, fk)
+	return linkParent(c, d, parent)
 }
 
 func nameErr(err error, name string) error {
@@ -360,6 +418,8 @@ func drop(c *Ctx, s *pg.DropStmt) (*Result, error) {
 		return dropTables(c, s)
 	case pg.ObjectType_OBJECT_INDEX:
 		return dropIndexes(c, s)
+	case pg.ObjectType_OBJECT_SEQUENCE:
+		return dropSequences(c, s)
 	}
 	return nil, sqlerr.Unsupported("DROP %s is not supported yet", s.RemoveType)
 }
@@ -378,38 +438,59 @@ func objectName(n *pg.Node) (string, error) {
 }
 
 func dropTables(c *Ctx, s *pg.DropStmt) (*Result, error) {
+	dropping := map[string]bool{}
+	var names []string
 	for _, o := range s.Objects {
 		name, err := objectName(o)
 		if err != nil {
 			return nil, err
 		}
-		if err := dropTable(c, name, s.MissingOk); err != nil {
+		dropping[name] = true
+		names = append(names, name)
+	}
+	for _, name := range names {
+		if err := dropTable(c, name, s.MissingOk, s.Behavior == pg.DropBehavior_DROP_CASCADE, dropping); err != nil {
 			return nil, err
 		}
 	}
 	return &Result{Tag: "DROP TABLE"}, nil
 }
 
-func dropTable(c *Ctx, name string, missingOK bool) error {
+func dropTable(c *Ctx, name string, missingOK, cascade bool, dropping map[string]bool) error {
 	id, found, err := c.Cat.LookupID(c.Context, c.SchemaID, name, kvapi.LockExclusive)
 	if err != nil {
 		return err
 	}
 	var d *catalog.Descriptor
 	if found {
-		if d, err = c.Cat.Get(c.Context, id, kvapi.LockExclusive); err != nil {
+		if d, err = c.Cat.Mutable(c.Context, id); err != nil {
 			return err
 		}
 	}
-	if d == nil || d.Kind != catalog.KindTable {
+	if d != nil && d.Kind != catalog.KindTable {
+		e := pgcode.New(sqlerr.WrongObjectType, "%q is not a table", name)
+		e.Hint = "Use DROP " + strings.ToUpper(string(d.Kind)) + " to remove a " + string(d.Kind) + "."
+		return e
+	}
+	if d == nil {
 		if missingOK {
 			c.Notice(&pgcode.Error{Severity: pgcode.SeverityNotice, Code: pgcode.SuccessfulCompletion, Message: fmt.Sprintf("table %q does not exist, skipping", name)})
 			return nil
 		}
 		return sqlerr.UndefinedTable(name)
 	}
-	p := keys.TablePrefix(d.ID)
-	if err := c.kv().DeleteRange(c.Context, p, keys.PrefixEnd(p)); err != nil {
+	others := func(child *catalog.Descriptor, _ *catalog.ForeignKey) bool {
+		return child.ID != d.ID && !dropping[child.Name]
+	}
+	if err := dropInbound(c, d, "table "+name, others, cascade); err != nil {
+		return err
+	}
+	fks := d.Table.ForeignKeys
+	d.Table.ForeignKeys = nil
+	if err := unlinkParents(c, d, fks); err != nil {
+		return err
+	}
+	if err := deleteTableData(c, d.ID); err != nil {
 		return err
 	}
 	if err := dropOwnedSequences(c, d); err != nil {
@@ -450,15 +531,52 @@ func dropOwnedSequences(c *Ctx, d *catalog.Descriptor) error {
 }
 
 func truncate(c *Ctx, s *pg.TruncateStmt) (*Result, error) {
+	var ds []*catalog.Descriptor
+	truncated := map[uint64]bool{}
 	for _, r := range s.Relations {
 		d, err := lookupTable(c.Context, c.Cat, c.SchemaID, r.GetRangeVar(), kvapi.LockExclusive)
 		if err != nil {
 			return nil, err
 		}
-		p := keys.TablePrefix(d.ID)
-		if err := c.kv().DeleteRange(c.Context, p, keys.PrefixEnd(p)); err != nil {
+		ds = append(ds, d)
+		truncated[d.ID] = true
+	}
+	for i := 0; i < len(ds); i++ {
+		var err error
+		if s.Behavior == pg.DropBehavior_DROP_CASCADE {
+			ds, err = appendReferencing(c, ds, ds[i], truncated)
+		} else {
+			err = truncateReferenced(ds[i], truncated, c)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range ds {
+		if err := deleteTableData(c, d.ID); err != nil {
 			return nil, err
 		}
 	}
 	return &Result{Tag: "TRUNCATE TABLE"}, nil
+}
+
+// appendReferencing adds the tables referencing d to ds (TRUNCATE
+// CASCADE), with a NOTICE for each, as PostgreSQL.
+func appendReferencing(c *Ctx, ds []*catalog.Descriptor, d *catalog.Descriptor, truncated map[uint64]bool) ([]*catalog.Descriptor, error) {
+	for _, id := range d.Table.ReferencedBy {
+		if truncated[id] {
+			continue
+		}
+		child, err := c.Cat.Get(c.Context, id, kvapi.LockExclusive)
+		if err != nil {
+			return nil, err
+		}
+		if child == nil {
+			continue
+		}
+		skipNotice(c, "truncate cascades to table %q", child.Name)
+		truncated[id] = true
+		ds = append(ds, child)
+	}
+	return ds, nil
 }

@@ -73,6 +73,9 @@ type insertPlan struct {
 	src     *selectPlan // INSERT ... SELECT
 	ret     *returning
 	onConf  *onConflict
+	// userValue is OVERRIDING USER VALUE: values given for identity
+	// columns are replaced by their defaults.
+	userValue bool
 }
 
 type onConflict struct {
@@ -112,6 +115,12 @@ func (p *Planner) planInsert(s *pg.InsertStmt) (Plan, error) {
 	}
 	if err := p.planInsertSource(ip, s.SelectStmt, len(s.Cols) > 0); err != nil {
 		return nil, err
+	}
+	ip.userValue = s.Override == pg.OverridingKind_OVERRIDING_USER_VALUE
+	if s.Override != pg.OverridingKind_OVERRIDING_SYSTEM_VALUE {
+		if err := ip.checkGeneratedAlways(); err != nil {
+			return nil, err
+		}
 	}
 	scope := tableScope(d, aliasOf(s.Relation))
 	if ip.ret, err = p.planReturning(s.ReturningList, scope); err != nil {
@@ -304,6 +313,11 @@ func setTarget(b *sem.Builder, d *catalog.Descriptor, rt *pg.ResTarget) (setClau
 	if rt.Val.GetSetToDefault() != nil {
 		return setClause{col: i}, nil
 	}
+	if col.Identity == "a" {
+		e := posErr(pgcode.New(sqlerr.GeneratedAlways, "column %q can only be updated to DEFAULT", col.Name), rt.Location)
+		e.Detail = fmt.Sprintf("Column %q is an identity column defined as GENERATED ALWAYS.", col.Name)
+		return setClause{}, e
+	}
 	e, err := b.Build(rt.Val)
 	if err != nil {
 		return setClause{}, err
@@ -314,6 +328,7 @@ func setTarget(b *sem.Builder, d *catalog.Descriptor, rt *pg.ResTarget) (setClau
 
 // Exec runs the INSERT.
 func (ip *insertPlan) Exec(c *Ctx) (*Result, error) {
+	ip.w.pending = fkPending{} // left over by a failed execution
 	rows, err := ip.sourceRows(c)
 	if err != nil {
 		return nil, err
@@ -339,6 +354,9 @@ func (ip *insertPlan) Exec(c *Ctx) (*Result, error) {
 		if err := ip.ret.add(c, res, row); err != nil {
 			return nil, err
 		}
+	}
+	if err := ip.w.finishFK(c); err != nil {
+		return nil, err
 	}
 	res.Tag = fmt.Sprintf("INSERT 0 %d", n)
 	return res, nil
@@ -385,12 +403,35 @@ func (ip *insertPlan) sourceRows(c *Ctx) ([][]*types.Datum, error) {
 	return out, nil
 }
 
+// checkGeneratedAlways fails with 428C9 when a value other than DEFAULT
+// is given for a GENERATED ALWAYS AS IDENTITY column.
+func (ip *insertPlan) checkGeneratedAlways() error {
+	cols := ip.w.desc.Table.Columns
+	for i, pos := range ip.targets {
+		if cols[pos].Identity != "a" || ip.userValue {
+			continue
+		}
+		given := ip.src != nil
+		for _, row := range ip.rows {
+			given = given || row[i] != nil
+		}
+		if given {
+			e := pgcode.New(sqlerr.GeneratedAlways, "cannot insert a non-DEFAULT value into column %q", cols[pos].Name)
+			e.Detail = fmt.Sprintf("Column %q is an identity column defined as GENERATED ALWAYS.", cols[pos].Name)
+			e.Hint = "Use OVERRIDING SYSTEM VALUE to override."
+			return e
+		}
+	}
+	return nil
+}
+
 // buildRow fills a full row from the given values and the defaults.
 func (ip *insertPlan) buildRow(c *Ctx, vals []*types.Datum) (sem.Row, error) {
 	row := make(sem.Row, len(ip.w.desc.Table.Columns))
 	given := make([]bool, len(row))
+	cols := ip.w.desc.Table.Columns
 	for i, v := range vals {
-		if v != nil {
+		if v != nil && !(ip.userValue && cols[ip.targets[i]].Identity != "") {
 			row[ip.targets[i]] = *v
 			given[ip.targets[i]] = true
 		}
@@ -595,6 +636,7 @@ func (p *Planner) planDelete(s *pg.DeleteStmt) (Plan, error) {
 
 // Exec runs the UPDATE or DELETE.
 func (mp *mutatePlan) Exec(c *Ctx) (*Result, error) {
+	mp.w.pending = fkPending{} // left over by a failed execution
 	rows, err := mp.targetRows(c)
 	if err != nil {
 		return nil, err
@@ -614,6 +656,9 @@ func (mp *mutatePlan) Exec(c *Ctx) (*Result, error) {
 		if err := mp.write(c, full[:width], news[i]); err != nil {
 			return nil, err
 		}
+	}
+	if err := mp.w.finishFK(c); err != nil {
+		return nil, err
 	}
 	for i, full := range rows {
 		if err := mp.ret.add(c, res, append(append(sem.Row{}, news[i]...), full[width:]...)); err != nil {

@@ -105,13 +105,13 @@ func infoColumnsRows(c *Ctx) ([]sem.Row, error) {
 			}
 			n := attnum(d.Table, col.ID)
 			var def any
-			if col.Default != "" {
+			if col.Default != "" && col.Identity == "" {
 				def = col.Default
 			}
 			row := sem.Row{db, catalog.PublicSchema, d.Name, col.Name, int64(n), def, yesNo(!col.NotNull),
 				col.Type.Name()}
 			row = append(row, typeMetrics(col.Type)...)
-			row = append(row, db, "pg_catalog", col.Type.TypName(), fmt.Sprint(n), "NO", "NEVER", "YES")
+			row = append(row, db, "pg_catalog", col.Type.TypName(), fmt.Sprint(n), yesNo(col.Identity != ""), "NEVER", "YES")
 			out = append(out, row)
 		}
 	}
@@ -206,9 +206,12 @@ func infoSequencesRows(c *Ctx) ([]sem.Row, error) {
 		if d.Kind != catalog.KindSequence || s == nil {
 			continue
 		}
+		if _, col := sequenceOwner(c, d); col != nil && col.Identity != "" {
+			continue // identity sequences are internal, as in PostgreSQL
+		}
 		t := sequenceType(c, d)
 		out = append(out, sem.Row{db, catalog.PublicSchema, d.Name, t.Name(), int64(t.Size()) * 8, int64(2), int64(0),
-			fmt.Sprint(s.Start), fmt.Sprint(s.Min), fmt.Sprint(s.Max), fmt.Sprint(s.Increment), "NO"})
+			fmt.Sprint(s.Start), fmt.Sprint(s.Min), fmt.Sprint(s.Max), fmt.Sprint(s.Increment), yesNo(s.Cycle)})
 	}
 	return out, err
 }

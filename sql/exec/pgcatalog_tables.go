@@ -172,8 +172,8 @@ func attributeRow(rel int64, col catalog.Column, num int) sem.Row {
 	}
 	return sem.Row{rel, col.Name, int64(t.OID), int64(-1), int64(t.Size()), int64(num), int64(0),
 		int64(-1), int64(t.TypeMod()), t.Size() > 0 && t.Size() <= 8, align,
-		storage, "", col.NotNull, col.Default != "",
-		false, "", "", false,
+		storage, "", col.NotNull, col.Default != "" && col.Identity == "",
+		false, col.Identity, "", false,
 		true, int64(0), coll, nil,
 		nil, nil}
 }
@@ -188,7 +188,7 @@ func attrdefRows(c *Ctx) ([]sem.Row, error) {
 	var out []sem.Row
 	for _, d := range ds {
 		for _, col := range d.Table.Columns {
-			if col.Default != "" && !col.Hidden {
+			if col.Default != "" && col.Identity == "" && !col.Hidden {
 				n := attnum(d.Table, col.ID)
 				out = append(out, sem.Row{attrdefOID(d.ID, n), int64(d.ID), int64(n), col.Default})
 			}
@@ -323,7 +323,7 @@ func sequenceRows(c *Ctx) ([]sem.Row, error) {
 	for _, d := range ds {
 		if s := d.Sequence; d.Kind == catalog.KindSequence && s != nil {
 			out = append(out, sem.Row{int64(d.ID), int64(sequenceType(c, d).OID), s.Start, s.Increment,
-				s.Max, s.Min, int64(1), false})
+				s.Max, s.Min, max(s.Cache, 1), s.Cycle})
 		}
 	}
 	return out, err
@@ -332,6 +332,9 @@ func sequenceRows(c *Ctx) ([]sem.Row, error) {
 // sequenceType is the type of the column that owns the sequence (integer
 // for serial, bigint for bigserial), bigint when none does.
 func sequenceType(c *Ctx, d *catalog.Descriptor) types.T {
+	if d.Sequence != nil && d.Sequence.Type.OID != 0 {
+		return d.Sequence.Type
+	}
 	if _, col := sequenceOwner(c, d); col != nil {
 		return col.Type
 	}

@@ -91,6 +91,10 @@ func (p *Planner) Prepare(stmt *pg.Node) (Plan, error) {
 		return ddl(func(c *Ctx) (*Result, error) { return createIndex(c, s.IndexStmt) }), nil
 	case *pg.Node_AlterTableStmt:
 		return ddl(func(c *Ctx) (*Result, error) { return alterTable(c, s.AlterTableStmt) }), nil
+	case *pg.Node_CreateSeqStmt:
+		return ddl(func(c *Ctx) (*Result, error) { return createSequence(c, s.CreateSeqStmt) }), nil
+	case *pg.Node_RenameStmt:
+		return ddl(func(c *Ctx) (*Result, error) { return rename(c, s.RenameStmt) }), nil
 	case *pg.Node_TruncateStmt:
 		return ddl(func(c *Ctx) (*Result, error) { return truncate(c, s.TruncateStmt) }), nil
 	}

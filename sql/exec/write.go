@@ -22,6 +22,11 @@ type writer struct {
 	codec    *rowenc.Codec
 	checks   []sem.Expr
 	defaults []sem.Expr // per column; nil = NULL
+	// fkChildren are the table's FOREIGN KEYs, fkParents those of other
+	// tables on it; pending is what finishFK must check.
+	fkChildren []fkChild
+	fkParents  []fkParent
+	pending    fkPending
 }
 
 func (p *Planner) newWriter(d *catalog.Descriptor) (*writer, error) {
@@ -41,7 +46,7 @@ func (p *Planner) newWriter(d *catalog.Descriptor) (*writer, error) {
 		}
 		w.defaults = append(w.defaults, e)
 	}
-	return w, nil
+	return w, p.loadForeignKeys(w)
 }
 
 // parseExpr parses an expression stored as SQL text.
@@ -137,6 +142,7 @@ func (w *writer) insert(c *Ctx, row sem.Row) error {
 			return err
 		}
 	}
+	w.noteFK(nil, row)
 	return nil
 }
 
@@ -173,6 +179,7 @@ func (w *writer) delete(c *Ctx, row sem.Row) error {
 			return err
 		}
 	}
+	w.noteFK(row, nil)
 	return nil
 }
 
@@ -197,6 +204,7 @@ func (w *writer) update(c *Ctx, old, new sem.Row) error {
 			return err
 		}
 	}
+	w.noteFK(old, new)
 	return nil
 }
 

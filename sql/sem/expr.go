@@ -20,6 +20,13 @@ type Env interface {
 	Now() time.Time
 	Location() *time.Location
 	NextVal(ctx context.Context, sequence string) (int64, error)
+	// CurrVal and LastVal are the values nextval last returned in this
+	// session (for the sequence; for any sequence).
+	CurrVal(ctx context.Context, sequence string) (int64, error)
+	LastVal() (int64, error)
+	// SetVal sets the sequence's value; with called false the next
+	// nextval returns v itself.
+	SetVal(ctx context.Context, sequence string, v int64, called bool) error
 	Setting(name string) (string, bool)
 }
 

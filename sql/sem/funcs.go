@@ -103,6 +103,9 @@ func init() {
 		"pg_backend_pid":  {ret: retT(types.Int4), fn: func(*Ctx, []types.Datum) (types.Datum, error) { return int64(1), nil }},
 		"current_setting": {args: str, strict: true, ret: retT(types.Text), fn: currentSetting},
 		"nextval":         {args: str, strict: true, ret: retT(types.Int8), fn: nextval},
+		"currval":         {args: str, strict: true, ret: retT(types.Int8), fn: currval},
+		"lastval":         {ret: retT(types.Int8), fn: lastval},
+		"setval":          {args: []types.T{types.Text, types.Int8, types.Bool}, minArg: 2, strict: true, ret: retT(types.Int8), fn: setval},
 	}
 	registerTextFuncs()
 	registerMathFuncs()
@@ -220,6 +223,31 @@ func currentSetting(c *Ctx, a []types.Datum) (types.Datum, error) {
 		return nil, pgcode.New(pgcode.UndefinedObject, "unrecognized configuration parameter %q", a[0])
 	}
 	return v, nil
+}
+
+func currval(c *Ctx, a []types.Datum) (types.Datum, error) {
+	n, err := c.Env.CurrVal(c.Context, a[0].(string))
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+func lastval(c *Ctx, _ []types.Datum) (types.Datum, error) {
+	n, err := c.Env.LastVal()
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// setval(seq, v [, is_called]) returns v.
+func setval(c *Ctx, a []types.Datum) (types.Datum, error) {
+	called := len(a) < 3 || a[2].(bool)
+	if err := c.Env.SetVal(c.Context, a[0].(string), a[1].(int64), called); err != nil {
+		return nil, err
+	}
+	return a[1], nil
 }
 
 func nextval(c *Ctx, a []types.Datum) (types.Datum, error) {

@@ -42,6 +42,10 @@ const (
 	InvalidTransactionState   pgcode.Code = "25000"
 	ReadOnlySQLTransaction    pgcode.Code = "25006"
 	ProgramLimitExceeded      pgcode.Code = "54000"
+	SequenceGeneratorLimit    pgcode.Code = "2200H"
+	GeneratedAlways           pgcode.Code = "428C9"
+	DependentObjectsExist     pgcode.Code = "2BP01"
+	InvalidForeignKey         pgcode.Code = "42830"
 )
 
 // New is pgcode.New, for brevity at call sites.
