@@ -195,9 +195,28 @@ func makeOutDir(cfg *verifyConfig) error {
 	return os.MkdirAll(cfg.out, 0o755)
 }
 
+// shownAnomalies is how many anomalies printAnomalies explains; the rest are
+// in results.json.
+const shownAnomalies = 3
+
+// printAnomalies says why r failed: the checker's summary and its first
+// anomalies, each explained (the checker lists the shortest cycle it found
+// per strongly connected component).
 func printAnomalies(w io.Writer, r *verify.Report) {
-	fmt.Fprintf(w, "\n%s is %s (seed %d; replay the workload with --seed %d, history in %s).\n%s\n\n",
-		r.Workload, r.Level, r.Seed, r.Seed, r.History, r.Explanation)
+	blocks := strings.Split(r.Explanation, "\n\n")
+	fmt.Fprintf(w, "\n%s is %s (seed %d; replay the workload with --seed %d, history in %s).\n",
+		r.Workload, r.Level, r.Seed, r.Seed, r.History)
+	for i, b := range blocks {
+		if i > shownAnomalies {
+			fmt.Fprintf(w, "\n(%d more anomalies explained in results.json)\n", len(blocks)-1-shownAnomalies)
+			break
+		}
+		fmt.Fprintf(w, "%s\n", strings.TrimSpace(b))
+		if i < len(blocks)-1 {
+			fmt.Fprintln(w)
+		}
+	}
+	fmt.Fprintln(w)
 }
 
 func writeResults(dir string, reports []*verify.Report) error {

@@ -2,12 +2,15 @@ package verify_test
 
 import (
 	"context"
+	"errors"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ordodb/ordo/tests/cluster"
 	"github.com/ordodb/ordo/tests/pgtest"
 	"github.com/ordodb/ordo/tests/verify"
 )
@@ -49,6 +52,37 @@ func runPG(t *testing.T, url string, level pgx.TxIsoLevel, seed uint64, d time.D
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Log(r.Summary())
+	t.Logf("%s\nnot ok by class: %v", r.Summary(), r.Errors)
 	return r
+}
+
+// The failure path of the real binary: ordo verify against PostgreSQL at
+// REPEATABLE READ exits 1 and prints a FAIL summary, the seed, and the
+// anomalous cycles explained; results.json records the verdict.
+func TestOrdoVerifyReportsAnomaly(t *testing.T) {
+	bin := cluster.Binary(t)
+	pg := pgtest.Start(t)
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "verify", "--url", pg.URL(), "--isolation", "repeatable-read",
+		"--workload", "list-append", "--duration", "5s", "--seed", "5", "--out", out)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	t.Logf("stdout:\n%s", tail(stdout.String(), 4000))
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want status 1\nstderr:\n%s", err, tail(stderr.String(), 2000))
+	}
+	s := stdout.String()
+	for _, want := range []string{"FAIL: list-append:", "seed 5", "--seed 5", "not serializable", "G2-item"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("stdout lacks %q", want)
+		}
+	}
+	reports := readResults(t, out)
+	if len(reports) != 1 || reports[0].Valid || reports[0].Anomalies["G2-item"]+reports[0].Anomalies["G-single"] == 0 {
+		t.Fatalf("results.json: %+v", reports)
+	}
 }

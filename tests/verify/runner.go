@@ -110,26 +110,24 @@ func setup(ctx context.Context, cfg Config, w Workload) error {
 
 // clients runs every client until the duration is over (or ctx is done),
 // printing progress meanwhile.
+// Transactions in flight when the time is up run to their end: only ctx
+// cancels them.
 func (r *run) clients(ctx context.Context) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	end := r.base.Add(r.cfg.Duration)
-	var wg sync.WaitGroup
+	var clients sync.WaitGroup
 	for i := range r.cfg.Clients {
-		wg.Go(func() { r.client(ctx, i, end) })
+		clients.Go(func() { r.client(ctx, i, end) })
 	}
-	if r.cfg.Progress != nil {
-		wg.Go(func() { r.progress(ctx) })
+	if r.cfg.Progress == nil {
+		clients.Wait()
+		return
 	}
-	wg.Go(func() {
-		// Stop the progress loop once the clients' time is up.
-		select {
-		case <-time.After(time.Until(end)):
-		case <-ctx.Done():
-		}
-		cancel()
-	})
-	wg.Wait()
+	pctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); r.progress(pctx) }()
+	clients.Wait()
+	stop()
+	<-done
 }
 
 // client is one logical process (renamed after every info result).
