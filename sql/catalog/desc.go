@@ -51,6 +51,18 @@ type ForeignKey struct {
 	Columns    []uint32 `json:"columns"`
 	RefTable   uint64   `json:"ref_table"`
 	RefColumns []uint32 `json:"ref_columns"`
+	// OnUpdate and OnDelete are PostgreSQL's action codes: "a" NO ACTION
+	// (the default), "r" RESTRICT.
+	OnUpdate string `json:"on_update,omitempty"`
+	OnDelete string `json:"on_delete,omitempty"`
+}
+
+// Action returns a FOREIGN KEY action code, NO ACTION when unset.
+func Action(code string) string {
+	if code == "" {
+		return "a"
+	}
+	return code
 }
 
 // Column is one column.

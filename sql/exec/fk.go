@@ -285,7 +285,7 @@ func (w *writer) checkChildren(c *Ctx, fp *fkParent, removed []sem.Row) error {
 // buildForeignKey resolves a FOREIGN KEY constraint of child (whose
 // column cols names when it is a column constraint) on parent.
 func buildForeignKey(child, parent *catalog.Descriptor, cn *pg.Constraint, col string) (catalog.ForeignKey, error) {
-	var fk catalog.ForeignKey
+	fk := catalog.ForeignKey{RefTable: parent.ID, OnUpdate: cn.FkUpdAction, OnDelete: cn.FkDelAction}
 	if err := checkFKActions(cn); err != nil {
 		return fk, err
 	}
@@ -308,6 +308,14 @@ func buildForeignKey(child, parent *catalog.Descriptor, cn *pg.Constraint, col s
 		fk.Name = freeConstraintName(child.Table, fmt.Sprintf("%s_%s_fkey", child.Name, strings.Join(names, "_")))
 	}
 	return fk, fkTypesMatch(&fk, child, parent)
+}
+
+// fkActionRule is an action code as information_schema spells it.
+func fkActionRule(code string) string {
+	if catalog.Action(code) == fkRestrict {
+		return "RESTRICT"
+	}
+	return "NO ACTION"
 }
 
 func checkFKActions(cn *pg.Constraint) error {
@@ -468,7 +476,11 @@ func dropInbound(c *Ctx, d *catalog.Descriptor, what string, match func(child *c
 	}
 	if !cascade {
 		e := pgcode.New(sqlerr.DependentObjectsExist, "cannot drop %s because other objects depend on it", what)
-		e.Detail = fmt.Sprintf("constraint %s on table %s depends on %s", fks[0].Name, tables[0].Name, what)
+		lines := make([]string, len(fks))
+		for i, fk := range fks {
+			lines[i] = fmt.Sprintf("constraint %s on table %s depends on %s", fk.Name, tables[i].Name, what)
+		}
+		e.Detail = strings.Join(lines, "\n")
 		e.Hint = "Use DROP ... CASCADE to drop the dependent objects too."
 		return e
 	}

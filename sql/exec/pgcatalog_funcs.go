@@ -87,6 +87,26 @@ func columnList(t *catalog.Table, ids []uint32) string {
 	return strings.Join(names, ", ")
 }
 
+// fkConstraintDef is pg_get_constraintdef of a FOREIGN KEY.
+func fkConstraintDef(c *sem.Ctx, d *catalog.Descriptor, fk *catalog.ForeignKey) (types.Datum, error) {
+	x, err := execCtx(c)
+	if err != nil {
+		return nil, err
+	}
+	p, _, err := fkParentOf(x, fk)
+	if err != nil || p == nil {
+		return nil, err
+	}
+	def := fmt.Sprintf("FOREIGN KEY (%s) REFERENCES %s(%s)", columnList(d.Table, fk.Columns), quoteIdent(p.Name), columnList(p.Table, fk.RefColumns))
+	if catalog.Action(fk.OnUpdate) == fkRestrict {
+		def += " ON UPDATE RESTRICT"
+	}
+	if catalog.Action(fk.OnDelete) == fkRestrict {
+		def += " ON DELETE RESTRICT"
+	}
+	return def, nil
+}
+
 func getConstraintDef(c *sem.Ctx, a []types.Datum) (types.Datum, error) {
 	d, _, err := tableOf(c, a[0].(int64), conOIDBase)
 	if d == nil || err != nil {
@@ -101,6 +121,8 @@ func getConstraintDef(c *sem.Ctx, a []types.Datum) (types.Datum, error) {
 			return "PRIMARY KEY (" + columnList(d.Table, con.index.Columns) + ")", nil
 		case "u":
 			return "UNIQUE (" + columnList(d.Table, con.index.Columns) + ")", nil
+		case "f":
+			return fkConstraintDef(c, d, con.fk)
 		}
 		if pretty := len(a) > 1 && a[1] == true; !pretty {
 			return "CHECK ((" + con.check.Expr + "))", nil

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/ordodb/ordo/sql/catalog"
 	"github.com/ordodb/ordo/sql/sem"
@@ -11,9 +12,8 @@ import (
 // information_schema, computed from the same descriptors as pg_catalog,
 // with PostgreSQL 15's column names and rules: table_constraints lists a
 // column's NOT NULL as a CHECK constraint named
-// <schema oid>_<table oid>_<attnum>_not_null; referential_constraints and
-// views are empty (ordo has no foreign keys or views); nulls_distinct is
-// set for UNIQUE only, as in PostgreSQL 15.
+// <schema oid>_<table oid>_<attnum>_not_null; views is empty (ordo has no
+// views); nulls_distinct is set for UNIQUE only, as in PostgreSQL 15.
 var infoTables map[string]*vtable
 
 // infoSchemaTable returns the information_schema view named name.
@@ -50,7 +50,7 @@ func init() {
 			vcol{"constraint_schema", id}, vcol{"constraint_name", id}, vcol{"table_catalog", id},
 			vcol{"table_schema", id}, vcol{"table_name", id}, vcol{"column_name", id},
 			vcol{"ordinal_position", card}, vcol{"position_in_unique_constraint", card})},
-		"referential_constraints": {rows: emptyRows, cols: cols(vcol{"constraint_catalog", id},
+		"referential_constraints": {rows: infoReferentialRows, cols: cols(vcol{"constraint_catalog", id},
 			vcol{"constraint_schema", id}, vcol{"constraint_name", id}, vcol{"unique_constraint_catalog", id},
 			vcol{"unique_constraint_schema", id}, vcol{"unique_constraint_name", id}, vcol{"match_option", cd},
 			vcol{"update_rule", cd}, vcol{"delete_rule", cd})},
@@ -164,6 +164,8 @@ func infoTableConstraintsRows(c *Ctx) ([]sem.Row, error) {
 				out = append(out, row(con.name, d.Name, "PRIMARY KEY", nil))
 			case "u":
 				out = append(out, row(con.name, d.Name, "UNIQUE", "YES"))
+			case "f":
+				out = append(out, row(con.name, d.Name, "FOREIGN KEY", nil))
 			default:
 				out = append(out, row(con.name, d.Name, "CHECK", nil))
 			}
@@ -184,14 +186,49 @@ func infoKeyColumnRows(c *Ctx) ([]sem.Row, error) {
 	var out []sem.Row
 	for _, d := range ds {
 		for _, con := range tableConstraints(d) {
-			if con.index == nil {
-				continue
+			var cols []uint32
+			switch {
+			case con.index != nil:
+				cols = con.index.Columns
+			case con.fk != nil:
+				cols = con.fk.Columns
 			}
-			for i, id := range con.index.Columns {
+			for i, id := range cols {
 				col := d.Table.Columns[d.Table.ColumnByID(id)]
+				var pos any
+				if con.fk != nil {
+					pos = int64(fkUniquePosition(c, con.fk, i))
+				}
 				out = append(out, sem.Row{db, catalog.PublicSchema, con.name, db, catalog.PublicSchema, d.Name,
-					col.Name, int64(i + 1), nil})
+					col.Name, int64(i + 1), pos})
 			}
+		}
+	}
+	return out, err
+}
+
+// fkUniquePosition is the position of a FOREIGN KEY's i-th referenced
+// column in the parent's unique constraint.
+func fkUniquePosition(c *Ctx, fk *catalog.ForeignKey, i int) int {
+	_, idx, err := fkParentOf(c, fk)
+	if err != nil || idx == nil {
+		return i + 1
+	}
+	return slices.Index(idx.Columns, fk.RefColumns[i]) + 1
+}
+
+func infoReferentialRows(c *Ctx) ([]sem.Row, error) {
+	ds, err := schemaTables(c)
+	db := c.Eval.Env.Database()
+	var out []sem.Row
+	for _, d := range ds {
+		for _, fk := range d.Table.ForeignKeys {
+			_, idx, err := fkParentOf(c, &fk)
+			if err != nil || idx == nil {
+				return nil, err
+			}
+			out = append(out, sem.Row{db, catalog.PublicSchema, fk.Name, db, catalog.PublicSchema, idx.Name,
+				"NONE", fkActionRule(fk.OnUpdate), fkActionRule(fk.OnDelete)})
 		}
 	}
 	return out, err

@@ -20,6 +20,7 @@ import (
 const (
 	conOIDBase       = 1 << 29
 	checkConOffset   = 32
+	fkConOffset      = 48
 	defaultCollation = 100
 )
 
@@ -208,19 +209,25 @@ func constraintRows(c *Ctx) ([]sem.Row, error) {
 	var out []sem.Row
 	for _, d := range ds {
 		for _, con := range tableConstraints(d) {
-			out = append(out, constraintRow(d, con))
+			row, err := constraintRow(c, d, con)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, row)
 		}
 	}
 	return out, err
 }
 
-// constraint is one PRIMARY KEY, UNIQUE or CHECK constraint of a table.
+// constraint is one PRIMARY KEY, UNIQUE, CHECK or FOREIGN KEY constraint
+// of a table.
 type constraint struct {
 	oid   int64
 	name  string
-	typ   string // p, u, c
+	typ   string // p, u, c, f
 	index *catalog.Index
 	check *catalog.Check
+	fk    *catalog.ForeignKey
 }
 
 func tableConstraints(d *catalog.Descriptor) []constraint {
@@ -239,23 +246,53 @@ func tableConstraints(d *catalog.Descriptor) []constraint {
 		ch := &d.Table.Checks[i]
 		out = append(out, constraint{oid: ConstraintOID(d.ID, checkConOffset+i), name: ch.Name, typ: "c", check: ch})
 	}
+	for i := range d.Table.ForeignKeys {
+		fk := &d.Table.ForeignKeys[i]
+		out = append(out, constraint{oid: ConstraintOID(d.ID, fkConOffset+i), name: fk.Name, typ: "f", fk: fk})
+	}
 	return out
 }
 
-func constraintRow(d *catalog.Descriptor, con constraint) sem.Row {
-	indid, key, bin := int64(0), []types.Datum{}, any(nil)
-	if con.index != nil {
+// fkParentOf returns the table a FOREIGN KEY references and its index on
+// the referenced columns.
+func fkParentOf(c *Ctx, fk *catalog.ForeignKey) (*catalog.Descriptor, *catalog.Index, error) {
+	p, err := c.Cat.Get(c.Context, fk.RefTable, kvapi.LockShared)
+	if err != nil || p == nil || p.Table == nil {
+		return nil, nil, err
+	}
+	return p, referencedIndex(p.Table, fk.RefColumns), nil
+}
+
+func attnums(t *catalog.Table, ids []uint32) []types.Datum {
+	out := []types.Datum{}
+	for _, id := range ids {
+		out = append(out, int64(attnum(t, id)))
+	}
+	return out
+}
+
+func constraintRow(c *Ctx, d *catalog.Descriptor, con constraint) (sem.Row, error) {
+	indid, key, bin := int64(0), []types.Datum(nil), any(nil)
+	frel, fkey, upd, del, match := int64(0), any(nil), " ", " ", " "
+	switch {
+	case con.index != nil:
 		indid = IndexOID(d.ID, con.index.ID)
-		for _, id := range con.index.Columns {
-			key = append(key, int64(attnum(d.Table, id)))
+		key = attnums(d.Table, con.index.Columns)
+	case con.fk != nil:
+		p, idx, err := fkParentOf(c, con.fk)
+		if err != nil || p == nil || idx == nil {
+			return nil, err
 		}
-	} else {
+		key, frel, fkey = attnums(d.Table, con.fk.Columns), int64(p.ID), attnums(p.Table, con.fk.RefColumns)
+		indid = IndexOID(p.ID, idx.ID)
+		upd, del, match = catalog.Action(con.fk.OnUpdate), catalog.Action(con.fk.OnDelete), "s"
+	default:
 		bin = con.check.Expr
 		key = nil
 	}
 	return sem.Row{con.oid, con.name, int64(publicOID), con.typ, false, false, true,
-		int64(d.ID), int64(0), indid, int64(0), int64(0), " ", " ", " ",
-		true, int64(0), false, key, nil, bin}
+		int64(d.ID), int64(0), indid, int64(0), frel, upd, del, match,
+		true, int64(0), false, key, fkey, bin}, nil
 }
 
 // builtinTypes are the types pg_type lists, in OID order.
