@@ -106,7 +106,25 @@ func addColumn(c *Ctx, d *catalog.Descriptor, cmd *pg.AlterTableCmd) error {
 			return err
 		}
 	}
-	return nil
+	return addColumnForeignKeys(c, tb, d)
+}
+
+// addColumnForeignKeys adds the REFERENCES of an added column and checks
+// the rows' values (its default's) against the parent.
+func addColumnForeignKeys(c *Ctx, tb *tableBuilder, d *catalog.Descriptor) error {
+	if len(tb.fks) == 0 {
+		return nil
+	}
+	for _, f := range tb.fks {
+		if err := tb.addForeignKey(d, f); err != nil {
+			return err
+		}
+	}
+	w, err := c.planner().newWriter(d)
+	if err != nil {
+		return err
+	}
+	return scanTable(c, d, kvapi.LockShared, func(row sem.Row) error { return w.checkParents(c, row, nil) })
 }
 
 // placeBeforeHidden moves the last column before the hidden rowid, so
