@@ -113,6 +113,7 @@ func (r *Replica) finishApply(a *applier) {
 			delete(r.mu.proposals, id)
 		}
 	}
+	r.settleOverwrittenLocked(a.applied.Index, a.applied.Term)
 }
 
 func (a *applier) apply(e *pb.Entry) error {

@@ -15,6 +15,7 @@ import (
 	"github.com/ordodb/ordo/rpc/rpcpb"
 	"go.etcd.io/raft/v3"
 	pb "go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -95,7 +96,13 @@ type Replica struct {
 
 type proposal struct {
 	term uint64
-	done chan result
+	// index is the log index the proposal was appended at, once a Ready
+	// showed it (0 before). A proposal whose index is known survives a
+	// change of leadership: when that index is applied it either holds
+	// the proposal (its result is delivered) or another entry (the
+	// proposal can never apply: a definite failure).
+	index uint64
+	done  chan result
 }
 
 type result struct {
@@ -415,6 +422,50 @@ func (r *Replica) failProposalsLocked(match func(*proposal) bool, why string) {
 	}
 }
 
+// noteProposalIndexesLocked records at which log index each of this
+// replica's proposals in ents was appended. Commands are marshaled with
+// their id (field 1) first, so only that field is read.
+func (r *Replica) noteProposalIndexesLocked(ents []*pb.Entry) {
+	if len(r.mu.proposals) == 0 {
+		return
+	}
+	for _, e := range ents {
+		if e.GetType() != pb.EntryNormal || len(e.GetData()) == 0 {
+			continue
+		}
+		if id, ok := commandID(e.GetData()); ok {
+			if p := r.mu.proposals[id]; p != nil {
+				p.index = e.GetIndex()
+			}
+		}
+	}
+}
+
+// commandID reads the id of a marshaled RaftCommand.
+func commandID(data []byte) (uint64, bool) {
+	num, typ, n := protowire.ConsumeTag(data)
+	if n < 0 || num != 1 || typ != protowire.VarintType {
+		return 0, false
+	}
+	v, m := protowire.ConsumeVarint(data[n:])
+	return v, m >= 0
+}
+
+// settleOverwrittenLocked fails, as definitely not applied, every proposal
+// whose log index has been applied without it (the entry there is another
+// one, and a command is never proposed twice), or that an entry of a later
+// term has been applied before (terms never decrease along a log, so no
+// leader can ever commit the proposal after it). The caller retries it
+// elsewhere (NotLeaseholder) as if it had never been sent.
+func (r *Replica) settleOverwrittenLocked(applied, appliedTerm uint64) {
+	for id, p := range r.mu.proposals {
+		if p.index != 0 && (p.index <= applied || appliedTerm > p.term) {
+			p.done <- result{err: r.notLeaseholderLocked()}
+			delete(r.mu.proposals, id)
+		}
+	}
+}
+
 // Quiesce stops an uninitialised replica that a split is about to replace:
 // it waits for its Ready handling to finish and stops it for good. The
 // returned function releases it.
@@ -422,6 +473,7 @@ func (r *Replica) Quiesce() (release func()) {
 	r.raftMu.Lock()
 	r.mu.Lock()
 	r.mu.destroyed = true
+	r.failProposalsLocked(func(*proposal) bool { return true }, "replica destroyed")
 	r.mu.Unlock()
 	return r.raftMu.Unlock
 }

@@ -27,6 +27,7 @@ func (r *Replica) HandleReady() error {
 		return nil
 	}
 	rd := r.mu.raw.Ready()
+	r.noteProposalIndexesLocked(rd.Entries)
 	lost := r.observeStateLocked(rd)
 	r.mu.Unlock()
 	if lost {
@@ -85,7 +86,9 @@ func (r *Replica) observeStateLocked(rd raft.Ready) (leaseLost bool) {
 		wasLeader := r.mu.state == raft.StateLeader
 		r.mu.state = rd.SoftState.RaftState
 		if wasLeader && r.mu.state != raft.StateLeader {
-			r.failProposalsLocked(func(*proposal) bool { return true }, "leadership lost")
+			// Proposals already in the log stay: their index tells their
+			// fate once the new leader's log is applied here.
+			r.failProposalsLocked(func(p *proposal) bool { return p.index == 0 }, "leadership lost")
 			r.mu.reads.failAll(r.notLeaseholderLocked())
 			leaseLost = true
 		}
@@ -93,7 +96,7 @@ func (r *Replica) observeStateLocked(rd raft.Ready) (leaseLost bool) {
 	if rd.HardState != nil && rd.HardState.GetTerm() != r.mu.term {
 		r.mu.term = rd.HardState.GetTerm()
 		term := r.mu.term
-		r.failProposalsLocked(func(p *proposal) bool { return p.term < term }, "term changed")
+		r.failProposalsLocked(func(p *proposal) bool { return p.term < term && p.index == 0 }, "term changed")
 	}
 	return leaseLost
 }

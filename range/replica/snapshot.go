@@ -104,6 +104,9 @@ func (r *Replica) applySnapshot(snap *pb.Snapshot, hs *pb.HardState) error {
 	r.mu.Lock()
 	r.setDescLocked(data.Desc)
 	r.mu.applied, r.mu.appliedTerm = md.GetIndex(), md.GetTerm()
+	// Entries up to the snapshot were never applied here one by one: the
+	// fate of proposals among them is unknown.
+	r.failProposalsLocked(func(p *proposal) bool { return p.index != 0 && p.index <= md.GetIndex() }, "replaced by a snapshot")
 	r.mu.Unlock()
 	r.cfg.Host.SnapshotApplied(data.Desc)
 	r.cfg.Logger.Info("applied snapshot", "range", r.rangeID, "index", md.GetIndex(), "keys", len(data.Kvs))
