@@ -97,6 +97,16 @@ func TestPgxEndToEnd(t *testing.T) {
 	if strings.Join(got, ",") != "alice=0.00,bob=12.50" {
 		t.Fatalf("rows: %v", got)
 	}
+	// Arrays in binary (pgx asks for binary results of the types it knows).
+	var ints []int32
+	var texts []string
+	var withNull []*int64
+	if err := conn.QueryRow(ctx, `SELECT ARRAY[1, 2, 3]::INT4[], ARRAY['a', 'b'], ARRAY[10, NULL]::INT8[]`).Scan(&ints, &texts, &withNull); err != nil {
+		t.Fatalf("arrays in binary: %v", err)
+	}
+	if fmt.Sprint(ints) != "[1 2 3]" || fmt.Sprint(texts) != "[a b]" || len(withNull) != 2 || *withNull[0] != 10 || withNull[1] != nil {
+		t.Fatalf("arrays: %v %v %v", ints, texts, withNull)
+	}
 	// A failed statement aborts an explicit transaction until ROLLBACK.
 	tx, err := conn.Begin(ctx)
 	if err != nil {

@@ -168,7 +168,14 @@ func Format(dst []byte, t T, d Datum, f pgwirebase.FormatCode, loc *time.Locatio
 	}
 	if a, ok := d.([]Datum); ok {
 		if f == pgwirebase.FormatBinary {
-			return nil, pgcode.New(pgcode.FeatureNotSupported, "binary format of %s is not supported", t.Name())
+			// pgtype writes the array header and each element in binary.
+			elems := make([]any, len(a))
+			for i, e := range a {
+				if e != nil {
+					elems[i] = toPgtype(e)
+				}
+			}
+			return pgtype.Conv{Loc: loc}.AppendBinary(dst, oid, elems)
 		}
 		return formatArray(dst, t, a, loc)
 	}
