@@ -107,6 +107,11 @@ func TestPgxEndToEnd(t *testing.T) {
 	if fmt.Sprint(ints) != "[1 2 3]" || fmt.Sprint(texts) != "[a b]" || len(withNull) != 2 || *withNull[0] != 10 || withNull[1] != nil {
 		t.Fatalf("arrays: %v %v %v", ints, texts, withNull)
 	}
+	// And as binary parameters.
+	var back []int32
+	if err := conn.QueryRow(ctx, `SELECT $1::INT4[]`, []int32{4, 5}).Scan(&back); err != nil || fmt.Sprint(back) != "[4 5]" {
+		t.Fatalf("array parameter: %v %v", back, err)
+	}
 	// A failed statement aborts an explicit transaction until ROLLBACK.
 	tx, err := conn.Begin(ctx)
 	if err != nil {
