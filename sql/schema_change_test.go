@@ -217,12 +217,22 @@ func TestSchemaChangeUnderWrites(t *testing.T) {
 // parent's key with a shared lock and the delete writes it, so no child
 // may outlive its parent; every acknowledged child is there.
 func TestForeignKeyUnderConcurrency(t *testing.T) {
+	t.Run("scan", func(t *testing.T) { testForeignKeyUnderConcurrency(t, false) })
+	t.Run("index", func(t *testing.T) { testForeignKeyUnderConcurrency(t, true) })
+}
+
+// testForeignKeyUnderConcurrency finds referencing children by scanning
+// the child table, or with index through an index on the foreign key.
+func testForeignKeyUnderConcurrency(t *testing.T, index bool) {
 	ctx := context.Background()
 	n := startNodes(t, 2)
 	seed := time.Now().UnixNano()
 	t.Logf("seed %d", seed)
 	mustExecOn(t, n[0], `CREATE TABLE p (id INT PRIMARY KEY)`)
 	mustExecOn(t, n[0], `CREATE TABLE c (k INT PRIMARY KEY, pid INT NOT NULL REFERENCES p)`)
+	if index {
+		mustExecOn(t, n[0], `CREATE INDEX c_pid ON c (pid)`)
+	}
 	mustExecOn(t, n[0], `INSERT INTO p SELECT g FROM generate_series(0, 39) AS g`)
 	acked := map[int]bool{}
 	orphansRefused, deleted := 0, 0 // each written by one goroutine

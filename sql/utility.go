@@ -216,11 +216,13 @@ func (s *Session) vacuum(ctx context.Context, v *pg.VacuumStmt, w pgwirebase.Res
 }
 
 // discard implements DISCARD ALL: it drops the session's prepared
-// statements' plans; settings are kept (pgwire owns statement names).
+// statements' plans and what currval and lastval remember; settings are
+// kept (pgwire owns statement names).
 func (s *Session) discard(_ context.Context, w pgwirebase.ResultWriter) error {
 	if s.mode == explicitTxn {
 		return pgcode.New(pgcode.ActiveSQLTransaction, "DISCARD ALL cannot run inside a transaction block")
 	}
+	s.seqs = seqState{}
 	return w.Complete("DISCARD ALL")
 }
 

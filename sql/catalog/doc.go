@@ -22,9 +22,13 @@
 // A Txn caches descriptors for the life of one KV transaction, which is safe
 // because the locks that validate the cache are held until it ends.
 //
-// Sequences (SERIAL, BIGSERIAL) are counters incremented in their own short
-// transaction, like PostgreSQL's non-transactional nextval; gaps are
-// possible. Per-node cached blocks are not implemented yet.
+// Sequences (CREATE SEQUENCE, SERIAL, identity columns) are counters
+// incremented in their own short transaction, like PostgreSQL's
+// non-transactional nextval; setval writes in its own transaction too. The
+// stored value is the last one handed out and whether nextval returned it
+// yet (is_called), so setval(s, v, false) makes the next nextval return v.
+// Gaps are possible. CACHE is recorded but per-node cached blocks are not
+// implemented yet: each nextval is one KV transaction.
 //
 // Bootstrap creates the databases defaultdb and postgres, each with the
 // schema public, and the superuser root (no password), the first time any

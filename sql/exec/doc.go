@@ -5,8 +5,32 @@
 // aggregates, DISTINCT, ORDER BY, LIMIT/OFFSET, UNION/INTERSECT/EXCEPT
 // [ALL], WITH [RECURSIVE], subqueries in FROM and in expressions,
 // generate_series in FROM), INSERT (with DEFAULT, RETURNING, ON CONFLICT),
-// UPDATE (FROM), DELETE (USING) and DDL (CREATE and DROP TABLE and INDEX,
-// TRUNCATE).
+// UPDATE (FROM), DELETE (USING) and DDL (CREATE and DROP TABLE, INDEX and
+// SEQUENCE, ALTER TABLE, renames, TRUNCATE).
+//
+// ALTER TABLE changes a mutable copy of the table's descriptor, read with
+// LockExclusive, and writes it once at the end of the statement, with its
+// version incremented. ADD COLUMN with a default or NOT NULL, and DROP
+// COLUMN, rewrite every row in the same transaction (values are keyed by
+// column ID, so a nullable column without default needs no rewrite);
+// constraints added to a table with rows are validated by a scan (23514,
+// 23502, 23503, 23505 as PostgreSQL). CHECK expressions are stored as SQL
+// text, so RENAME COLUMN rewrites the ones that mention the column.
+//
+// FOREIGN KEYs (fk.go) live on the child's descriptor; the parent lists
+// its children (Table.ReferencedBy), so both sides' writers load the
+// constraints, and both descriptors become plan dependencies. NO ACTION
+// and RESTRICT are checked after the statement's writes: a new child key
+// reads the parent's index entry with LockShared; a parent key removed
+// (and not present again) looks for referencing rows through an index of
+// the child whose leading columns are the foreign key's, else by a scan.
+// CASCADE, SET NULL, SET DEFAULT, MATCH FULL and deferrable constraints
+// are refused (0A000).
+//
+// Sequences: CREATE SEQUENCE's options are checked as PostgreSQL's (22023);
+// SERIAL and identity columns own a sequence named <table>_<column>_seq
+// that is dropped with the column or table. GENERATED ALWAYS refuses
+// explicit values (428C9) unless OVERRIDING SYSTEM VALUE.
 //
 // Subqueries in expressions are sem.Subquery values whose plans this
 // package supplies (Planner.planSubLink). While one is planned, the

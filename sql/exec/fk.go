@@ -268,6 +268,9 @@ func (w *writer) checkChildren(c *Ctx, fp *fkParent, removed []sem.Row) error {
 	if len(gone) == 0 {
 		return nil
 	}
+	if idx := childIndex(fp); idx != nil {
+		return w.lookupChildren(c, fp, idx, gone)
+	}
 	return scanTable(c, fp.child, kvapi.LockShared, func(crow sem.Row) error {
 		if anyNullAt(crow, fp.childPos) {
 			return nil
@@ -276,10 +279,48 @@ func (w *writer) checkChildren(c *Ctx, fp *fkParent, removed []sem.Row) error {
 		if !ok {
 			return nil
 		}
-		e := pgcode.New(sqlerr.ForeignKeyViolation, "update or delete on table %q violates foreign key constraint %q on table %q", w.desc.Name, fp.fk.Name, fp.child.Name)
-		e.Detail = fmt.Sprintf("Key (%s)=(%s) is still referenced from table %q.", t.ColumnNames(fp.fk.RefColumns), valuesAt(t, row, fp.refPos), fp.child.Name)
-		return e
+		return w.stillReferenced(fp, row)
 	})
+}
+
+func (w *writer) stillReferenced(fp *fkParent, row sem.Row) error {
+	t := w.desc.Table
+	e := pgcode.New(sqlerr.ForeignKeyViolation, "update or delete on table %q violates foreign key constraint %q on table %q", w.desc.Name, fp.fk.Name, fp.child.Name)
+	e.Detail = fmt.Sprintf("Key (%s)=(%s) is still referenced from table %q.", t.ColumnNames(fp.fk.RefColumns), valuesAt(t, row, fp.refPos), fp.child.Name)
+	return e
+}
+
+// childIndex finds an index of the child (the primary one included)
+// whose leading columns are the foreign key's, to look referencing rows
+// up instead of scanning the table.
+func childIndex(fp *fkParent) *catalog.Index {
+	n := len(fp.fk.Columns)
+	for _, idx := range fp.child.Table.AllIndexes() {
+		if len(idx.Columns) >= n && sameSet(idx.Columns[:n], fp.fk.Columns) {
+			return idx
+		}
+	}
+	return nil
+}
+
+// lookupChildren looks each removed key up in the child's index.
+func (w *writer) lookupChildren(c *Ctx, fp *fkParent, idx *catalog.Index, gone map[string]sem.Row) error {
+	ct := fp.child.Table
+	for _, row := range gone {
+		start := keys.IndexPrefix(fp.child.ID, uint64(idx.ID))
+		for _, id := range idx.Columns[:len(fp.fk.Columns)] {
+			j := slices.Index(fp.fk.Columns, id)
+			start = rowenc.AppendDatum(start, ct.Columns[ct.ColumnByID(id)].Type, row[fp.refPos[j]])
+		}
+		kvs, err := c.kv().Scan(c.Context, start, keys.PrefixEnd(start), 1, false, kvapi.LockShared)
+		if err != nil {
+			return err
+		}
+		if len(kvs) > 0 {
+			return w.stillReferenced(fp, row)
+		}
+	}
+	return nil
 }
 
 // buildForeignKey resolves a FOREIGN KEY constraint of child (whose
