@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -90,4 +91,72 @@ func TestSQLRegistrationRace(t *testing.T) {
 			t.Errorf("user%03d registered %d times", i, w)
 		}
 	}
+}
+
+// The issue's registration run: 32 clients across 3 nodes insert random
+// names from a pool of 1,000 for 30 s. Every name is taken exactly once (by
+// the client that was told so), every loser got 23505 and never 40001, and
+// the ids are unique.
+func TestSQLRegistration32Clients(t *testing.T) {
+	c := StartInProcess(t, 3)
+	ctx := context.Background()
+	if _, err := c.pgConn(t, 0).Exec(ctx, `CREATE TABLE users (id BIGSERIAL PRIMARY KEY, name TEXT UNIQUE NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	const pool, clients = 1000, 32
+	var winner [pool]atomic.Int32 // client+1 that was told it registered the name
+	var wins, losses atomic.Int64
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(30 * time.Second)
+	for cl := 0; cl < clients; cl++ {
+		conn := c.pgConn(t, cl%3)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(cl), 9))
+			for time.Now().Before(deadline) {
+				n := rng.IntN(pool)
+				_, err := conn.Exec(ctx, `INSERT INTO users (name) VALUES ($1)`, fmt.Sprintf("name%04d", n))
+				switch code := sqlState(err); {
+				case err == nil:
+					wins.Add(1)
+					if !winner[n].CompareAndSwap(0, int32(cl+1)) {
+						t.Errorf("name%04d registered twice (clients %d and %d)", n, winner[n].Load()-1, cl)
+					}
+				case code == "23505":
+					losses.Add(1)
+				default:
+					t.Errorf("client %d: %v (SQLSTATE %s)", cl, err, code)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	rows, err := c.pgConn(t, 1).Query(ctx, `SELECT id, name FROM users`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, names := map[int64]bool{}, map[string]bool{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			t.Fatal(err)
+		}
+		if ids[id] || names[name] {
+			t.Errorf("duplicate row id %d name %s", id, name)
+		}
+		ids[id], names[name] = true, true
+	}
+	if rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	for n := range winner {
+		told := winner[n].Load() != 0
+		if told != names[fmt.Sprintf("name%04d", n)] {
+			t.Errorf("name%04d: a client was told %v, the table has it %v", n, told, !told)
+		}
+	}
+	t.Logf("%d registrations, %d refusals (23505), %d rows", wins.Load(), losses.Load(), len(names))
 }
