@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,7 +103,11 @@ func TestPgbench(t *testing.T) {
 // itself would die with it, and pgbench aborts a client whose connection
 // is lost. Conflicts come back as 40001/40P01, which pgbench retries;
 // transactions that still fail after 10 tries are reported, not fatal.
-// Afterwards sum(abalance) = sum(delta) = sum(tbalance) = sum(bbalance).
+// A commit whose anchor range's leaseholder dies under it has an unknown
+// outcome and comes back as 40003, on which pgbench aborts that client
+// (it retries only 40001 and 40P01): such aborts are allowed, any other
+// error is not. Afterwards, whatever those commits did,
+// sum(abalance) = sum(delta) = sum(tbalance) = sum(bbalance).
 func TestPgbenchNodeKill(t *testing.T) {
 	p := cluster.StartSQLProcesses(t, 3)
 	url := func(i int) string {
@@ -128,8 +133,8 @@ func TestPgbenchNodeKill(t *testing.T) {
 	p.Start(victim)
 	p.WaitHealthy(victim)
 	r := <-done
-	if r.err != nil {
-		t.Fatalf("pgbench %v: %v\n%s", args, r.err, r.out)
+	if aborted := checkAborts(t, r); aborted > 0 {
+		t.Logf("%d pgbench clients aborted on a commit whose outcome was unknown (40003)", aborted)
 	}
 	checkPgbench(t, "tpcb-like -c 8 --max-tries=10 across a node kill", r.out, false)
 	conn := connect(t, url(target))
@@ -154,6 +159,29 @@ func mostLeases(t *testing.T, p *cluster.SQLProcesses) int {
 	}
 	t.Logf("leases per node: %v", counts)
 	return best
+}
+
+// abortRe matches pgbench's report of an aborted client.
+var abortRe = regexp.MustCompile(`client \d+ script \d+ aborted in command (\d+) query \d+: ERROR:  (.*)`)
+
+// checkAborts fails the test unless pgbench exited cleanly or its only
+// errors were aborted clients on END (command 10 of tpcb-like) with an
+// unknown outcome (40003). It returns how many clients aborted.
+func checkAborts(t *testing.T, r runResult) int {
+	t.Helper()
+	if r.err == nil {
+		return 0
+	}
+	aborts := abortRe.FindAllStringSubmatch(r.out, -1)
+	if len(aborts) == 0 {
+		t.Fatalf("pgbench: %v\n%s", r.err, r.out)
+	}
+	for _, a := range aborts {
+		if a[1] != "10" || !strings.HasPrefix(a[2], "result of the transaction is unknown") {
+			t.Errorf("pgbench client aborted in command %s: %s", a[1], a[2])
+		}
+	}
+	return len(aborts)
 }
 
 // waitOrDone waits d, failing if the background client exits before.
