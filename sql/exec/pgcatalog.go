@@ -144,11 +144,17 @@ func descClassRows(d *catalog.Descriptor) []sem.Row {
 	t := d.Table
 	idxs := visibleIndexes(t)
 	out := []sem.Row{classRow(int64(d.ID), d.Name, "r", heapAMOID, visibleColumns(t), len(idxs) > 0, len(t.Checks))}
+	// PostgreSQL's foreign keys are triggers on both tables; psql looks
+	// for them only where relhastriggers is set.
+	out[0][classHasTriggers] = len(t.ForeignKeys) > 0 || len(t.ReferencedBy) > 0
 	for _, idx := range idxs {
 		out = append(out, classRow(IndexOID(d.ID, idx.ID), idx.Name, "i", btreeAMOID, len(idx.Columns), false, 0))
 	}
 	return out
 }
+
+// classHasTriggers is relhastriggers' position in a pg_class row.
+const classHasTriggers = 17
 
 func classRow(oid int64, name, kind string, am int64, natts int, hasIndex bool, checks int) sem.Row {
 	return sem.Row{oid, name, int64(publicOID), int64(0), int64(0),

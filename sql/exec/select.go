@@ -69,6 +69,9 @@ func (p *Planner) planSelect(s *pg.SelectStmt) (*selectPlan, error) {
 	if len(s.ValuesLists) > 0 {
 		return p.planValues(s)
 	}
+	if fs, ok := srfTargetAsFrom(s); ok {
+		s = fs
+	}
 	lock := kvapi.LockShared
 	if len(s.LockingClause) > 0 {
 		lock = lockingStrength(s.LockingClause)

@@ -258,6 +258,9 @@ func (b *Builder) buildCast(c *pg.TypeCast) (Expr, error) {
 	if e, ok := foldCatalogRegclass(c.TypeName, arg); ok {
 		return e, nil
 	}
+	if e, ok := numericRegLiteral(t, arg); ok {
+		return e, nil
+	}
 	if e := buildRegCast(t, arg); e != nil {
 		return e, nil
 	}

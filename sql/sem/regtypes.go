@@ -2,6 +2,7 @@ package sem
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/ordodb/ordo/pgwire/pgcode"
@@ -46,6 +47,31 @@ func regName(t types.T) func(c *Ctx, a []types.Datum) (types.Datum, error) {
 		}
 		return fmt.Sprint(oid), nil
 	}
+}
+
+// numericRegLiteral is '16384'::regclass (and the other reg* types): a
+// literal number is an OID, as PostgreSQL's input functions take it (psql
+// writes such literals); the value is the object's name, as oid::regclass.
+// A text value cast at run time stays a name, as in PostgreSQL.
+func numericRegLiteral(t types.T, arg Expr) (Expr, bool) {
+	k, ok := arg.(*Const)
+	if !ok || k.T.Family != types.UnknownFamily || !isRegType(t) {
+		return nil, false
+	}
+	s, _ := k.V.(string)
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return nil, false
+	}
+	return &Func{Name: t.Name(), Args: []Expr{&Const{T: types.Oid, V: int64(n)}}, T: t, Strict: true, Fn: regName(t)}, true
+}
+
+func isRegType(t types.T) bool {
+	switch t.OID {
+	case types.RegClass.OID, types.RegType.OID, types.RegNamespace.OID, types.RegRole.OID:
+		return true
+	}
+	return false
 }
 
 // regOID is the reverse: the OID of a named object, an error (as
