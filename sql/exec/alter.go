@@ -13,6 +13,7 @@ import (
 	"github.com/ordodb/ordo/sql/rowenc"
 	"github.com/ordodb/ordo/sql/sem"
 	"github.com/ordodb/ordo/sql/sqlerr"
+	"github.com/ordodb/ordo/sql/types"
 )
 
 // alterTable runs ALTER TABLE: ADD PRIMARY KEY (rewriting the rows under
@@ -143,6 +144,41 @@ func addPrimaryKey(c *Ctx, d *catalog.Descriptor, cn *pg.Constraint) error {
 	rows, oldKeys, err := takeRows(c, d.ID, old, rowidPos)
 	if err != nil {
 		return err
+	}
+	d.Table = nt
+	return rewriteRows(c, d, rows, oldKeys)
+}
+
+// dropPrimaryKey keys the table by a new hidden rowid, as if it had been
+// created without a primary key: every row is rewritten under its new key
+// and the secondary indexes (whose entries hold the primary key) are
+// rebuilt. The key columns stay NOT NULL, as in PostgreSQL.
+func dropPrimaryKey(c *Ctx, d *catalog.Descriptor, cascade bool) error {
+	old := d.Table
+	if err := checkIndexNotReferenced(c, d, &old.Primary, cascade); err != nil {
+		return err
+	}
+	var rows []sem.Row
+	var oldKeys [][]byte
+	if err := scanTable(c, d, kvapi.LockExclusive, func(row sem.Row) error {
+		rows = append(rows, row)
+		return nil
+	}); err != nil {
+		return err
+	}
+	codec := rowenc.NewCodec(d.ID, old)
+	nt := copyTable(old)
+	rowid := catalog.Column{ID: nt.NextColumnID, Name: "rowid", Type: types.Int8, NotNull: true, Hidden: true}
+	nt.NextColumnID++
+	nt.Columns = append(nt.Columns, rowid)
+	nt.Primary = catalog.Index{ID: catalog.PrimaryIndexID, Name: d.Name + "_pkey", Unique: true, Columns: []uint32{rowid.ID}, Constraint: true}
+	for i, row := range rows {
+		oldKeys = append(oldKeys, codec.PrimaryKey(row))
+		id, err := rowIDExpr{}.Eval(c.Eval, nil)
+		if err != nil {
+			return err
+		}
+		rows[i] = append(row, id)
 	}
 	d.Table = nt
 	return rewriteRows(c, d, rows, oldKeys)

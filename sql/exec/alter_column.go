@@ -207,10 +207,14 @@ func dropColumn(c *Ctx, d *catalog.Descriptor, cmd *pg.AlterTableCmd) error {
 		return undefinedColumn(cmd.Name, d.Name)
 	}
 	col := t.Columns[pos]
+	cascade := cmd.Behavior == pg.DropBehavior_DROP_CASCADE
 	if slices.Contains(t.Primary.Columns, col.ID) {
-		return sqlerr.Unsupported("dropping a primary key column is not supported yet")
+		if err := dropPrimaryKey(c, d, cascade); err != nil {
+			return err
+		}
+		t = d.Table
 	}
-	if err := checkNotReferenced(c, d, col.ID, cmd.Behavior == pg.DropBehavior_DROP_CASCADE); err != nil {
+	if err := checkNotReferenced(c, d, col.ID, cascade); err != nil {
 		return err
 	}
 	old := copyTable(t)

@@ -12,7 +12,6 @@ import (
 	"github.com/ordodb/ordo/sql/kvapi"
 	"github.com/ordodb/ordo/sql/rowenc"
 	"github.com/ordodb/ordo/sql/sem"
-	"github.com/ordodb/ordo/sql/sqlerr"
 )
 
 // constraintExists reports whether the table has a constraint named name.
@@ -99,8 +98,8 @@ func dropConstraint(c *Ctx, d *catalog.Descriptor, cmd *pg.AlterTableCmd) error 
 		t.ForeignKeys = slices.Delete(t.ForeignKeys, i, i+1)
 		return unlinkParents(c, d, before)
 	}
-	if t.Primary.Name == cmd.Name {
-		return sqlerr.Unsupported("dropping a primary key is not supported yet")
+	if t.Primary.Name == cmd.Name && !hasHiddenPK(t) {
+		return dropPrimaryKey(c, d, cmd.Behavior == pg.DropBehavior_DROP_CASCADE)
 	}
 	i := slices.IndexFunc(t.Indexes, func(idx catalog.Index) bool { return idx.Constraint && idx.Name == cmd.Name })
 	if i < 0 {
