@@ -85,8 +85,8 @@ func addColumn(c *Ctx, d *catalog.Descriptor, cmd *pg.AlterTableCmd) error {
 	if err := tb.column(cd); err != nil {
 		return err
 	}
-	if tb.pk != nil {
-		return sqlerr.Unsupported("ADD COLUMN with PRIMARY KEY is not supported yet")
+	if tb.pk != nil && !hasHiddenPK(old) {
+		return pgcode.New(sqlerr.InvalidTableDefinition, "multiple primary keys for table %q are not allowed", d.Name)
 	}
 	placeBeforeHidden(d.Table)
 	if err := tb.validateExprs(); err != nil {
@@ -98,6 +98,12 @@ func addColumn(c *Ctx, d *catalog.Descriptor, cmd *pg.AlterTableCmd) error {
 	col := d.Table.Columns[d.Table.ColumnIndex(cd.Colname)]
 	if col.Default != "" || col.NotNull || len(d.Table.Checks) > len(old.Checks) {
 		if err := fillColumn(c, d, old, col); err != nil {
+			return err
+		}
+	}
+	if tb.pk != nil {
+		keys := []*pg.Node{pg.MakeStrNode(col.Name)}
+		if err := addPrimaryKey(c, d, &pg.Constraint{Contype: pg.ConstrType_CONSTR_PRIMARY, Keys: keys, Location: -1}); err != nil {
 			return err
 		}
 	}
