@@ -104,7 +104,6 @@ func (o *seqOpts) set(de *pg.DefElem) error {
 		}
 	case "cycle":
 		o.cycle = de.Arg.GetBoolean().GetBoolval()
-	case "restart", "sequence_name":
 	case "owned_by":
 		if names := de.Arg.GetList().GetItems(); len(names) != 1 || names[0].GetString_().GetSval() != "none" {
 			return sqlerr.Unsupported("OWNED BY a column is not supported yet")
