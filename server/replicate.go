@@ -191,7 +191,7 @@ func (s *Server) replicaGCLoop() {
 			if err != nil || cur == nil || cur.RangeId != local.RangeId || !replica.DescNewer(cur, local) {
 				continue
 			}
-			if replica.ReplicaOf(cur, s.NodeID()) == nil {
+			if rd := replica.ReplicaOf(cur, s.NodeID()); rd == nil || rd.ReplicaId != r.ReplicaID() {
 				if err := st.DestroyReplica(local.RangeId, r.ReplicaID()); err != nil {
 					s.cfg.Logger.Warn("replica GC", "range", local.RangeId, "err", err)
 				}

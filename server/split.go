@@ -33,7 +33,11 @@ func (s *Server) splitLoop() {
 			if !ok {
 				var qps float64
 				v := s.settings.Load()
-				if !settings.LoadSplitEnabled.Get(v) {
+				// A split ends the range's lock regime: every transaction
+				// holding locks there must retry. A split for load waits for
+				// a moment when none does (else a bulk COPY, one request per
+				// row, would split its own range again and again).
+				if !settings.LoadSplitEnabled.Get(v) || r.LocksHeld() > 0 || r.PreparedCount() > 0 {
 					continue
 				}
 				if key, qps, ok = r.LoadSplitKey(time.Now(), s.cfg.SplitInterval, float64(settings.LoadSplitQPSThreshold.Get(v))); !ok {

@@ -195,6 +195,20 @@ func (s *Session) vacuum(ctx context.Context, v *pg.VacuumStmt, w pgwirebase.Res
 		}
 	}
 	own := s.mode == noTxn
+	for attempt := 0; ; attempt++ {
+		err := s.vacuumOnce(ctx, v, own)
+		if err == nil {
+			return w.Complete(tag)
+		}
+		// Alone, it only read the catalog: a conflict is retried.
+		if !own || !retryable(err) || attempt >= s.exec.cfg.MaxRetries || ctx.Err() != nil {
+			return err
+		}
+		s.rollback(ctx)
+	}
+}
+
+func (s *Session) vacuumOnce(ctx context.Context, v *pg.VacuumStmt, own bool) error {
 	if err := s.begin(ctx, implicitTxn); err != nil {
 		return err
 	}
@@ -208,11 +222,9 @@ func (s *Session) vacuum(ctx context.Context, v *pg.VacuumStmt, w pgwirebase.Res
 		}
 	}
 	if own {
-		if err := s.commit(ctx); err != nil {
-			return err
-		}
+		return s.commit(ctx)
 	}
-	return w.Complete(tag)
+	return nil
 }
 
 // discard implements DISCARD ALL: it drops the session's prepared

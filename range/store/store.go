@@ -240,6 +240,15 @@ func (s *Store) HandleRaftMessage(m *rpcpb.RaftMessage) error {
 	if err := proto.Unmarshal(m.Message, msg); err != nil {
 		return kverr.BadRequestf("range %d: corrupt raft message: %v", m.RangeId, err)
 	}
+	if old := s.Replica(m.RangeId); old != nil && old.ReplicaID() < m.To.ReplicaId {
+		// The range removed this node's replica and added it again under a
+		// new id: the old one is stale (it would take the new replica's
+		// messages as its own and never catch up). It goes, with a
+		// tombstone, and a new one starts empty.
+		if err := s.DestroyReplica(m.RangeId, old.ReplicaID()); err != nil {
+			return err
+		}
+	}
 	r, err := s.getOrCreate(m.RangeId, m.To.ReplicaId)
 	if err != nil || r == nil {
 		return err // nil, nil: to a replica removed here; dropped
