@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -38,7 +39,24 @@ type InProcess struct {
 }
 
 // FreeAddr returns a loopback address with a currently free port.
+//
+// The port is picked below the kernel's ephemeral range (32768 and up on
+// Linux), which outgoing connections draw from: a port from that range,
+// free now, was sometimes taken by some client's connection before the
+// node bound it ("address already in use" in CI). Below it only listeners
+// compete, and a random pick among 12,000 ports rarely meets another
+// test's.
 func FreeAddr(t testing.TB) string {
+	for range 200 {
+		port := 20000 + rand.IntN(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		addr := l.Addr().String()
+		l.Close()
+		return addr
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
