@@ -8,6 +8,7 @@ import (
 	"github.com/ordodb/ordo/kv/kverr"
 	"github.com/ordodb/ordo/range/replica"
 	"github.com/ordodb/ordo/rpc/rpcpb"
+	"github.com/ordodb/ordo/server/settings"
 	"github.com/ordodb/ordo/txn"
 )
 
@@ -33,6 +34,9 @@ func (s *Server) newCoordinator() *txn.Coordinator {
 		Transport: txnTransport{s},
 		Logger:    s.cfg.Logger,
 		Knobs:     s.cfg.Knobs.Txn,
+		// kv.lock_timeout: the bound of a lock wait when a session sets
+		// none (SQL's lock_timeout overrides it per session).
+		LockTimeoutFunc: func() time.Duration { return settings.LockTimeout.Get(s.settings.Load()) },
 	})
 }
 

@@ -27,6 +27,9 @@ type Config struct {
 	Transport        Transport
 	// LockTimeout bounds each lock wait (0: the leaseholder's default).
 	LockTimeout time.Duration
+	// LockTimeoutFunc, if set, is asked instead of LockTimeout at each
+	// request (the cluster setting kv.lock_timeout, which may change).
+	LockTimeoutFunc func() time.Duration
 	// MaxAttempts bounds Run's retries (0: until the context ends).
 	MaxAttempts int
 	Logger      *slog.Logger

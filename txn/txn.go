@@ -66,6 +66,11 @@ func (t *Txn) lockTimeoutMs() int64 {
 	if t.lockTimeout > 0 {
 		return max(t.lockTimeout.Milliseconds(), 1)
 	}
+	if f := t.c.cfg.LockTimeoutFunc; f != nil {
+		if d := f(); d > 0 {
+			return max(d.Milliseconds(), 1)
+		}
+	}
 	return t.c.cfg.LockTimeout.Milliseconds()
 }
 

@@ -76,6 +76,37 @@ func TestClusterSettingsSQL(t *testing.T) {
 		t.Fatalf("after RESET: %q", v)
 	}
 
+	// Acted on: kv.lock_timeout bounds a lock wait when the session sets
+	// no lock_timeout (else it would wait the default 10 s, past this
+	// statement's 5 s context).
+	if _, err := n1.Exec(ctx, `SET CLUSTER SETTING kv.lock_timeout = '200ms'`); err != nil {
+		t.Fatal(err)
+	}
+	// Every node reloads settings each second; SHOW reloads them at once.
+	if v := show("kv.lock_timeout"); v != "200ms" {
+		t.Fatalf("kv.lock_timeout through n3 = %q", v)
+	}
+	if _, err := n1.Exec(ctx, `CREATE TABLE locked (id INT PRIMARY KEY, v INT)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n1.Exec(ctx, `INSERT INTO locked VALUES (1, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := n1.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.Exec(ctx, `UPDATE locked SET v = 1 WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	waitCtx, cancelWait := context.WithTimeout(ctx, 5*time.Second)
+	_, err = n3.Exec(waitCtx, `UPDATE locked SET v = 2 WHERE id = 1`)
+	cancelWait()
+	_ = holder.Rollback(ctx)
+	if sqlState(err) != "55P03" {
+		t.Fatalf("a lock wait under kv.lock_timeout = 200ms: %v; want SQLSTATE 55P03", err)
+	}
+
 	// Acted on: a lower range size splits a table of ~100 KB.
 	before, _, _ := c.rangesOn(t, 0)
 	if _, err := n1.Exec(ctx, `SET CLUSTER SETTING kv.range_max_bytes = '16 KiB'`); err != nil {
