@@ -57,15 +57,24 @@ type Processes struct {
 	mu     sync.Mutex
 	cmds   []*exec.Cmd
 	dialer *rpc.Dialer
+	// SQLAddrs, if set, are the processes' SQL addresses (--sql-addr).
+	SQLAddrs []string
 }
 
 // StartProcesses starts n ordo processes that join each other and runs
 // init against the first.
 func StartProcesses(t testing.TB, n int) *Processes {
+	return startProcesses(t, n, false)
+}
+
+func startProcesses(t testing.TB, n int, sql bool) *Processes {
 	p := &Processes{t: t, bin: Binary(t), dialer: rpc.NewDialer()}
 	root := t.TempDir()
 	for i := 0; i < n; i++ {
 		p.Addrs = append(p.Addrs, FreeAddr(t))
+		if sql {
+			p.SQLAddrs = append(p.SQLAddrs, FreeAddr(t))
+		}
 		p.Dirs = append(p.Dirs, filepath.Join(root, fmt.Sprintf("n%d", i+1)))
 	}
 	p.cmds = make([]*exec.Cmd, n)
@@ -92,8 +101,12 @@ func (p *Processes) Start(i int) {
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	cmd := exec.Command(p.bin, "start", "--store", p.Dirs[i], "--listen-addr", p.Addrs[i],
-		"--join", strings.Join(p.Addrs, ","), "--log-level", nodeLogLevel())
+	args := []string{"start", "--store", p.Dirs[i], "--listen-addr", p.Addrs[i],
+		"--join", strings.Join(p.Addrs, ","), "--log-level", nodeLogLevel()}
+	if i < len(p.SQLAddrs) {
+		args = append(args, "--sql-addr", p.SQLAddrs[i])
+	}
+	cmd := exec.Command(p.bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 	if err := cmd.Start(); err != nil {
