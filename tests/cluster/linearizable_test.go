@@ -30,6 +30,20 @@ type registerWorkload struct {
 	written atomic.Int64
 }
 
+// newRegisterWorkload returns the workload over c: 20 key slots, each
+// moving to a fresh key after 150 operations.
+func newRegisterWorkload(c *InProcess) *registerWorkload {
+	start := time.Now()
+	return &registerWorkload{
+		c:      c,
+		rec:    history.NewRecorder(func() int64 { return int64(time.Since(start)) }),
+		slots:  20,
+		perKey: 150,
+		gens:   make([]atomic.Int64, 20),
+		counts: make([]atomic.Int64, 20),
+	}
+}
+
 func (w *registerWorkload) key(slot int) string {
 	g := w.gens[slot].Load()
 	if w.counts[slot].Add(1) > w.perKey {
@@ -123,15 +137,7 @@ func TestLinearizableUnderFaults(t *testing.T) {
 	seed := time.Now().UnixNano()
 	t.Logf("seed %d", seed)
 	c := StartInProcess(t, 3)
-	start := time.Now()
-	w := &registerWorkload{
-		c:      c,
-		rec:    history.NewRecorder(func() int64 { return int64(time.Since(start)) }),
-		slots:  20,
-		perKey: 150,
-		gens:   make([]atomic.Int64, 20),
-		counts: make([]atomic.Int64, 20),
-	}
+	w := newRegisterWorkload(c)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup

@@ -300,15 +300,7 @@ func TestLinearizableUnderReplicaMoves(t *testing.T) {
 	t.Logf("seed %d", seed)
 	c := StartInProcessWith(t, 5, func(c *InProcess) { c.Configure = fastLiveness })
 	c.splitAt(t, "reg/10")
-	start := time.Now()
-	w := &registerWorkload{
-		c:      c,
-		rec:    history.NewRecorder(func() int64 { return int64(time.Since(start)) }),
-		slots:  20,
-		perKey: 150,
-		gens:   make([]atomic.Int64, 20),
-		counts: make([]atomic.Int64, 20),
-	}
+	w := newRegisterWorkload(c)
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
