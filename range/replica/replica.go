@@ -102,8 +102,17 @@ type proposal struct {
 	// the proposal (its result is delivered) or another entry (the
 	// proposal can never apply: a definite failure).
 	index uint64
-	done  chan result
+	// orphanTicks counts ticks since this replica lost the leadership
+	// under which the proposal was made (0 while it leads). A replica cut
+	// off from its peers never learns whether the entry committed, so
+	// after orphanLimit ticks the outcome is reported as ambiguous.
+	orphanTicks int
+	done        chan result
 }
+
+// orphanLimit is how long, in election timeouts, a proposal waits for its
+// fate to become known after its replica lost the leadership.
+const orphanLimit = 5
 
 type result struct {
 	results []*rpcpb.OpResult
@@ -209,8 +218,18 @@ func ContainsKey(desc *rpcpb.RangeDescriptor, key []byte) bool {
 func (r *Replica) Tick() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.mu.destroyed {
-		r.mu.raw.Tick()
+	if r.mu.destroyed {
+		return
+	}
+	r.mu.raw.Tick()
+	if r.mu.state != raft.StateLeader && len(r.mu.proposals) > 0 {
+		limit := orphanLimit * r.cfg.ElectionTicks
+		for id, p := range r.mu.proposals {
+			if p.orphanTicks++; p.orphanTicks > limit {
+				p.done <- result{err: &kverr.AmbiguousError{Reason: fmt.Sprintf("range %d: leadership lost and the write's outcome unknown after %d ticks", r.rangeID, limit)}}
+				delete(r.mu.proposals, id)
+			}
+		}
 	}
 }
 

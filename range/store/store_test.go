@@ -96,11 +96,13 @@ func (tc *testCluster) stop() {
 
 // send routes ops for key to whichever node leads its range, retrying.
 func (tc *testCluster) send(key []byte, ops ...*rpcpb.Op) ([]*rpcpb.OpResult, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	var res []*rpcpb.OpResult
 	var final error
 	err := testutil.Retry(10*time.Second, func() error {
+		// Each attempt has its own deadline: a leader cut off from its
+		// peers holds a proposal until its fate is known or orphaned.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
 		for _, s := range tc.stores {
 			if s == nil {
 				continue
@@ -214,4 +216,36 @@ func onlyPuts(ops []*rpcpb.Op) bool {
 		}
 	}
 	return true
+}
+
+// A leader cut off from its peers cannot learn whether a proposal
+// committed; the proposal ends as ambiguous after the orphan bound rather
+// than holding its client until the client's own deadline.
+func TestOrphanedProposalIsAmbiguous(t *testing.T) {
+	tc := newTestCluster(t, 3)
+	if _, err := tc.send([]byte("a"), put("a", "1")); err != nil {
+		t.Fatal(err)
+	}
+	var leader *Store
+	for _, s := range tc.stores {
+		if r := s.LookupReplica([]byte("a")); r != nil && r.IsLeaseholder() {
+			leader = s
+		}
+	}
+	if leader == nil {
+		t.Fatal("no leaseholder")
+	}
+	tc.tr.mu.Lock()
+	tc.tr.cut[leader.cfg.NodeID] = true
+	tc.tr.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := leader.Send(ctx, leader.LookupReplica([]byte("a")).RangeID(), []*rpcpb.Op{put("a", "2")})
+	if !kverr.IsAmbiguous(err) || ctx.Err() != nil {
+		t.Fatalf("want an ambiguous error before the client's deadline, got %v (ctx %v)", err, ctx.Err())
+	}
+	tc.tr.mu.Lock()
+	tc.tr.cut[leader.cfg.NodeID] = false
+	tc.tr.mu.Unlock()
+	tc.waitChecksumsEqual(2)
 }
