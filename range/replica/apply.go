@@ -109,6 +109,7 @@ func (r *Replica) finishApply(a *applier) {
 	}
 	for id, res := range a.results {
 		if p, ok := r.mu.proposals[id]; ok {
+			r.observeCommit(p)
 			p.done <- res
 			delete(r.mu.proposals, id)
 		}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/ordodb/ordo/kv/keys"
 	"github.com/ordodb/ordo/kv/kverr"
@@ -45,6 +46,9 @@ type Config struct {
 	ElectionTicks, HeartbeatTicks int
 	// LogKeep: entries kept behind the applied index when truncating (1000).
 	LogKeep uint64
+	// Metrics, shared by the store's replicas; nil records into a private,
+	// unregistered set.
+	Metrics *Metrics
 }
 
 func (c *Config) setDefaults() {
@@ -59,6 +63,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Metrics == nil {
+		c.Metrics = NewMetrics()
 	}
 }
 
@@ -107,7 +114,9 @@ type proposal struct {
 	// off from its peers never learns whether the entry committed, so
 	// after orphanLimit ticks the outcome is reported as ambiguous.
 	orphanTicks int
-	done        chan result
+	// proposed is when the proposal was handed to Raft (commit latency).
+	proposed time.Time
+	done     chan result
 }
 
 // orphanLimit is how long, in election timeouts, a proposal waits for its
@@ -427,7 +436,7 @@ func (r *Replica) submit(id uint64, p *proposal, data []byte) error {
 	if err := r.mu.raw.Propose(data); err != nil {
 		return r.notLeaseholderLocked()
 	}
-	r.mu.proposals[id] = p
+	r.trackProposalLocked(id, p)
 	r.cfg.Host.Schedule(r.rangeID)
 	return nil
 }

@@ -85,6 +85,9 @@ func (r *Replica) observeStateLocked(rd raft.Ready) (leaseLost bool) {
 		r.mu.leader = rd.SoftState.Lead
 		wasLeader := r.mu.state == raft.StateLeader
 		r.mu.state = rd.SoftState.RaftState
+		if !wasLeader && r.mu.state == raft.StateLeader {
+			r.cfg.Metrics.LeaderChanges.Inc()
+		}
 		if wasLeader && r.mu.state != raft.StateLeader {
 			// Proposals already in the log stay: their index tells their
 			// fate once the new leader's log is applied here.

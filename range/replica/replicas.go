@@ -112,7 +112,7 @@ func (r *Replica) ChangeReplicas(ctx context.Context, typ ChangeType, nodeID uin
 		r.mu.Unlock()
 		return nil, kverr.BadRequestf("range %d: replication change not accepted: %v", r.rangeID, err)
 	}
-	r.mu.proposals[cmd.Id] = p
+	r.trackProposalLocked(cmd.Id, p)
 	r.mu.Unlock()
 	r.cfg.Host.Schedule(r.rangeID)
 	select {

@@ -307,6 +307,7 @@ func (r *Replica) acquire(ctx context.Context, term, gen uint64, meta *rpcpb.Txn
 	ch := make(chan error, 1)
 	rg.waiters[id] = ch
 	r.txn.mu.Unlock()
+	defer r.observeLockWait(time.Now())
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	// Wound-wait with a grace period: the younger holders are wounded in

@@ -41,6 +41,8 @@ type Config struct {
 	OnFatal func(error)
 	// LogKeep: Raft log entries kept behind the applied index.
 	LogKeep uint64
+	// Metrics are shared by the store's replicas (nil: unregistered).
+	Metrics *replica.Metrics
 }
 
 func (c *Config) setDefaults() {
@@ -93,6 +95,7 @@ func (s *Store) replicaConfig() replica.Config {
 		Logger:        s.cfg.Logger,
 		ElectionTicks: s.cfg.ElectionTicks,
 		LogKeep:       s.cfg.LogKeep,
+		Metrics:       s.cfg.Metrics,
 	}
 }
 
