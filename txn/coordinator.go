@@ -33,7 +33,10 @@ type Config struct {
 	// MaxAttempts bounds Run's retries (0: until the context ends).
 	MaxAttempts int
 	Logger      *slog.Logger
-	Knobs       TestingKnobs
+	// Metrics record transaction outcomes; nil records into a private,
+	// unregistered set.
+	Metrics *Metrics
+	Knobs   TestingKnobs
 }
 
 // TestingKnobs let tests stop a coordinator at a point of the commit
@@ -66,6 +69,9 @@ func New(cfg Config) *Coordinator {
 	}
 	if cfg.Instance == 0 {
 		cfg.Instance = rand.Uint64() | 1
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
 	}
 	c := &Coordinator{cfg: cfg}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -111,11 +117,16 @@ func NewPriority() Priority {
 }
 
 // Begin starts an interactive transaction with a fresh priority.
-func (c *Coordinator) Begin() *Txn { return c.BeginWithPriority(NewPriority()) }
+func (c *Coordinator) Begin() *Txn { return c.begin(NewPriority()) }
 
-// BeginWithPriority starts a transaction that keeps an earlier attempt's
-// priority, so a retried transaction ages.
+// BeginWithPriority starts the retry of an aborted attempt: it keeps the
+// attempt's priority, so a retried transaction ages.
 func (c *Coordinator) BeginWithPriority(p Priority) *Txn {
+	c.cfg.Metrics.Retries.Inc()
+	return c.begin(p)
+}
+
+func (c *Coordinator) begin(p Priority) *Txn {
 	id := rand.Uint64() | 1
 	c.mu.Lock()
 	c.mu.active[id] = struct{}{}
@@ -141,7 +152,10 @@ func (c *Coordinator) Run(ctx context.Context, fn func(ctx context.Context, t *T
 	prio := NewPriority()
 	backoff := time.Millisecond
 	for attempt := 1; ; attempt++ {
-		t := c.BeginWithPriority(prio)
+		t := c.begin(prio)
+		if attempt > 1 {
+			c.cfg.Metrics.Retries.Inc()
+		}
 		err := fn(ctx, t)
 		if err == nil {
 			err = t.Commit(ctx)

@@ -53,6 +53,9 @@ type Txn struct {
 	order  []uint64 // range ids in first-touch order
 	anchor uint64   // range id of the first write
 	done   bool
+	// err is the last error a request of this transaction failed with: it
+	// tells why a rollback that follows happens (abort metrics).
+	err error
 	// lockTimeout bounds each lock wait of this transaction (0: the
 	// coordinator's default).
 	lockTimeout time.Duration
@@ -225,10 +228,11 @@ func (t *Txn) send(ctx context.Context, key []byte, read bool, build func(*rpcpb
 		}
 		return err
 	})
-	if err != nil {
-		return nil, nil, err
+	if err == nil {
+		err = t.track(desc, resp, key, !read && wroteAny(sent, resp.Results))
 	}
-	if err := t.track(desc, resp, key, !read && wroteAny(sent, resp.Results)); err != nil {
+	if err != nil {
+		t.err = err
 		return nil, nil, err
 	}
 	return resp.Results, desc, nil
@@ -309,6 +313,12 @@ func (t *Txn) Commit(ctx context.Context) error {
 	if t.done {
 		return ErrDone
 	}
+	err := t.commit(ctx)
+	t.c.cfg.Metrics.commitDone(err)
+	return err
+}
+
+func (t *Txn) commit(ctx context.Context) error {
 	t.done = true
 	defer t.c.finished(t.meta.Id)
 	parts := t.participants()
@@ -412,6 +422,7 @@ func (t *Txn) Rollback(ctx context.Context) {
 	}
 	t.done = true
 	defer t.c.finished(t.meta.Id)
+	t.c.cfg.Metrics.Aborts.WithLabelValues(AbortReason(t.err)).Inc()
 	t.rollback(ctx)
 }
 
