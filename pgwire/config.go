@@ -75,6 +75,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives connection-level events; discarded when nil.
 	Logger *slog.Logger
+	// Metrics count connections; nil records into a private, unregistered
+	// set.
+	Metrics *Metrics
 
 	// TestingKnobs are hooks for tests.
 	TestingKnobs TestingKnobs
@@ -119,6 +122,9 @@ func (c *Config) validate() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Metrics == nil {
+		c.Metrics = NewMetrics()
 	}
 	return nil
 }

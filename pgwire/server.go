@@ -176,12 +176,17 @@ func (s *Server) addConn(c *conn) bool {
 		return false
 	}
 	s.mu.conns[c] = struct{}{}
+	s.cfg.Metrics.Connections.Inc()
+	s.cfg.Metrics.OpenConnections.Inc()
 	return true
 }
 
 func (s *Server) removeConn(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.mu.conns[c]; ok {
+		s.cfg.Metrics.OpenConnections.Dec()
+	}
 	delete(s.mu.conns, c)
 	if c.holdsSlot {
 		s.mu.sessions--
