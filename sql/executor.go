@@ -28,6 +28,9 @@ type Config struct {
 	// ClusterSettings serves SET/RESET/SHOW CLUSTER SETTING; nil refuses
 	// them (an executor without a cluster, as in tests).
 	ClusterSettings ClusterSettings
+	// Metrics count statements and errors; nil records into a private,
+	// unregistered set.
+	Metrics *Metrics
 }
 
 // ClusterSettings reads and changes the cluster's settings (stored
@@ -62,6 +65,9 @@ func NewExecutor(cfg Config) *Executor {
 	}
 	if cfg.MaxRetries == 0 {
 		cfg.MaxRetries = 100
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
 	}
 	return &Executor{cfg: cfg}
 }

@@ -30,6 +30,7 @@ type stmt struct {
 func (s *Session) Prepare(ctx context.Context, sql string, paramTypes []uint32) (pgwirebase.Statement, error) {
 	st, err := s.prepare(ctx, sql, paramTypes)
 	if err != nil {
+		s.exec.cfg.Metrics.failed(err)
 		s.fail(ctx)
 		return nil, err
 	}
@@ -131,8 +132,9 @@ func (st *stmt) Columns() []pgwirebase.Column { return columns(st.cols, nil) }
 func (st *stmt) Close() error { return nil }
 
 // Bind implements pgwirebase.Statement.
-func (st *stmt) Bind(ctx context.Context, args pgwirebase.BindArgs) (pgwirebase.Portal, error) {
+func (st *stmt) Bind(ctx context.Context, args pgwirebase.BindArgs) (_ pgwirebase.Portal, err error) {
 	s := st.s
+	defer func() { s.exec.cfg.Metrics.failed(err) }()
 	if s.mode == failedTxn && (st.ast == nil || !endsTxn(st.ast)) {
 		return nil, errInFailedTxn
 	}
@@ -172,8 +174,9 @@ func (p *portal) Columns() []pgwirebase.Column { return columns(p.st.cols, p.for
 func (p *portal) Close() error { return nil }
 
 // Execute implements pgwirebase.Portal.
-func (p *portal) Execute(ctx context.Context, maxRows int, w pgwirebase.ResultWriter) (bool, error) {
+func (p *portal) Execute(ctx context.Context, maxRows int, w pgwirebase.ResultWriter) (_ bool, err error) {
 	s := p.st.s
+	defer func() { s.exec.cfg.Metrics.failed(err) }()
 	if p.st.ast == nil {
 		return false, w.EmptyQuery()
 	}
@@ -181,7 +184,7 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwirebase.ResultWr
 		return false, errInFailedTxn
 	}
 	if isUtility(p.st.ast) {
-		err := s.utility(ctx, p.st.ast, w)
+		err := s.timeStatement(p.st.ast, func() error { return s.utility(ctx, p.st.ast, w) })
 		if err != nil {
 			s.fail(ctx)
 		}
@@ -190,7 +193,11 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwirebase.ResultWr
 	if p.res == nil {
 		// The first statement of an implicit transaction has no earlier
 		// results to keep: a conflict re-runs it in a new transaction.
-		res, _, err := s.runRetrying(ctx, p.st.ast, p.st, p.params, s.mode == noTxn)
+		var res *exec.Result
+		err := s.timeStatement(p.st.ast, func() (err error) {
+			res, _, err = s.runRetrying(ctx, p.st.ast, p.st, p.params, s.mode == noTxn)
+			return err
+		})
 		if ferr := s.flushNotices(w); err == nil {
 			err = ferr
 		}

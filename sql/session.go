@@ -154,7 +154,8 @@ func (s *Session) commit(ctx context.Context) error {
 }
 
 // Sync implements pgwirebase.Session: an implicit transaction commits.
-func (s *Session) Sync(ctx context.Context) error {
+func (s *Session) Sync(ctx context.Context) (err error) {
+	defer func() { s.exec.cfg.Metrics.failed(err) }()
 	if s.startupErr != nil {
 		return s.startupErr
 	}
@@ -165,7 +166,8 @@ func (s *Session) Sync(ctx context.Context) error {
 }
 
 // Query implements pgwirebase.Session.
-func (s *Session) Query(ctx context.Context, sql string, w pgwirebase.ResultWriter) error {
+func (s *Session) Query(ctx context.Context, sql string, w pgwirebase.ResultWriter) (err error) {
+	defer func() { s.exec.cfg.Metrics.failed(err) }()
 	if s.startupErr != nil {
 		return s.startupErr
 	}
@@ -183,8 +185,10 @@ func (s *Session) Query(ctx context.Context, sql string, w pgwirebase.ResultWrit
 		}
 	}
 	for _, st := range stmts {
-		err := s.withStatementTimeout(ctx, func(ctx context.Context) error {
-			return s.queryOne(ctx, st, len(stmts) == 1, w)
+		err := s.timeStatement(st.AST, func() error {
+			return s.withStatementTimeout(ctx, func(ctx context.Context) error {
+				return s.queryOne(ctx, st, len(stmts) == 1, w)
+			})
 		})
 		if err != nil {
 			s.fail(ctx)
