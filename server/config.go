@@ -53,7 +53,10 @@ type Config struct {
 	SplitInterval time.Duration
 	// InitWait bounds how long init waits for the join list to answer (15s).
 	InitWait time.Duration
-	Logger   *slog.Logger
+	// Version is the binary's version, logged at start-up and shown by
+	// the status endpoints.
+	Version string
+	Logger  *slog.Logger
 	// OnFatal is called when a storage failure must stop the node; the
 	// default logs and exits the process.
 	OnFatal func(error)

@@ -249,7 +249,7 @@ func (s *Server) startNode(ident *rpcpb.StoreIdent, nodes []*rpcpb.NodeDescripto
 	s.coord = s.newCoordinator()
 	s.saveNodes()
 	close(s.started)
-	s.cfg.Logger.Info("node started", "node", ident.NodeId, "cluster", ident.ClusterId,
+	s.cfg.Logger.Info("node started", "version", s.cfg.Version, "node", ident.NodeId, "cluster", ident.ClusterId,
 		"addr", s.cfg.AdvertiseAddr, "sql", s.cfg.SQLAddr, "http", s.httpAddr(), "store", s.cfg.StoreDir)
 	s.goLoop(s.registerLoop)
 	s.goLoop(s.heartbeatLoop)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ordodb/ordo/pgwire"
 	"github.com/ordodb/ordo/rpc/rpcpb"
+	"github.com/ordodb/ordo/server/settings"
 	"github.com/ordodb/ordo/sql"
 	"github.com/ordodb/ordo/sql/kvapi"
 	"github.com/ordodb/ordo/txn"
@@ -33,7 +34,10 @@ func (s *Server) startSQL() error {
 		_ = lis.Close()
 		return err
 	}
-	exec := sql.NewExecutor(sql.Config{DB: sqlDB{s.coord}, NodeID: uint16(s.NodeID()), ClusterSettings: clusterSettings{s}})
+	exec := sql.NewExecutor(sql.Config{
+		DB: sqlDB{s.coord}, NodeID: uint16(s.NodeID()), ClusterSettings: clusterSettings{s},
+		DefaultStatementTimeout: func() time.Duration { return settings.StatementTimeout.Get(s.settings.Load()) },
+	})
 	log := s.cfg.Logger.With("component", "pgwire")
 	cancels := &cancelRouter{self: s.NodeID(), sqlAddr: s.sqlAddrOf, log: log}
 	pg, err := pgwire.NewServer(pgwire.Config{

@@ -28,6 +28,10 @@ type Config struct {
 	// ClusterSettings serves SET/RESET/SHOW CLUSTER SETTING; nil refuses
 	// them (an executor without a cluster, as in tests).
 	ClusterSettings ClusterSettings
+	// DefaultStatementTimeout, if set, gives a new session's
+	// statement_timeout (the cluster setting sql.defaults.statement_timeout);
+	// RESET returns to it. A startup parameter or SET overrides it.
+	DefaultStatementTimeout func() time.Duration
 	// Metrics count statements and errors; nil records into a private,
 	// unregistered set.
 	Metrics *Metrics

@@ -92,6 +92,15 @@ func formatTimeout(d time.Duration) string {
 	return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
 }
 
+// defaultStatementTimeout is the cluster's default statement_timeout (0
+// without one).
+func (s *Session) defaultStatementTimeout() time.Duration {
+	if f := s.exec.cfg.DefaultStatementTimeout; f != nil {
+		return f()
+	}
+	return 0
+}
+
 // setTimeout applies a timeout setting; the normalized value is what SHOW
 // and current_setting report.
 func (s *Session) setTimeout(name, value string) error {

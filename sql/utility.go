@@ -2,6 +2,7 @@ package sql
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,6 +91,10 @@ func (s *Session) initParams(args pgwirebase.SessionArgs) {
 		}
 	}
 	s.settings[settingIdleInTxnTimeout] = "0"
+	if d := s.defaultStatementTimeout(); d > 0 {
+		s.timeouts.statement = d
+		s.settings[settingStatementTimeout] = formatTimeout(d)
+	}
 	s.startupErr = s.applyStartupSettings(args.StartupParams)
 }
 
@@ -112,8 +117,11 @@ func (s *Session) set(v *pg.VariableSetStmt, w pgwirebase.ResultWriter) error {
 		return err
 	}
 	if isTimeoutSetting(name) {
-		if value == "" { // RESET, SET ... TO DEFAULT
+		if value == "" || v.Kind == pg.VariableSetKind_VAR_RESET || v.Kind == pg.VariableSetKind_VAR_SET_DEFAULT {
 			value = "0"
+			if d := s.defaultStatementTimeout(); name == settingStatementTimeout && d > 0 {
+				value = strconv.FormatInt(d.Milliseconds(), 10)
+			}
 		}
 		if err := s.setTimeout(name, value); err != nil {
 			return err

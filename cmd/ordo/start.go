@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/ordodb/ordo/server"
@@ -52,6 +51,7 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 		CertsDir:      *certsDir,
 		HBAConfFile:   *hbaConf,
 		Logger:        logger,
+		Version:       Version,
 	}
 	if len(cfg.Join) == 0 && !cfg.SingleNode {
 		cfg.Join = []string{*listen}
@@ -84,7 +84,7 @@ func openLog(dir, level string, stderr io.Writer) (*slog.Logger, func(), error) 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "ordo.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(server.StoreDirLog(dir), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ordodb/ordo/rpc/rpcpb"
+	"github.com/ordodb/ordo/server"
 	"github.com/ordodb/ordo/tests/testutil"
 )
 
@@ -101,6 +104,35 @@ func TestProcessesSurviveLeaseholderKill(t *testing.T) {
 	w.verify(t, p.Client((idx+1)%3))
 	w.verify(t, p.Client(idx))
 	testutil.SucceedsSoon(t, func() error { return ReplicasAgree(context.Background(), p.dialer, p.Addrs[0]) })
+	checkNodeLogs(t, p)
+}
+
+// checkNodeLogs: every node logs, structured, to ordo.log in its store
+// directory, and says at each start-up who and where it is; the
+// restarted node has said so twice.
+func checkNodeLogs(t *testing.T, p *Processes) {
+	t.Helper()
+	for i, dir := range p.Dirs {
+		data, err := os.ReadFile(server.StoreDirLog(dir))
+		if err != nil {
+			t.Fatalf("node %d: %v", i+1, err)
+		}
+		starts := 0
+		for _, line := range strings.Split(string(data), "\n") {
+			if !strings.Contains(line, `msg="node started"`) {
+				continue
+			}
+			starts++
+			for _, field := range []string{"level=INFO", "version=", "node=", "cluster=", "addr=" + p.Addrs[i], "store=" + dir} {
+				if !strings.Contains(line, field) {
+					t.Errorf("node %d's start-up line lacks %q: %s", i+1, field, line)
+				}
+			}
+		}
+		if starts == 0 {
+			t.Errorf("node %d's log has no start-up line", i+1)
+		}
+	}
 }
 
 // indexOf maps a node id to the process index by address.

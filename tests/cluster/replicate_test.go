@@ -130,6 +130,8 @@ func TestRebalanceOnJoin(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var writes atomic.Int64
+	// The writer stops before the nodes do, however the test ends.
+	defer func() { cancel(); wg.Wait() }()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

@@ -107,6 +107,35 @@ func TestClusterSettingsSQL(t *testing.T) {
 		t.Fatalf("a lock wait under kv.lock_timeout = 200ms: %v; want SQLSTATE 55P03", err)
 	}
 
+	// Acted on: sql.defaults.statement_timeout is a new session's
+	// statement_timeout (RESET returns to it; SET overrides it).
+	if _, err := n1.Exec(ctx, `SET CLUSTER SETTING sql.defaults.statement_timeout = '300ms'`); err != nil {
+		t.Fatal(err)
+	}
+	if v := show("sql.defaults.statement_timeout"); v != "300ms" {
+		t.Fatalf("sql.defaults.statement_timeout through n3 = %q", v)
+	}
+	fresh := c.pgConn(t, 2)
+	var st string
+	if err := fresh.QueryRow(ctx, `SHOW statement_timeout`).Scan(&st); err != nil || st != "300ms" {
+		t.Fatalf("a new session's statement_timeout = %q, %v; want 300ms", st, err)
+	}
+	if _, err := fresh.Exec(ctx, `SELECT pg_sleep(2)`); sqlState(err) != "57014" {
+		t.Fatalf("pg_sleep(2) under the cluster's 300ms statement_timeout: %v; want 57014", err)
+	}
+	if _, err := fresh.Exec(ctx, `SET statement_timeout = 0`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fresh.Exec(ctx, `RESET statement_timeout`); err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.QueryRow(ctx, `SHOW statement_timeout`).Scan(&st); err != nil || st != "300ms" {
+		t.Fatalf("statement_timeout after RESET = %q, %v; want 300ms", st, err)
+	}
+	if _, err := n1.Exec(ctx, `RESET CLUSTER SETTING sql.defaults.statement_timeout`); err != nil {
+		t.Fatal(err)
+	}
+
 	// Acted on: a lower range size splits a table of ~100 KB.
 	before, _, _ := c.rangesOn(t, 0)
 	if _, err := n1.Exec(ctx, `SET CLUSTER SETTING kv.range_max_bytes = '16 KiB'`); err != nil {
