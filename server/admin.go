@@ -19,6 +19,7 @@ func localRangeInfos(st *store.Store) []*rpcpb.RangeInfo {
 	for _, r := range st.Replicas() {
 		info := r.Info()
 		info.KeyCount, info.SizeBytes = r.Stats()
+		info.Requests = r.Requests()
 		r.TxnStatus(info, now)
 		out = append(out, info)
 	}
@@ -50,10 +51,37 @@ func (s *Server) localRanges(ctx context.Context, node uint64) ([]*rpcpb.RangeIn
 	return resp.Ranges, nil
 }
 
+// rangeInfoCache asks each node for its replicas' state at most once (one
+// answer serves the node list, the range list and /status alike).
+type rangeInfoCache struct {
+	s     *Server
+	ctx   context.Context
+	infos map[uint64][]*rpcpb.RangeInfo
+	errs  map[uint64]error
+}
+
+func (s *Server) newRangeInfoCache(ctx context.Context) *rangeInfoCache {
+	return &rangeInfoCache{s: s, ctx: ctx, infos: map[uint64][]*rpcpb.RangeInfo{}, errs: map[uint64]error{}}
+}
+
+// of returns node's replicas, asking it the first time.
+func (c *rangeInfoCache) of(node uint64) ([]*rpcpb.RangeInfo, error) {
+	if infos, ok := c.infos[node]; ok {
+		return infos, c.errs[node]
+	}
+	infos, err := c.s.localRanges(c.ctx, node)
+	c.infos[node], c.errs[node] = infos, err
+	return infos, err
+}
+
 // nodeStatus lists every registered node with its liveness as this node
 // sees it, and its replica and lease counts as it reports them (-1 when it
 // cannot be reached).
 func (s *Server) nodeStatus(ctx context.Context) *rpcpb.NodeStatusResponse {
+	return s.nodeStatusWith(ctx, s.newRangeInfoCache(ctx))
+}
+
+func (s *Server) nodeStatusWith(ctx context.Context, cache *rangeInfoCache) *rpcpb.NodeStatusResponse {
 	nodes := s.dir.list()
 	resp := &rpcpb.NodeStatusResponse{}
 	now := time.Now()
@@ -64,7 +92,7 @@ func (s *Server) nodeStatus(ctx context.Context) *rpcpb.NodeStatusResponse {
 		if c, ok := s.live.counter(n.NodeId); ok {
 			ns.Heartbeat = uint64(c)
 		}
-		if infos, err := s.localRanges(ctx, n.NodeId); err == nil {
+		if infos, err := cache.of(n.NodeId); err == nil {
 			ns.Ranges, ns.Leases = 0, 0
 			for _, i := range infos {
 				ns.Ranges++
@@ -81,6 +109,10 @@ func (s *Server) nodeStatus(ctx context.Context) *rpcpb.NodeStatusResponse {
 // rangeList reads every descriptor from meta and describes each range as its
 // leaseholder reports it.
 func (s *Server) rangeList(ctx context.Context) ([]*rpcpb.RangeInfo, error) {
+	return s.rangeListWith(ctx, s.newRangeInfoCache(ctx))
+}
+
+func (s *Server) rangeListWith(ctx context.Context, cache *rangeInfoCache) ([]*rpcpb.RangeInfo, error) {
 	rows, err := s.db.Scan(ctx, keys.MetaPrefix, keys.MetaSpanEnd(), 0)
 	if err != nil {
 		return nil, err
@@ -91,7 +123,7 @@ func (s *Server) rangeList(ctx context.Context) ([]*rpcpb.RangeInfo, error) {
 			return m
 		}
 		m := map[uint64]*rpcpb.RangeInfo{}
-		if infos, err := s.localRanges(ctx, node); err == nil {
+		if infos, err := cache.of(node); err == nil {
 			for _, i := range infos {
 				m[i.Desc.GetRangeId()] = i
 			}

@@ -1,12 +1,11 @@
 package server
 
 import (
-	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/pprof"
 
-	"google.golang.org/protobuf/encoding/protojson"
+	"github.com/ordodb/ordo/server/console"
 )
 
 func (s *Server) httpAddr() string {
@@ -16,7 +15,11 @@ func (s *Server) httpAddr() string {
 	return s.cfg.HTTPAddr
 }
 
-// startHTTP serves the status port: /health, /status and /debug/pprof.
+// HTTPAddr is the address the status port listens on ("" without one).
+func (s *Server) HTTPAddr() string { return s.httpAddr() }
+
+// startHTTP serves the status port: /health, /status, /debug/pprof and the
+// web console (docs/console.md).
 func (s *Server) startHTTP() error {
 	if s.cfg.HTTPAddr == "" {
 		return nil
@@ -26,16 +29,31 @@ func (s *Server) startHTTP() error {
 		return err
 	}
 	s.httpLis = lis
+	s.http = &http.Server{Handler: s.httpMux()}
+	s.goLoop(func() { _ = s.http.Serve(lis) })
+	return nil
+}
+
+func (s *Server) httpMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/health", s.handleHealth)
 	mux.HandleFunc("/status", s.handleStatus)
+	registerPprof(mux)
+	c := console.Handler()
+	mux.Handle("/", c)
+	mux.Handle("/console/", http.StripPrefix("/console", c))
+	return mux
+}
+
+// registerPprof serves net/http/pprof: the index, which also serves every
+// named profile (/debug/pprof/heap, goroutine, mutex, block, allocs,
+// threadcreate), and the handlers that are not profiles.
+func registerPprof(mux *http.ServeMux) {
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	s.http = &http.Server{Handler: mux}
-	s.goLoop(func() { _ = s.http.Serve(lis) })
-	return nil
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
@@ -44,25 +62,4 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = w.Write([]byte("ok\n"))
-}
-
-func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
-	st := s.Store()
-	if st == nil {
-		http.Error(w, "not initialized", http.StatusServiceUnavailable)
-		return
-	}
-	out := map[string]any{"node_id": s.NodeID()}
-	var nodes, ranges []json.RawMessage
-	for _, n := range s.nodeStatus(r.Context()).Nodes {
-		b, _ := protojson.Marshal(n)
-		nodes = append(nodes, b)
-	}
-	for _, i := range localRangeInfos(st) {
-		b, _ := protojson.Marshal(i)
-		ranges = append(ranges, b)
-	}
-	out["nodes"], out["local_ranges"] = nodes, ranges
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(out)
 }

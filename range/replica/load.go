@@ -17,6 +17,7 @@ type loadSampler struct {
 	start   time.Time
 	count   int64
 	samples [][]byte
+	total   int64 // every request recorded, never reset
 }
 
 const loadSamples = 32
@@ -25,6 +26,7 @@ func (l *loadSampler) record(key []byte) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.count++
+	l.total++
 	if len(l.samples) < loadSamples {
 		l.samples = append(l.samples, bytes.Clone(key))
 		return
@@ -32,6 +34,14 @@ func (l *loadSampler) record(key []byte) {
 	if i := rand.Int64N(l.count); i < loadSamples {
 		l.samples[i] = bytes.Clone(key)
 	}
+}
+
+// Requests counts the requests this replica has served since it was
+// created (a counter that only grows; the console derives throughput).
+func (r *Replica) Requests() int64 {
+	r.load.mu.Lock()
+	defer r.load.mu.Unlock()
+	return r.load.total
 }
 
 // LoadSplitKey decides a split by load: if the range served at least

@@ -883,6 +883,9 @@ func (r *Replica) TxnStatus(info *rpcpb.RangeInfo, now time.Time) {
 	}
 	st := rg.table.Snapshot()
 	info.LocksHeld = int64(len(st.Locks))
+	for _, l := range st.Locks {
+		info.Locks = append(info.Locks, &rpcpb.LockHeld{TxnId: uint64(l.Txn), Key: l.Span.Key, EndKey: l.Span.EndKey, Mode: l.Mode.String()})
+	}
 	for _, w := range st.Waits {
 		lw := &rpcpb.LockWait{TxnId: uint64(w.Txn), Key: w.Span.Key, EndKey: w.Span.EndKey, Mode: w.Mode.String()}
 		for _, o := range w.WaitingOn {

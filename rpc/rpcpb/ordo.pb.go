@@ -297,7 +297,7 @@ func (x TxnRequest_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnRequest_Kind.Descriptor instead.
 func (TxnRequest_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{46, 0}
+	return file_ordo_proto_rawDescGZIP(), []int{47, 0}
 }
 
 type TxnRecord_Status int32
@@ -346,7 +346,7 @@ func (x TxnRecord_Status) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnRecord_Status.Descriptor instead.
 func (TxnRecord_Status) EnumDescriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{48, 0}
+	return file_ordo_proto_rawDescGZIP(), []int{49, 0}
 }
 
 type TxnCommand_Kind int32
@@ -404,7 +404,7 @@ func (x TxnCommand_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TxnCommand_Kind.Descriptor instead.
 func (TxnCommand_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{50, 0}
+	return file_ordo_proto_rawDescGZIP(), []int{51, 0}
 }
 
 // ReplicaDescriptor names one replica of a range: the node it lives on and its
@@ -2050,8 +2050,14 @@ type RangeInfo struct {
 	// replicas than a quorum (the range cannot serve).
 	UnderReplicated bool `protobuf:"varint,15,opt,name=under_replicated,json=underReplicated,proto3" json:"under_replicated,omitempty"`
 	Unavailable     bool `protobuf:"varint,16,opt,name=unavailable,proto3" json:"unavailable,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Locks held at the leaseholder: which transaction holds which key or
+	// span, in which mode (lock_waits says who waits for them).
+	Locks []*LockHeld `protobuf:"bytes,17,rep,name=locks,proto3" json:"locks,omitempty"`
+	// Requests (ops) this replica has served since it was created: a
+	// counter from which the console derives throughput.
+	Requests      int64 `protobuf:"varint,18,opt,name=requests,proto3" json:"requests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RangeInfo) Reset() {
@@ -2196,6 +2202,88 @@ func (x *RangeInfo) GetUnavailable() bool {
 	return false
 }
 
+func (x *RangeInfo) GetLocks() []*LockHeld {
+	if x != nil {
+		return x.Locks
+	}
+	return nil
+}
+
+func (x *RangeInfo) GetRequests() int64 {
+	if x != nil {
+		return x.Requests
+	}
+	return 0
+}
+
+type LockHeld struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TxnId         uint64                 `protobuf:"varint,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Key           []byte                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	EndKey        []byte                 `protobuf:"bytes,3,opt,name=end_key,json=endKey,proto3" json:"end_key,omitempty"`
+	Mode          string                 `protobuf:"bytes,4,opt,name=mode,proto3" json:"mode,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LockHeld) Reset() {
+	*x = LockHeld{}
+	mi := &file_ordo_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LockHeld) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LockHeld) ProtoMessage() {}
+
+func (x *LockHeld) ProtoReflect() protoreflect.Message {
+	mi := &file_ordo_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LockHeld.ProtoReflect.Descriptor instead.
+func (*LockHeld) Descriptor() ([]byte, []int) {
+	return file_ordo_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *LockHeld) GetTxnId() uint64 {
+	if x != nil {
+		return x.TxnId
+	}
+	return 0
+}
+
+func (x *LockHeld) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *LockHeld) GetEndKey() []byte {
+	if x != nil {
+		return x.EndKey
+	}
+	return nil
+}
+
+func (x *LockHeld) GetMode() string {
+	if x != nil {
+		return x.Mode
+	}
+	return ""
+}
+
 type LockWait struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TxnId         uint64                 `protobuf:"varint,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
@@ -2210,7 +2298,7 @@ type LockWait struct {
 
 func (x *LockWait) Reset() {
 	*x = LockWait{}
-	mi := &file_ordo_proto_msgTypes[27]
+	mi := &file_ordo_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2222,7 +2310,7 @@ func (x *LockWait) String() string {
 func (*LockWait) ProtoMessage() {}
 
 func (x *LockWait) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[27]
+	mi := &file_ordo_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2235,7 +2323,7 @@ func (x *LockWait) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockWait.ProtoReflect.Descriptor instead.
 func (*LockWait) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{27}
+	return file_ordo_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *LockWait) GetTxnId() uint64 {
@@ -2292,7 +2380,7 @@ type PreparedTxn struct {
 
 func (x *PreparedTxn) Reset() {
 	*x = PreparedTxn{}
-	mi := &file_ordo_proto_msgTypes[28]
+	mi := &file_ordo_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2304,7 +2392,7 @@ func (x *PreparedTxn) String() string {
 func (*PreparedTxn) ProtoMessage() {}
 
 func (x *PreparedTxn) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[28]
+	mi := &file_ordo_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2317,7 +2405,7 @@ func (x *PreparedTxn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreparedTxn.ProtoReflect.Descriptor instead.
 func (*PreparedTxn) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{28}
+	return file_ordo_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *PreparedTxn) GetTxnId() uint64 {
@@ -2356,7 +2444,7 @@ type LocalRangesRequest struct {
 
 func (x *LocalRangesRequest) Reset() {
 	*x = LocalRangesRequest{}
-	mi := &file_ordo_proto_msgTypes[29]
+	mi := &file_ordo_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2368,7 +2456,7 @@ func (x *LocalRangesRequest) String() string {
 func (*LocalRangesRequest) ProtoMessage() {}
 
 func (x *LocalRangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[29]
+	mi := &file_ordo_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2381,7 +2469,7 @@ func (x *LocalRangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalRangesRequest.ProtoReflect.Descriptor instead.
 func (*LocalRangesRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{29}
+	return file_ordo_proto_rawDescGZIP(), []int{30}
 }
 
 type LocalRangesResponse struct {
@@ -2393,7 +2481,7 @@ type LocalRangesResponse struct {
 
 func (x *LocalRangesResponse) Reset() {
 	*x = LocalRangesResponse{}
-	mi := &file_ordo_proto_msgTypes[30]
+	mi := &file_ordo_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2405,7 +2493,7 @@ func (x *LocalRangesResponse) String() string {
 func (*LocalRangesResponse) ProtoMessage() {}
 
 func (x *LocalRangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[30]
+	mi := &file_ordo_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2418,7 +2506,7 @@ func (x *LocalRangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalRangesResponse.ProtoReflect.Descriptor instead.
 func (*LocalRangesResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{30}
+	return file_ordo_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *LocalRangesResponse) GetRanges() []*RangeInfo {
@@ -2442,7 +2530,7 @@ type NodeStatus struct {
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_ordo_proto_msgTypes[31]
+	mi := &file_ordo_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2454,7 +2542,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[31]
+	mi := &file_ordo_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2467,7 +2555,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{31}
+	return file_ordo_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *NodeStatus) GetNode() *NodeDescriptor {
@@ -2520,7 +2608,7 @@ type NodeStatusRequest struct {
 
 func (x *NodeStatusRequest) Reset() {
 	*x = NodeStatusRequest{}
-	mi := &file_ordo_proto_msgTypes[32]
+	mi := &file_ordo_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2532,7 +2620,7 @@ func (x *NodeStatusRequest) String() string {
 func (*NodeStatusRequest) ProtoMessage() {}
 
 func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[32]
+	mi := &file_ordo_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2545,7 +2633,7 @@ func (x *NodeStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusRequest.ProtoReflect.Descriptor instead.
 func (*NodeStatusRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{32}
+	return file_ordo_proto_rawDescGZIP(), []int{33}
 }
 
 // DecommissionRequest marks a node as being decommissioned (its replicas
@@ -2560,7 +2648,7 @@ type DecommissionRequest struct {
 
 func (x *DecommissionRequest) Reset() {
 	*x = DecommissionRequest{}
-	mi := &file_ordo_proto_msgTypes[33]
+	mi := &file_ordo_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2572,7 +2660,7 @@ func (x *DecommissionRequest) String() string {
 func (*DecommissionRequest) ProtoMessage() {}
 
 func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[33]
+	mi := &file_ordo_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2585,7 +2673,7 @@ func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
 func (*DecommissionRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{33}
+	return file_ordo_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *DecommissionRequest) GetNodeId() uint64 {
@@ -2610,7 +2698,7 @@ type DecommissionResponse struct {
 
 func (x *DecommissionResponse) Reset() {
 	*x = DecommissionResponse{}
-	mi := &file_ordo_proto_msgTypes[34]
+	mi := &file_ordo_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2622,7 +2710,7 @@ func (x *DecommissionResponse) String() string {
 func (*DecommissionResponse) ProtoMessage() {}
 
 func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[34]
+	mi := &file_ordo_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2635,7 +2723,7 @@ func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
 func (*DecommissionResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{34}
+	return file_ordo_proto_rawDescGZIP(), []int{35}
 }
 
 type NodeStatusResponse struct {
@@ -2647,7 +2735,7 @@ type NodeStatusResponse struct {
 
 func (x *NodeStatusResponse) Reset() {
 	*x = NodeStatusResponse{}
-	mi := &file_ordo_proto_msgTypes[35]
+	mi := &file_ordo_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2659,7 +2747,7 @@ func (x *NodeStatusResponse) String() string {
 func (*NodeStatusResponse) ProtoMessage() {}
 
 func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[35]
+	mi := &file_ordo_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2672,7 +2760,7 @@ func (x *NodeStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatusResponse.ProtoReflect.Descriptor instead.
 func (*NodeStatusResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{35}
+	return file_ordo_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *NodeStatusResponse) GetNodes() []*NodeStatus {
@@ -2690,7 +2778,7 @@ type RangeListRequest struct {
 
 func (x *RangeListRequest) Reset() {
 	*x = RangeListRequest{}
-	mi := &file_ordo_proto_msgTypes[36]
+	mi := &file_ordo_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2702,7 +2790,7 @@ func (x *RangeListRequest) String() string {
 func (*RangeListRequest) ProtoMessage() {}
 
 func (x *RangeListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[36]
+	mi := &file_ordo_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2715,7 +2803,7 @@ func (x *RangeListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeListRequest.ProtoReflect.Descriptor instead.
 func (*RangeListRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{36}
+	return file_ordo_proto_rawDescGZIP(), []int{37}
 }
 
 type RangeListResponse struct {
@@ -2727,7 +2815,7 @@ type RangeListResponse struct {
 
 func (x *RangeListResponse) Reset() {
 	*x = RangeListResponse{}
-	mi := &file_ordo_proto_msgTypes[37]
+	mi := &file_ordo_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2739,7 +2827,7 @@ func (x *RangeListResponse) String() string {
 func (*RangeListResponse) ProtoMessage() {}
 
 func (x *RangeListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[37]
+	mi := &file_ordo_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2752,7 +2840,7 @@ func (x *RangeListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeListResponse.ProtoReflect.Descriptor instead.
 func (*RangeListResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{37}
+	return file_ordo_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RangeListResponse) GetRanges() []*RangeInfo {
@@ -2773,7 +2861,7 @@ type AdminSplitRequest struct {
 
 func (x *AdminSplitRequest) Reset() {
 	*x = AdminSplitRequest{}
-	mi := &file_ordo_proto_msgTypes[38]
+	mi := &file_ordo_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2785,7 +2873,7 @@ func (x *AdminSplitRequest) String() string {
 func (*AdminSplitRequest) ProtoMessage() {}
 
 func (x *AdminSplitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[38]
+	mi := &file_ordo_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2798,7 +2886,7 @@ func (x *AdminSplitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminSplitRequest.ProtoReflect.Descriptor instead.
 func (*AdminSplitRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{38}
+	return file_ordo_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *AdminSplitRequest) GetSplitKey() []byte {
@@ -2826,7 +2914,7 @@ type AdminSplitResponse struct {
 
 func (x *AdminSplitResponse) Reset() {
 	*x = AdminSplitResponse{}
-	mi := &file_ordo_proto_msgTypes[39]
+	mi := &file_ordo_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2838,7 +2926,7 @@ func (x *AdminSplitResponse) String() string {
 func (*AdminSplitResponse) ProtoMessage() {}
 
 func (x *AdminSplitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[39]
+	mi := &file_ordo_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2851,7 +2939,7 @@ func (x *AdminSplitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminSplitResponse.ProtoReflect.Descriptor instead.
 func (*AdminSplitResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{39}
+	return file_ordo_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *AdminSplitResponse) GetLeft() *RangeDescriptor {
@@ -2885,7 +2973,7 @@ type TransferLeaseRequest struct {
 
 func (x *TransferLeaseRequest) Reset() {
 	*x = TransferLeaseRequest{}
-	mi := &file_ordo_proto_msgTypes[40]
+	mi := &file_ordo_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2897,7 +2985,7 @@ func (x *TransferLeaseRequest) String() string {
 func (*TransferLeaseRequest) ProtoMessage() {}
 
 func (x *TransferLeaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[40]
+	mi := &file_ordo_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2910,7 +2998,7 @@ func (x *TransferLeaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeaseRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeaseRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{40}
+	return file_ordo_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *TransferLeaseRequest) GetRangeId() uint64 {
@@ -2936,7 +3024,7 @@ type TransferLeaseResponse struct {
 
 func (x *TransferLeaseResponse) Reset() {
 	*x = TransferLeaseResponse{}
-	mi := &file_ordo_proto_msgTypes[41]
+	mi := &file_ordo_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2948,7 +3036,7 @@ func (x *TransferLeaseResponse) String() string {
 func (*TransferLeaseResponse) ProtoMessage() {}
 
 func (x *TransferLeaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[41]
+	mi := &file_ordo_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2961,7 +3049,7 @@ func (x *TransferLeaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeaseResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeaseResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{41}
+	return file_ordo_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *TransferLeaseResponse) GetError() *Error {
@@ -2980,7 +3068,7 @@ type ChecksumRequest struct {
 
 func (x *ChecksumRequest) Reset() {
 	*x = ChecksumRequest{}
-	mi := &file_ordo_proto_msgTypes[42]
+	mi := &file_ordo_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2992,7 +3080,7 @@ func (x *ChecksumRequest) String() string {
 func (*ChecksumRequest) ProtoMessage() {}
 
 func (x *ChecksumRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[42]
+	mi := &file_ordo_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3005,7 +3093,7 @@ func (x *ChecksumRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChecksumRequest.ProtoReflect.Descriptor instead.
 func (*ChecksumRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{42}
+	return file_ordo_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ChecksumRequest) GetRangeId() uint64 {
@@ -3027,7 +3115,7 @@ type ChecksumResponse struct {
 
 func (x *ChecksumResponse) Reset() {
 	*x = ChecksumResponse{}
-	mi := &file_ordo_proto_msgTypes[43]
+	mi := &file_ordo_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3039,7 +3127,7 @@ func (x *ChecksumResponse) String() string {
 func (*ChecksumResponse) ProtoMessage() {}
 
 func (x *ChecksumResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[43]
+	mi := &file_ordo_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3052,7 +3140,7 @@ func (x *ChecksumResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChecksumResponse.ProtoReflect.Descriptor instead.
 func (*ChecksumResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{43}
+	return file_ordo_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ChecksumResponse) GetAppliedIndex() uint64 {
@@ -3096,7 +3184,7 @@ type KeySpan struct {
 
 func (x *KeySpan) Reset() {
 	*x = KeySpan{}
-	mi := &file_ordo_proto_msgTypes[44]
+	mi := &file_ordo_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3108,7 +3196,7 @@ func (x *KeySpan) String() string {
 func (*KeySpan) ProtoMessage() {}
 
 func (x *KeySpan) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[44]
+	mi := &file_ordo_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3121,7 +3209,7 @@ func (x *KeySpan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeySpan.ProtoReflect.Descriptor instead.
 func (*KeySpan) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{44}
+	return file_ordo_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *KeySpan) GetKey() []byte {
@@ -3156,7 +3244,7 @@ type TxnMeta struct {
 
 func (x *TxnMeta) Reset() {
 	*x = TxnMeta{}
-	mi := &file_ordo_proto_msgTypes[45]
+	mi := &file_ordo_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3168,7 +3256,7 @@ func (x *TxnMeta) String() string {
 func (*TxnMeta) ProtoMessage() {}
 
 func (x *TxnMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[45]
+	mi := &file_ordo_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3181,7 +3269,7 @@ func (x *TxnMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnMeta.ProtoReflect.Descriptor instead.
 func (*TxnMeta) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{45}
+	return file_ordo_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *TxnMeta) GetId() uint64 {
@@ -3256,7 +3344,7 @@ type TxnRequest struct {
 
 func (x *TxnRequest) Reset() {
 	*x = TxnRequest{}
-	mi := &file_ordo_proto_msgTypes[46]
+	mi := &file_ordo_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3268,7 +3356,7 @@ func (x *TxnRequest) String() string {
 func (*TxnRequest) ProtoMessage() {}
 
 func (x *TxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[46]
+	mi := &file_ordo_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3281,7 +3369,7 @@ func (x *TxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRequest.ProtoReflect.Descriptor instead.
 func (*TxnRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{46}
+	return file_ordo_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *TxnRequest) GetRangeId() uint64 {
@@ -3374,7 +3462,7 @@ type TxnResponse struct {
 
 func (x *TxnResponse) Reset() {
 	*x = TxnResponse{}
-	mi := &file_ordo_proto_msgTypes[47]
+	mi := &file_ordo_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3386,7 +3474,7 @@ func (x *TxnResponse) String() string {
 func (*TxnResponse) ProtoMessage() {}
 
 func (x *TxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[47]
+	mi := &file_ordo_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3399,7 +3487,7 @@ func (x *TxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnResponse.ProtoReflect.Descriptor instead.
 func (*TxnResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{47}
+	return file_ordo_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *TxnResponse) GetResults() []*OpResult {
@@ -3458,7 +3546,7 @@ type TxnRecord struct {
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_ordo_proto_msgTypes[48]
+	mi := &file_ordo_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3470,7 +3558,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[48]
+	mi := &file_ordo_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3483,7 +3571,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{48}
+	return file_ordo_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *TxnRecord) GetTxnId() uint64 {
@@ -3534,7 +3622,7 @@ type PreparedRecord struct {
 
 func (x *PreparedRecord) Reset() {
 	*x = PreparedRecord{}
-	mi := &file_ordo_proto_msgTypes[49]
+	mi := &file_ordo_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3546,7 +3634,7 @@ func (x *PreparedRecord) String() string {
 func (*PreparedRecord) ProtoMessage() {}
 
 func (x *PreparedRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[49]
+	mi := &file_ordo_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3559,7 +3647,7 @@ func (x *PreparedRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreparedRecord.ProtoReflect.Descriptor instead.
 func (*PreparedRecord) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{49}
+	return file_ordo_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *PreparedRecord) GetTxn() *TxnMeta {
@@ -3605,7 +3693,7 @@ type TxnCommand struct {
 
 func (x *TxnCommand) Reset() {
 	*x = TxnCommand{}
-	mi := &file_ordo_proto_msgTypes[50]
+	mi := &file_ordo_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3617,7 +3705,7 @@ func (x *TxnCommand) String() string {
 func (*TxnCommand) ProtoMessage() {}
 
 func (x *TxnCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[50]
+	mi := &file_ordo_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3630,7 +3718,7 @@ func (x *TxnCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnCommand.ProtoReflect.Descriptor instead.
 func (*TxnCommand) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{50}
+	return file_ordo_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *TxnCommand) GetKind() TxnCommand_Kind {
@@ -3706,7 +3794,7 @@ type TxnAliveRequest struct {
 
 func (x *TxnAliveRequest) Reset() {
 	*x = TxnAliveRequest{}
-	mi := &file_ordo_proto_msgTypes[51]
+	mi := &file_ordo_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3718,7 +3806,7 @@ func (x *TxnAliveRequest) String() string {
 func (*TxnAliveRequest) ProtoMessage() {}
 
 func (x *TxnAliveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[51]
+	mi := &file_ordo_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3731,7 +3819,7 @@ func (x *TxnAliveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAliveRequest.ProtoReflect.Descriptor instead.
 func (*TxnAliveRequest) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{51}
+	return file_ordo_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *TxnAliveRequest) GetTxnIds() []uint64 {
@@ -3757,7 +3845,7 @@ type TxnAliveResponse struct {
 
 func (x *TxnAliveResponse) Reset() {
 	*x = TxnAliveResponse{}
-	mi := &file_ordo_proto_msgTypes[52]
+	mi := &file_ordo_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3769,7 +3857,7 @@ func (x *TxnAliveResponse) String() string {
 func (*TxnAliveResponse) ProtoMessage() {}
 
 func (x *TxnAliveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[52]
+	mi := &file_ordo_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3782,7 +3870,7 @@ func (x *TxnAliveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAliveResponse.ProtoReflect.Descriptor instead.
 func (*TxnAliveResponse) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{52}
+	return file_ordo_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *TxnAliveResponse) GetAlive() []uint64 {
@@ -3803,7 +3891,7 @@ type NodeList struct {
 
 func (x *NodeList) Reset() {
 	*x = NodeList{}
-	mi := &file_ordo_proto_msgTypes[53]
+	mi := &file_ordo_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3815,7 +3903,7 @@ func (x *NodeList) String() string {
 func (*NodeList) ProtoMessage() {}
 
 func (x *NodeList) ProtoReflect() protoreflect.Message {
-	mi := &file_ordo_proto_msgTypes[53]
+	mi := &file_ordo_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3828,7 +3916,7 @@ func (x *NodeList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeList.ProtoReflect.Descriptor instead.
 func (*NodeList) Descriptor() ([]byte, []int) {
-	return file_ordo_proto_rawDescGZIP(), []int{53}
+	return file_ordo_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *NodeList) GetNodes() []*NodeDescriptor {
@@ -3991,7 +4079,7 @@ const file_ordo_proto_rawDesc = "" +
 	"\x05nodes\x18\x04 \x03(\v2\x18.ordo.rpc.NodeDescriptorR\x05nodes\x128\n" +
 	"\n" +
 	"meta_range\x18\x05 \x01(\v2\x19.ordo.rpc.RangeDescriptorR\tmetaRange\x12,\n" +
-	"\x04self\x18\x06 \x01(\v2\x18.ordo.rpc.NodeDescriptorR\x04self\"\xd1\x04\n" +
+	"\x04self\x18\x06 \x01(\v2\x18.ordo.rpc.NodeDescriptorR\x04self\"\x97\x05\n" +
 	"\tRangeInfo\x12-\n" +
 	"\x04desc\x18\x01 \x01(\v2\x19.ordo.rpc.RangeDescriptorR\x04desc\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\x04R\x06nodeId\x12*\n" +
@@ -4013,7 +4101,14 @@ const file_ordo_proto_rawDesc = "" +
 	"lock_waits\x18\r \x03(\v2\x12.ordo.rpc.LockWaitR\tlockWaits\x121\n" +
 	"\bprepared\x18\x0e \x03(\v2\x15.ordo.rpc.PreparedTxnR\bprepared\x12)\n" +
 	"\x10under_replicated\x18\x0f \x01(\bR\x0funderReplicated\x12 \n" +
-	"\vunavailable\x18\x10 \x01(\bR\vunavailable\"\x9e\x01\n" +
+	"\vunavailable\x18\x10 \x01(\bR\vunavailable\x12(\n" +
+	"\x05locks\x18\x11 \x03(\v2\x12.ordo.rpc.LockHeldR\x05locks\x12\x1a\n" +
+	"\brequests\x18\x12 \x01(\x03R\brequests\"`\n" +
+	"\bLockHeld\x12\x15\n" +
+	"\x06txn_id\x18\x01 \x01(\x04R\x05txnId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\x12\x17\n" +
+	"\aend_key\x18\x03 \x01(\fR\x06endKey\x12\x12\n" +
+	"\x04mode\x18\x04 \x01(\tR\x04mode\"\x9e\x01\n" +
 	"\bLockWait\x12\x15\n" +
 	"\x06txn_id\x18\x01 \x01(\x04R\x05txnId\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\fR\x03key\x12\x17\n" +
@@ -4197,7 +4292,7 @@ func file_ordo_proto_rawDescGZIP() []byte {
 }
 
 var file_ordo_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_ordo_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
+var file_ordo_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
 var file_ordo_proto_goTypes = []any{
 	(LockMode)(0),                 // 0: ordo.rpc.LockMode
 	(Op_Kind)(0),                  // 1: ordo.rpc.Op.Kind
@@ -4232,33 +4327,34 @@ var file_ordo_proto_goTypes = []any{
 	(*ClusterInfoRequest)(nil),    // 30: ordo.rpc.ClusterInfoRequest
 	(*ClusterInfoResponse)(nil),   // 31: ordo.rpc.ClusterInfoResponse
 	(*RangeInfo)(nil),             // 32: ordo.rpc.RangeInfo
-	(*LockWait)(nil),              // 33: ordo.rpc.LockWait
-	(*PreparedTxn)(nil),           // 34: ordo.rpc.PreparedTxn
-	(*LocalRangesRequest)(nil),    // 35: ordo.rpc.LocalRangesRequest
-	(*LocalRangesResponse)(nil),   // 36: ordo.rpc.LocalRangesResponse
-	(*NodeStatus)(nil),            // 37: ordo.rpc.NodeStatus
-	(*NodeStatusRequest)(nil),     // 38: ordo.rpc.NodeStatusRequest
-	(*DecommissionRequest)(nil),   // 39: ordo.rpc.DecommissionRequest
-	(*DecommissionResponse)(nil),  // 40: ordo.rpc.DecommissionResponse
-	(*NodeStatusResponse)(nil),    // 41: ordo.rpc.NodeStatusResponse
-	(*RangeListRequest)(nil),      // 42: ordo.rpc.RangeListRequest
-	(*RangeListResponse)(nil),     // 43: ordo.rpc.RangeListResponse
-	(*AdminSplitRequest)(nil),     // 44: ordo.rpc.AdminSplitRequest
-	(*AdminSplitResponse)(nil),    // 45: ordo.rpc.AdminSplitResponse
-	(*TransferLeaseRequest)(nil),  // 46: ordo.rpc.TransferLeaseRequest
-	(*TransferLeaseResponse)(nil), // 47: ordo.rpc.TransferLeaseResponse
-	(*ChecksumRequest)(nil),       // 48: ordo.rpc.ChecksumRequest
-	(*ChecksumResponse)(nil),      // 49: ordo.rpc.ChecksumResponse
-	(*KeySpan)(nil),               // 50: ordo.rpc.KeySpan
-	(*TxnMeta)(nil),               // 51: ordo.rpc.TxnMeta
-	(*TxnRequest)(nil),            // 52: ordo.rpc.TxnRequest
-	(*TxnResponse)(nil),           // 53: ordo.rpc.TxnResponse
-	(*TxnRecord)(nil),             // 54: ordo.rpc.TxnRecord
-	(*PreparedRecord)(nil),        // 55: ordo.rpc.PreparedRecord
-	(*TxnCommand)(nil),            // 56: ordo.rpc.TxnCommand
-	(*TxnAliveRequest)(nil),       // 57: ordo.rpc.TxnAliveRequest
-	(*TxnAliveResponse)(nil),      // 58: ordo.rpc.TxnAliveResponse
-	(*NodeList)(nil),              // 59: ordo.rpc.NodeList
+	(*LockHeld)(nil),              // 33: ordo.rpc.LockHeld
+	(*LockWait)(nil),              // 34: ordo.rpc.LockWait
+	(*PreparedTxn)(nil),           // 35: ordo.rpc.PreparedTxn
+	(*LocalRangesRequest)(nil),    // 36: ordo.rpc.LocalRangesRequest
+	(*LocalRangesResponse)(nil),   // 37: ordo.rpc.LocalRangesResponse
+	(*NodeStatus)(nil),            // 38: ordo.rpc.NodeStatus
+	(*NodeStatusRequest)(nil),     // 39: ordo.rpc.NodeStatusRequest
+	(*DecommissionRequest)(nil),   // 40: ordo.rpc.DecommissionRequest
+	(*DecommissionResponse)(nil),  // 41: ordo.rpc.DecommissionResponse
+	(*NodeStatusResponse)(nil),    // 42: ordo.rpc.NodeStatusResponse
+	(*RangeListRequest)(nil),      // 43: ordo.rpc.RangeListRequest
+	(*RangeListResponse)(nil),     // 44: ordo.rpc.RangeListResponse
+	(*AdminSplitRequest)(nil),     // 45: ordo.rpc.AdminSplitRequest
+	(*AdminSplitResponse)(nil),    // 46: ordo.rpc.AdminSplitResponse
+	(*TransferLeaseRequest)(nil),  // 47: ordo.rpc.TransferLeaseRequest
+	(*TransferLeaseResponse)(nil), // 48: ordo.rpc.TransferLeaseResponse
+	(*ChecksumRequest)(nil),       // 49: ordo.rpc.ChecksumRequest
+	(*ChecksumResponse)(nil),      // 50: ordo.rpc.ChecksumResponse
+	(*KeySpan)(nil),               // 51: ordo.rpc.KeySpan
+	(*TxnMeta)(nil),               // 52: ordo.rpc.TxnMeta
+	(*TxnRequest)(nil),            // 53: ordo.rpc.TxnRequest
+	(*TxnResponse)(nil),           // 54: ordo.rpc.TxnResponse
+	(*TxnRecord)(nil),             // 55: ordo.rpc.TxnRecord
+	(*PreparedRecord)(nil),        // 56: ordo.rpc.PreparedRecord
+	(*TxnCommand)(nil),            // 57: ordo.rpc.TxnCommand
+	(*TxnAliveRequest)(nil),       // 58: ordo.rpc.TxnAliveRequest
+	(*TxnAliveResponse)(nil),      // 59: ordo.rpc.TxnAliveResponse
+	(*NodeList)(nil),              // 60: ordo.rpc.NodeList
 }
 var file_ordo_proto_depIdxs = []int32{
 	6,  // 0: ordo.rpc.RangeDescriptor.replicas:type_name -> ordo.rpc.ReplicaDescriptor
@@ -4276,7 +4372,7 @@ var file_ordo_proto_depIdxs = []int32{
 	14, // 12: ordo.rpc.BatchResponse.error:type_name -> ordo.rpc.Error
 	12, // 13: ordo.rpc.RaftCommand.ops:type_name -> ordo.rpc.Op
 	17, // 14: ordo.rpc.RaftCommand.split:type_name -> ordo.rpc.SplitTrigger
-	56, // 15: ordo.rpc.RaftCommand.txn:type_name -> ordo.rpc.TxnCommand
+	57, // 15: ordo.rpc.RaftCommand.txn:type_name -> ordo.rpc.TxnCommand
 	19, // 16: ordo.rpc.RaftCommand.change_replicas:type_name -> ordo.rpc.ChangeReplicas
 	7,  // 17: ordo.rpc.ChangeReplicas.desc:type_name -> ordo.rpc.RangeDescriptor
 	7,  // 18: ordo.rpc.SnapshotData.desc:type_name -> ordo.rpc.RangeDescriptor
@@ -4291,68 +4387,69 @@ var file_ordo_proto_depIdxs = []int32{
 	7,  // 27: ordo.rpc.ClusterInfoResponse.meta_range:type_name -> ordo.rpc.RangeDescriptor
 	22, // 28: ordo.rpc.ClusterInfoResponse.self:type_name -> ordo.rpc.NodeDescriptor
 	7,  // 29: ordo.rpc.RangeInfo.desc:type_name -> ordo.rpc.RangeDescriptor
-	33, // 30: ordo.rpc.RangeInfo.lock_waits:type_name -> ordo.rpc.LockWait
-	34, // 31: ordo.rpc.RangeInfo.prepared:type_name -> ordo.rpc.PreparedTxn
-	32, // 32: ordo.rpc.LocalRangesResponse.ranges:type_name -> ordo.rpc.RangeInfo
-	22, // 33: ordo.rpc.NodeStatus.node:type_name -> ordo.rpc.NodeDescriptor
-	37, // 34: ordo.rpc.NodeStatusResponse.nodes:type_name -> ordo.rpc.NodeStatus
-	32, // 35: ordo.rpc.RangeListResponse.ranges:type_name -> ordo.rpc.RangeInfo
-	7,  // 36: ordo.rpc.AdminSplitResponse.left:type_name -> ordo.rpc.RangeDescriptor
-	7,  // 37: ordo.rpc.AdminSplitResponse.right:type_name -> ordo.rpc.RangeDescriptor
-	14, // 38: ordo.rpc.AdminSplitResponse.error:type_name -> ordo.rpc.Error
-	14, // 39: ordo.rpc.TransferLeaseResponse.error:type_name -> ordo.rpc.Error
-	14, // 40: ordo.rpc.ChecksumResponse.error:type_name -> ordo.rpc.Error
-	51, // 41: ordo.rpc.TxnRequest.txn:type_name -> ordo.rpc.TxnMeta
-	3,  // 42: ordo.rpc.TxnRequest.kind:type_name -> ordo.rpc.TxnRequest.Kind
-	12, // 43: ordo.rpc.TxnRequest.ops:type_name -> ordo.rpc.Op
-	50, // 44: ordo.rpc.TxnRequest.participants:type_name -> ordo.rpc.KeySpan
-	13, // 45: ordo.rpc.TxnResponse.results:type_name -> ordo.rpc.OpResult
-	14, // 46: ordo.rpc.TxnResponse.error:type_name -> ordo.rpc.Error
-	4,  // 47: ordo.rpc.TxnResponse.status:type_name -> ordo.rpc.TxnRecord.Status
-	4,  // 48: ordo.rpc.TxnRecord.status:type_name -> ordo.rpc.TxnRecord.Status
-	50, // 49: ordo.rpc.TxnRecord.participants:type_name -> ordo.rpc.KeySpan
-	51, // 50: ordo.rpc.PreparedRecord.txn:type_name -> ordo.rpc.TxnMeta
-	11, // 51: ordo.rpc.PreparedRecord.writes:type_name -> ordo.rpc.KeyValue
-	5,  // 52: ordo.rpc.TxnCommand.kind:type_name -> ordo.rpc.TxnCommand.Kind
-	51, // 53: ordo.rpc.TxnCommand.txn:type_name -> ordo.rpc.TxnMeta
-	11, // 54: ordo.rpc.TxnCommand.writes:type_name -> ordo.rpc.KeyValue
-	50, // 55: ordo.rpc.TxnCommand.participants:type_name -> ordo.rpc.KeySpan
-	22, // 56: ordo.rpc.NodeList.nodes:type_name -> ordo.rpc.NodeDescriptor
-	9,  // 57: ordo.rpc.Node.RaftStream:input_type -> ordo.rpc.RaftMessageBatch
-	15, // 58: ordo.rpc.Node.Batch:input_type -> ordo.rpc.BatchRequest
-	24, // 59: ordo.rpc.Node.Bootstrap:input_type -> ordo.rpc.BootstrapRequest
-	26, // 60: ordo.rpc.Node.JoinBootstrap:input_type -> ordo.rpc.JoinBootstrapRequest
-	28, // 61: ordo.rpc.Node.Join:input_type -> ordo.rpc.JoinRequest
-	30, // 62: ordo.rpc.Node.ClusterInfo:input_type -> ordo.rpc.ClusterInfoRequest
-	35, // 63: ordo.rpc.Node.LocalRanges:input_type -> ordo.rpc.LocalRangesRequest
-	38, // 64: ordo.rpc.Node.NodeStatus:input_type -> ordo.rpc.NodeStatusRequest
-	39, // 65: ordo.rpc.Node.Decommission:input_type -> ordo.rpc.DecommissionRequest
-	42, // 66: ordo.rpc.Node.RangeList:input_type -> ordo.rpc.RangeListRequest
-	44, // 67: ordo.rpc.Node.AdminSplit:input_type -> ordo.rpc.AdminSplitRequest
-	46, // 68: ordo.rpc.Node.TransferLease:input_type -> ordo.rpc.TransferLeaseRequest
-	48, // 69: ordo.rpc.Node.Checksum:input_type -> ordo.rpc.ChecksumRequest
-	52, // 70: ordo.rpc.Node.Txn:input_type -> ordo.rpc.TxnRequest
-	57, // 71: ordo.rpc.Node.TxnAlive:input_type -> ordo.rpc.TxnAliveRequest
-	10, // 72: ordo.rpc.Node.RaftStream:output_type -> ordo.rpc.RaftStreamResponse
-	16, // 73: ordo.rpc.Node.Batch:output_type -> ordo.rpc.BatchResponse
-	25, // 74: ordo.rpc.Node.Bootstrap:output_type -> ordo.rpc.BootstrapResponse
-	27, // 75: ordo.rpc.Node.JoinBootstrap:output_type -> ordo.rpc.JoinBootstrapResponse
-	29, // 76: ordo.rpc.Node.Join:output_type -> ordo.rpc.JoinResponse
-	31, // 77: ordo.rpc.Node.ClusterInfo:output_type -> ordo.rpc.ClusterInfoResponse
-	36, // 78: ordo.rpc.Node.LocalRanges:output_type -> ordo.rpc.LocalRangesResponse
-	41, // 79: ordo.rpc.Node.NodeStatus:output_type -> ordo.rpc.NodeStatusResponse
-	40, // 80: ordo.rpc.Node.Decommission:output_type -> ordo.rpc.DecommissionResponse
-	43, // 81: ordo.rpc.Node.RangeList:output_type -> ordo.rpc.RangeListResponse
-	45, // 82: ordo.rpc.Node.AdminSplit:output_type -> ordo.rpc.AdminSplitResponse
-	47, // 83: ordo.rpc.Node.TransferLease:output_type -> ordo.rpc.TransferLeaseResponse
-	49, // 84: ordo.rpc.Node.Checksum:output_type -> ordo.rpc.ChecksumResponse
-	53, // 85: ordo.rpc.Node.Txn:output_type -> ordo.rpc.TxnResponse
-	58, // 86: ordo.rpc.Node.TxnAlive:output_type -> ordo.rpc.TxnAliveResponse
-	72, // [72:87] is the sub-list for method output_type
-	57, // [57:72] is the sub-list for method input_type
-	57, // [57:57] is the sub-list for extension type_name
-	57, // [57:57] is the sub-list for extension extendee
-	0,  // [0:57] is the sub-list for field type_name
+	34, // 30: ordo.rpc.RangeInfo.lock_waits:type_name -> ordo.rpc.LockWait
+	35, // 31: ordo.rpc.RangeInfo.prepared:type_name -> ordo.rpc.PreparedTxn
+	33, // 32: ordo.rpc.RangeInfo.locks:type_name -> ordo.rpc.LockHeld
+	32, // 33: ordo.rpc.LocalRangesResponse.ranges:type_name -> ordo.rpc.RangeInfo
+	22, // 34: ordo.rpc.NodeStatus.node:type_name -> ordo.rpc.NodeDescriptor
+	38, // 35: ordo.rpc.NodeStatusResponse.nodes:type_name -> ordo.rpc.NodeStatus
+	32, // 36: ordo.rpc.RangeListResponse.ranges:type_name -> ordo.rpc.RangeInfo
+	7,  // 37: ordo.rpc.AdminSplitResponse.left:type_name -> ordo.rpc.RangeDescriptor
+	7,  // 38: ordo.rpc.AdminSplitResponse.right:type_name -> ordo.rpc.RangeDescriptor
+	14, // 39: ordo.rpc.AdminSplitResponse.error:type_name -> ordo.rpc.Error
+	14, // 40: ordo.rpc.TransferLeaseResponse.error:type_name -> ordo.rpc.Error
+	14, // 41: ordo.rpc.ChecksumResponse.error:type_name -> ordo.rpc.Error
+	52, // 42: ordo.rpc.TxnRequest.txn:type_name -> ordo.rpc.TxnMeta
+	3,  // 43: ordo.rpc.TxnRequest.kind:type_name -> ordo.rpc.TxnRequest.Kind
+	12, // 44: ordo.rpc.TxnRequest.ops:type_name -> ordo.rpc.Op
+	51, // 45: ordo.rpc.TxnRequest.participants:type_name -> ordo.rpc.KeySpan
+	13, // 46: ordo.rpc.TxnResponse.results:type_name -> ordo.rpc.OpResult
+	14, // 47: ordo.rpc.TxnResponse.error:type_name -> ordo.rpc.Error
+	4,  // 48: ordo.rpc.TxnResponse.status:type_name -> ordo.rpc.TxnRecord.Status
+	4,  // 49: ordo.rpc.TxnRecord.status:type_name -> ordo.rpc.TxnRecord.Status
+	51, // 50: ordo.rpc.TxnRecord.participants:type_name -> ordo.rpc.KeySpan
+	52, // 51: ordo.rpc.PreparedRecord.txn:type_name -> ordo.rpc.TxnMeta
+	11, // 52: ordo.rpc.PreparedRecord.writes:type_name -> ordo.rpc.KeyValue
+	5,  // 53: ordo.rpc.TxnCommand.kind:type_name -> ordo.rpc.TxnCommand.Kind
+	52, // 54: ordo.rpc.TxnCommand.txn:type_name -> ordo.rpc.TxnMeta
+	11, // 55: ordo.rpc.TxnCommand.writes:type_name -> ordo.rpc.KeyValue
+	51, // 56: ordo.rpc.TxnCommand.participants:type_name -> ordo.rpc.KeySpan
+	22, // 57: ordo.rpc.NodeList.nodes:type_name -> ordo.rpc.NodeDescriptor
+	9,  // 58: ordo.rpc.Node.RaftStream:input_type -> ordo.rpc.RaftMessageBatch
+	15, // 59: ordo.rpc.Node.Batch:input_type -> ordo.rpc.BatchRequest
+	24, // 60: ordo.rpc.Node.Bootstrap:input_type -> ordo.rpc.BootstrapRequest
+	26, // 61: ordo.rpc.Node.JoinBootstrap:input_type -> ordo.rpc.JoinBootstrapRequest
+	28, // 62: ordo.rpc.Node.Join:input_type -> ordo.rpc.JoinRequest
+	30, // 63: ordo.rpc.Node.ClusterInfo:input_type -> ordo.rpc.ClusterInfoRequest
+	36, // 64: ordo.rpc.Node.LocalRanges:input_type -> ordo.rpc.LocalRangesRequest
+	39, // 65: ordo.rpc.Node.NodeStatus:input_type -> ordo.rpc.NodeStatusRequest
+	40, // 66: ordo.rpc.Node.Decommission:input_type -> ordo.rpc.DecommissionRequest
+	43, // 67: ordo.rpc.Node.RangeList:input_type -> ordo.rpc.RangeListRequest
+	45, // 68: ordo.rpc.Node.AdminSplit:input_type -> ordo.rpc.AdminSplitRequest
+	47, // 69: ordo.rpc.Node.TransferLease:input_type -> ordo.rpc.TransferLeaseRequest
+	49, // 70: ordo.rpc.Node.Checksum:input_type -> ordo.rpc.ChecksumRequest
+	53, // 71: ordo.rpc.Node.Txn:input_type -> ordo.rpc.TxnRequest
+	58, // 72: ordo.rpc.Node.TxnAlive:input_type -> ordo.rpc.TxnAliveRequest
+	10, // 73: ordo.rpc.Node.RaftStream:output_type -> ordo.rpc.RaftStreamResponse
+	16, // 74: ordo.rpc.Node.Batch:output_type -> ordo.rpc.BatchResponse
+	25, // 75: ordo.rpc.Node.Bootstrap:output_type -> ordo.rpc.BootstrapResponse
+	27, // 76: ordo.rpc.Node.JoinBootstrap:output_type -> ordo.rpc.JoinBootstrapResponse
+	29, // 77: ordo.rpc.Node.Join:output_type -> ordo.rpc.JoinResponse
+	31, // 78: ordo.rpc.Node.ClusterInfo:output_type -> ordo.rpc.ClusterInfoResponse
+	37, // 79: ordo.rpc.Node.LocalRanges:output_type -> ordo.rpc.LocalRangesResponse
+	42, // 80: ordo.rpc.Node.NodeStatus:output_type -> ordo.rpc.NodeStatusResponse
+	41, // 81: ordo.rpc.Node.Decommission:output_type -> ordo.rpc.DecommissionResponse
+	44, // 82: ordo.rpc.Node.RangeList:output_type -> ordo.rpc.RangeListResponse
+	46, // 83: ordo.rpc.Node.AdminSplit:output_type -> ordo.rpc.AdminSplitResponse
+	48, // 84: ordo.rpc.Node.TransferLease:output_type -> ordo.rpc.TransferLeaseResponse
+	50, // 85: ordo.rpc.Node.Checksum:output_type -> ordo.rpc.ChecksumResponse
+	54, // 86: ordo.rpc.Node.Txn:output_type -> ordo.rpc.TxnResponse
+	59, // 87: ordo.rpc.Node.TxnAlive:output_type -> ordo.rpc.TxnAliveResponse
+	73, // [73:88] is the sub-list for method output_type
+	58, // [58:73] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_ordo_proto_init() }
@@ -4366,7 +4463,7 @@ func file_ordo_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ordo_proto_rawDesc), len(file_ordo_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   54,
+			NumMessages:   55,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
