@@ -22,8 +22,9 @@ import (
 
 // Host is what a replica needs from its store.
 type Host interface {
-	// SendRaft hands a message to the transport; it must not block.
-	SendRaft(m *rpcpb.RaftMessage)
+	// SendRaft hands a message to the transport; it must not block. It
+	// reports false if the message was dropped (queue full, node unknown).
+	SendRaft(m *rpcpb.RaftMessage) bool
 	// Schedule asks for HandleReady to run for the range soon.
 	Schedule(rangeID uint64)
 	// BeginSplit is called before a split's batch is written; it returns a

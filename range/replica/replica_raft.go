@@ -158,12 +158,23 @@ func (r *Replica) sendMessages(msgs []*pb.Message) {
 			r.cfg.Logger.Error("marshal raft message", "range", r.rangeID, "err", err)
 			continue
 		}
-		r.cfg.Host.SendRaft(&rpcpb.RaftMessage{
+		sent := r.cfg.Host.SendRaft(&rpcpb.RaftMessage{
 			RangeId: r.rangeID,
 			From:    from,
 			To:      &rpcpb.ReplicaDescriptor{NodeId: t.node, ReplicaId: t.msg.GetTo()},
 			Message: data,
 		})
+		if !sent {
+			// A dropped append would leave the follower's progress
+			// optimistic; Raft probes it again instead.
+			r.mu.Lock()
+			r.mu.raw.ReportUnreachable(t.msg.GetTo())
+			if t.msg.GetType() == pb.MsgSnap {
+				r.mu.raw.ReportSnapshot(t.msg.GetTo(), raft.SnapshotFailure)
+			}
+			r.mu.Unlock()
+			continue
+		}
 		if t.msg.GetType() == pb.MsgSnap {
 			// The snapshot travels inline; once handed to the transport the
 			// leader may probe again. If it was lost, the follower rejects the

@@ -194,12 +194,11 @@ func (s *Store) process(id uint64) {
 func (s *Store) Schedule(rangeID uint64) { s.sched.enqueue(rangeID) }
 
 // SendRaft implements replica.Host.
-func (s *Store) SendRaft(m *rpcpb.RaftMessage) {
+func (s *Store) SendRaft(m *rpcpb.RaftMessage) bool {
 	if m.To.NodeId == s.cfg.NodeID {
-		_ = s.HandleRaftMessage(m)
-		return
+		return s.HandleRaftMessage(m) == nil
 	}
-	s.cfg.Transport.Send(m)
+	return s.cfg.Transport.Send(m)
 }
 
 // Replica returns the replica of rangeID, or nil.
