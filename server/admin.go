@@ -138,14 +138,7 @@ func (s *Server) rangeListWith(ctx context.Context, cache *rangeInfoCache) ([]*r
 			return nil, err
 		}
 		info := describeRange(d, infosOf)
-		live := 0
-		for _, rd := range d.Replicas {
-			if st, _ := s.live.status(rd.NodeId, time.Now()); st == Live {
-				live++
-			}
-		}
-		info.UnderReplicated = live < s.replicationFactor()
-		info.Unavailable = live < len(d.Replicas)/2+1
+		info.UnderReplicated, info.Unavailable = s.rangeHealth(d, time.Now())
 		out = append(out, info)
 	}
 	return out, nil

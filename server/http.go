@@ -38,6 +38,7 @@ func (s *Server) httpMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/health", s.handleHealth)
 	mux.HandleFunc("/status", s.handleStatus)
+	mux.Handle("/metrics", s.metricsHandler())
 	registerPprof(mux)
 	c := console.Handler()
 	mux.Handle("/", c)

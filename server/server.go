@@ -40,6 +40,7 @@ type Server struct {
 	db        *kv.DB
 	live      *livenessTracker
 	coord     *txn.Coordinator
+	metrics   *nodeMetrics
 	// settings is the latest snapshot of the cluster settings.
 	settings atomic.Pointer[settings.Values]
 
@@ -81,6 +82,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.eng = eng
+	s.metrics = newNodeMetrics(s)
 	s.dialer = rpc.NewDialer()
 	s.settings.Store(settings.Cluster.Defaults())
 	s.live = newLivenessTracker(cfg)
@@ -237,6 +239,7 @@ func (s *Server) startNode(ident *rpcpb.StoreIdent, nodes []*rpcpb.NodeDescripto
 		Logger:       s.cfg.Logger.With("node", ident.NodeId),
 		TickInterval: s.cfg.TickInterval,
 		OnFatal:      s.cfg.OnFatal,
+		Metrics:      s.metrics.replica,
 	})
 	s.transport.SetNodeID(ident.NodeId)
 	if err := st.Start(); err != nil {

@@ -37,6 +37,7 @@ func (s *Server) startSQL() error {
 	exec := sql.NewExecutor(sql.Config{
 		DB: sqlDB{s.coord}, NodeID: uint16(s.NodeID()), ClusterSettings: clusterSettings{s},
 		DefaultStatementTimeout: func() time.Duration { return settings.StatementTimeout.Get(s.settings.Load()) },
+		Metrics:                 s.metrics.sql,
 	})
 	log := s.cfg.Logger.With("component", "pgwire")
 	cancels := &cancelRouter{self: s.NodeID(), sqlAddr: s.sqlAddrOf, log: log}
@@ -48,6 +49,7 @@ func (s *Server) startSQL() error {
 		Logger:        log,
 		Canceller:     cancels,
 		NextProcessID: newProcessIDs(s.NodeID()),
+		Metrics:       s.metrics.pgwire,
 	})
 	if err != nil {
 		_ = lis.Close()

@@ -34,6 +34,7 @@ func (s *Server) newCoordinator() *txn.Coordinator {
 		Transport: txnTransport{s},
 		Logger:    s.cfg.Logger,
 		Knobs:     s.cfg.Knobs.Txn,
+		Metrics:   s.metrics.txn,
 		// kv.lock_timeout: the bound of a lock wait when a session sets
 		// none (SQL's lock_timeout overrides it per session).
 		LockTimeoutFunc: func() time.Duration { return settings.LockTimeout.Get(s.settings.Load()) },
