@@ -40,10 +40,15 @@ func (s *Server) httpMux() *http.ServeMux {
 	mux.HandleFunc("/status", s.handleStatus)
 	mux.Handle("/metrics", s.metricsHandler())
 	registerPprof(mux)
+	registerConsole(mux)
+	return mux
+}
+
+// registerConsole serves the web console at / and /console/.
+func registerConsole(mux *http.ServeMux) {
 	c := console.Handler()
 	mux.Handle("/", c)
 	mux.Handle("/console/", http.StripPrefix("/console", c))
-	return mux
 }
 
 // registerPprof serves net/http/pprof: the index, which also serves every

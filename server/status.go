@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/ordodb/ordo/kv/keys"
@@ -85,23 +86,23 @@ type Leaseholder struct {
 // LockStatus is a lock held at a leaseholder and the transactions waiting
 // for it.
 type LockStatus struct {
-	RangeID uint64   `json:"range_id"`
-	TxnID   uint64   `json:"txn_id"`
-	Key     string   `json:"key"`
-	EndKey  string   `json:"end_key"`
-	Mode    string   `json:"mode"`
-	Waiters []uint64 `json:"waiters"`
+	RangeID uint64  `json:"range_id"`
+	TxnID   TxnID   `json:"txn_id"`
+	Key     string  `json:"key"`
+	EndKey  string  `json:"end_key"`
+	Mode    string  `json:"mode"`
+	Waiters []TxnID `json:"waiters"`
 }
 
 // LockWait is a request waiting for a lock: TxnID waits for WaitingOn.
 type LockWait struct {
-	RangeID   uint64   `json:"range_id"`
-	TxnID     uint64   `json:"txn_id"`
-	Key       string   `json:"key"`
-	EndKey    string   `json:"end_key"`
-	Mode      string   `json:"mode"`
-	WaitingOn []uint64 `json:"waiting_on"`
-	WaitingMs int64    `json:"waiting_ms"`
+	RangeID   uint64  `json:"range_id"`
+	TxnID     TxnID   `json:"txn_id"`
+	Key       string  `json:"key"`
+	EndKey    string  `json:"end_key"`
+	Mode      string  `json:"mode"`
+	WaitingOn []TxnID `json:"waiting_on"`
+	WaitingMs int64   `json:"waiting_ms"`
 }
 
 // InDoubtTxn is a transaction prepared at a participant range whose
@@ -109,10 +110,38 @@ type LockWait struct {
 // until resolved).
 type InDoubtTxn struct {
 	RangeID    uint64 `json:"range_id"`
-	TxnID      uint64 `json:"txn_id"`
+	TxnID      TxnID  `json:"txn_id"`
 	AnchorKey  string `json:"anchor_key"`
 	PreparedMs int64  `json:"prepared_ms"`
 	Writes     int32  `json:"writes"`
+}
+
+// TxnID is a transaction id, written in JSON as a decimal string: ids use
+// all 64 bits, beyond the integers JavaScript's numbers hold exactly.
+type TxnID uint64
+
+// MarshalJSON implements json.Marshaler.
+func (id TxnID) MarshalJSON() ([]byte, error) {
+	return strconv.AppendQuote(nil, strconv.FormatUint(uint64(id), 10)), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (id *TxnID) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return fmt.Errorf("status: txn id %s: %w", b, err)
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	*id = TxnID(v)
+	return err
+}
+
+func txnIDs(ids []uint64) []TxnID {
+	out := make([]TxnID, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, TxnID(id))
+	}
+	return out
 }
 
 // SettingStatus is one cluster setting; Set is false when it keeps its
@@ -244,7 +273,7 @@ func (st *Status) addRange(r *rpcpb.RangeInfo) {
 	st.Ranges = append(st.Ranges, rs)
 	st.addLocks(rs.RangeID, r)
 	for _, p := range r.Prepared {
-		st.InDoubt = append(st.InDoubt, InDoubtTxn{RangeID: rs.RangeID, TxnID: p.TxnId,
+		st.InDoubt = append(st.InDoubt, InDoubtTxn{RangeID: rs.RangeID, TxnID: TxnID(p.TxnId),
 			AnchorKey: keys.Pretty(p.AnchorKey), PreparedMs: p.PreparedMs, Writes: p.Writes})
 	}
 }
@@ -253,18 +282,18 @@ func (st *Status) addRange(r *rpcpb.RangeInfo) {
 // holder over an overlapping span, and r's waits.
 func (st *Status) addLocks(rangeID uint64, r *rpcpb.RangeInfo) {
 	for _, l := range r.Locks {
-		ls := LockStatus{RangeID: rangeID, TxnID: l.TxnId, Key: keys.Pretty(l.Key), EndKey: prettyEnd(l.EndKey),
-			Mode: l.Mode, Waiters: []uint64{}}
+		ls := LockStatus{RangeID: rangeID, TxnID: TxnID(l.TxnId), Key: keys.Pretty(l.Key), EndKey: prettyEnd(l.EndKey),
+			Mode: l.Mode, Waiters: []TxnID{}}
 		for _, w := range r.LockWaits {
 			if waitsOn(w, l.TxnId) && overlaps(w.Key, w.EndKey, l.Key, l.EndKey) {
-				ls.Waiters = append(ls.Waiters, w.TxnId)
+				ls.Waiters = append(ls.Waiters, TxnID(w.TxnId))
 			}
 		}
 		st.Locks = append(st.Locks, ls)
 	}
 	for _, w := range r.LockWaits {
-		st.LockWaits = append(st.LockWaits, LockWait{RangeID: rangeID, TxnID: w.TxnId, Key: keys.Pretty(w.Key),
-			EndKey: prettyEnd(w.EndKey), Mode: w.Mode, WaitingOn: append([]uint64{}, w.WaitingOn...), WaitingMs: w.WaitingMs})
+		st.LockWaits = append(st.LockWaits, LockWait{RangeID: rangeID, TxnID: TxnID(w.TxnId), Key: keys.Pretty(w.Key),
+			EndKey: prettyEnd(w.EndKey), Mode: w.Mode, WaitingOn: txnIDs(w.WaitingOn), WaitingMs: w.WaitingMs})
 	}
 }
 

@@ -170,10 +170,10 @@ func TestStatusContent(t *testing.T) {
 	if r.Leaseholder != 1 || len(r.Replicas) != 2 || r.StartKeyHex != "04" || r.EndKey != "/Max" || !r.UnderReplicated {
 		t.Errorf("range 2: %+v", r)
 	}
-	if len(st.Locks) != 2 || st.Locks[0].Key != "/a" || !slices.Equal(st.Locks[0].Waiters, []uint64{9}) || len(st.Locks[1].Waiters) != 0 {
+	if len(st.Locks) != 2 || st.Locks[0].Key != "/a" || !slices.Equal(st.Locks[0].Waiters, []TxnID{9}) || len(st.Locks[1].Waiters) != 0 {
 		t.Errorf("locks: %+v", st.Locks)
 	}
-	if len(st.LockWaits) != 1 || st.LockWaits[0].TxnID != 9 || !slices.Equal(st.LockWaits[0].WaitingOn, []uint64{7}) || st.LockWaits[0].RangeID != 2 {
+	if len(st.LockWaits) != 1 || st.LockWaits[0].TxnID != 9 || !slices.Equal(st.LockWaits[0].WaitingOn, []TxnID{7}) || st.LockWaits[0].RangeID != 2 {
 		t.Errorf("lock waits: %+v", st.LockWaits)
 	}
 	if len(st.InDoubt) != 1 || st.InDoubt[0].TxnID != 5 || st.InDoubt[0].AnchorKey != "/z" {
@@ -206,7 +206,10 @@ func TestOverlaps(t *testing.T) {
 // /debug/pprof serves its index, every named profile through it, and the
 // handlers that are not profiles; / and /console/ serve the console.
 func TestHTTPRoutes(t *testing.T) {
-	srv := httptest.NewServer((&Server{}).httpMux())
+	mux := http.NewServeMux()
+	registerPprof(mux)
+	registerConsole(mux)
+	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	routes := []struct{ path, contains string }{
 		{"/debug/pprof/", "goroutine"},

@@ -6,7 +6,8 @@
 const POLL_MS = 1000;
 const HISTORY = 120; // throughput points kept (about two minutes)
 const SVG = "http://www.w3.org/2000/svg";
-const PALETTE = ["#3461c1", "#2e9e5b", "#c8423b", "#8a4fc0", "#d99a1e", "#1b9aaa", "#b5527e", "#5b6b2e"];
+// Node colours; none is the green, amber or red of liveness and health.
+const PALETTE = ["#3461c1", "#8a4fc0", "#1b9aaa", "#b5527e", "#5b6b2e", "#2f4858", "#c06c2b", "#6d7fd1"];
 
 const samples = []; // {t: unix ms, requests}
 const rates = [];   // {t, opsPerSec}
@@ -120,7 +121,9 @@ function renderThroughput() {
   const label = $("throughput-now");
   label.textContent = now.toFixed(0) + " ops/s";
   label.setAttribute("data-ops-per-sec", now.toFixed(1));
-  const W = 600, H = 160, top = 10;
+  const chart = $("throughput-chart");
+  const W = Math.max(200, Math.round(chart.clientWidth || 600)), H = 160, top = 10;
+  chart.setAttribute("viewBox", `0 0 ${W} ${H}`);
   const max = Math.max(10, ...rates.map(r => r.opsPerSec)) * 1.1;
   const grid = $("throughput-grid");
   const lines = [];
@@ -136,7 +139,12 @@ function renderThroughput() {
   const x0 = W - step * (rates.length - 1);
   const pts = rates.map((r, i) => `${(x0 + i * step).toFixed(1)},${(H - (r.opsPerSec / max) * (H - top)).toFixed(1)}`);
   $("throughput-line").setAttribute("points", pts.join(" "));
-  $("throughput-chart").setAttribute("data-points", rates.length);
+  const last = pts[pts.length - 1];
+  if (last) {
+    const [x, y] = last.split(",");
+    grid.append(svg("circle", { cx: x, cy: y, r: 3, class: "last" }));
+  }
+  chart.setAttribute("data-points", rates.length);
 }
 
 function renderLockWaits(st) {
