@@ -43,7 +43,7 @@ proto:
 	$(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 	$(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
 	cd rpc/rpcpb && PATH="$(GOBIN):$$PATH" protoc --go_out=. --go_opt=paths=source_relative \
-		--go-grpc_out=. --go-grpc_opt=paths=source_relative ordo.proto
+		--go-grpc_out=. --go-grpc_opt=paths=source_relative ordo.proto snapshot.proto
 
 # KV throughput and latency of a 3-node ordo cluster next to a 3-member etcd.
 bench-kv: build

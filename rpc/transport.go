@@ -2,6 +2,8 @@ package rpc
 
 import (
 	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -177,4 +179,38 @@ func (t *RaftTransport) Close() {
 	t.cancel()
 	t.mu.Unlock()
 	t.wg.Wait()
+}
+
+// SendSnapshot opens a snapshot stream to node to and runs stream with a
+// function that sends one chunk; it returns the receiver's answer. A
+// receiver that refuses the snapshot answers before the stream ends: the
+// sender's next send fails and the answer says why.
+func (t *RaftTransport) SendSnapshot(ctx context.Context, to uint64, stream func(send func(*rpcpb.SnapshotChunk) error) error) (*rpcpb.SnapshotResponse, error) {
+	if t.cfg.Drop != nil && t.cfg.Drop(t.nodeID.Load(), to) {
+		return nil, transportError("rpc: snapshot dropped by a test")
+	}
+	addr, ok := t.cfg.Resolve(to)
+	if !ok {
+		return nil, errUnknownNode
+	}
+	conn, err := t.cfg.Dialer.Conn(addr)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s, err := rpcpb.NewSnapshotsClient(conn).RaftSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = stream(func(c *rpcpb.SnapshotChunk) error {
+		if t.cfg.Drop != nil && t.cfg.Drop(t.nodeID.Load(), to) {
+			return transportError("rpc: snapshot dropped by a test")
+		}
+		return s.Send(c)
+	})
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return s.CloseAndRecv()
 }

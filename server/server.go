@@ -119,6 +119,7 @@ func (s *Server) Start() error {
 	s.db = kv.NewDB(s.ds)
 	s.grpc = grpc.NewServer(append(rpc.ServerOptions(), grpc.ChainUnaryInterceptor(recoverUnary(s.cfg.Logger)))...)
 	rpcpb.RegisterNodeServer(s.grpc, &nodeService{s: s})
+	rpcpb.RegisterSnapshotsServer(s.grpc, snapshotService{s: s})
 	s.goLoop(func() { _ = s.grpc.Serve(lis) })
 	if err := s.startHTTP(); err != nil {
 		return err
@@ -233,13 +234,15 @@ func (s *Server) startNode(ident *rpcpb.StoreIdent, nodes []*rpcpb.NodeDescripto
 		s.dir.setMeta(meta)
 	}
 	st := store.New(store.Config{
-		NodeID:       ident.NodeId,
-		Engine:       s.eng,
-		Transport:    s.transport,
-		Logger:       s.cfg.Logger.With("node", ident.NodeId),
-		TickInterval: s.cfg.TickInterval,
-		OnFatal:      s.cfg.OnFatal,
-		Metrics:      s.metrics.replica,
+		NodeID:             ident.NodeId,
+		Engine:             s.eng,
+		Transport:          s.transport,
+		Logger:             s.cfg.Logger.With("node", ident.NodeId),
+		TickInterval:       s.cfg.TickInterval,
+		OnFatal:            s.cfg.OnFatal,
+		Metrics:            s.metrics.replica,
+		SnapshotChunkBytes: func() int64 { return settings.SnapshotChunkBytes.Get(s.settings.Load()) },
+		SnapshotRate:       func() int64 { return settings.SnapshotMaxRate.Get(s.settings.Load()) },
 	})
 	s.transport.SetNodeID(ident.NodeId)
 	if err := st.Start(); err != nil {

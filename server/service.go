@@ -59,6 +59,25 @@ func (n *nodeService) RaftStream(stream grpc.ClientStreamingServer[rpcpb.RaftMes
 	}
 }
 
+// snapshotService receives streamed range snapshots.
+type snapshotService struct {
+	rpcpb.UnimplementedSnapshotsServer
+	s *Server
+}
+
+func (x snapshotService) RaftSnapshot(stream rpcpb.Snapshots_RaftSnapshotServer) error {
+	st := x.s.Store()
+	if st == nil {
+		return status.Error(codes.Unavailable, "node not initialized")
+	}
+	resp, err := st.ReceiveSnapshot(stream.Recv)
+	if err != nil {
+		x.s.cfg.Logger.Info("snapshot not received", "err", err)
+		return status.Error(codes.Aborted, err.Error())
+	}
+	return stream.SendAndClose(resp)
+}
+
 func (n *nodeService) Batch(ctx context.Context, req *rpcpb.BatchRequest) (*rpcpb.BatchResponse, error) {
 	if err := validateOps(req.Ops); err != nil {
 		return &rpcpb.BatchResponse{Error: kverr.ToProto(err)}, nil

@@ -36,6 +36,7 @@ const (
 	hardStateSuffix  = 'h'
 	truncStateSuffix = 't'
 	tombstoneSuffix  = 'z'
+	ingestSuffix     = 'i'
 	appliedSuffix    = 'a'
 	descSuffix       = 'd'
 	preparedSuffix   = 'p'
@@ -74,6 +75,13 @@ func TruncatedStateKey(rangeID uint64) []byte {
 // replica id must not bring the removed replica back.
 func RangeTombstoneKey(rangeID uint64) []byte {
 	return append(rangePrefix(unreplicatedInfix, rangeID), tombstoneSuffix)
+}
+
+// SnapshotIngestKey marks, on a node, a snapshot of rangeID whose state is
+// committed but whose staged sstable (the value: its path) may not be
+// ingested yet; the store finishes the ingestion when it starts.
+func SnapshotIngestKey(rangeID uint64) []byte {
+	return append(rangePrefix(unreplicatedInfix, rangeID), ingestSuffix)
 }
 
 // UnreplicatedSpan covers all unreplicated state of range rangeID.

@@ -38,6 +38,8 @@ type Engine struct {
 	closeMu sync.RWMutex
 	closed  bool
 	db      *pebble.DB
+	opts    *pebble.Options
+	dir     string
 	onFatal func(error)
 	failed  atomic.Bool
 }
@@ -64,11 +66,12 @@ func Open(cfg Config) (*Engine, error) {
 		FormatMajorVersion:          pebble.FormatNewest,
 		Logger:                      quietLogger{},
 	}
+	opts.EnsureDefaults() // as Open does; NewSSTWriter reads the defaults
 	db, err := pebble.Open(cfg.Dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", cfg.Dir, err)
 	}
-	return &Engine{db: db, onFatal: cfg.OnFatal}, nil
+	return &Engine{db: db, opts: opts, dir: cfg.Dir, onFatal: cfg.OnFatal}, nil
 }
 
 // Close closes the engine.

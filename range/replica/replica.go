@@ -30,6 +30,13 @@ type Host interface {
 	// BeginSplit is called before a split's batch is written; it returns a
 	// function the replica calls after the batch is committed.
 	BeginSplit(left, right *rpcpb.RangeDescriptor) (finish func())
+	// SendSnapshot streams the snapshot Raft asked for in msg (see
+	// StreamSnapshot) to the replica to, without blocking, and reports
+	// the outcome with ReportSnapshot.
+	SendSnapshot(r *Replica, msg *pb.Message, from, to *rpcpb.ReplicaDescriptor)
+	// TakeStagedSnapshot hands over the data the store received for the
+	// snapshot of rangeID at index (nil if it has none).
+	TakeStagedSnapshot(rangeID, index uint64) *StagedSnapshot
 	// SnapshotApplied reports that the replica now holds desc.
 	SnapshotApplied(desc *rpcpb.RangeDescriptor)
 	// ReplicaRemoved reports that the replica applied a descriptor without
@@ -510,4 +517,11 @@ func (r *Replica) Quiesce() (release func()) {
 // ContainsNode reports whether desc has a replica on nodeID.
 func ContainsNode(desc *rpcpb.RangeDescriptor, nodeID uint64) bool {
 	return replicaOnNode(desc, nodeID) != nil
+}
+
+// AppliedIndex is the index of the last entry applied here.
+func (r *Replica) AppliedIndex() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mu.applied
 }

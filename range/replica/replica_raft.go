@@ -153,6 +153,12 @@ func (r *Replica) sendMessages(msgs []*pb.Message) {
 	}
 	r.mu.Unlock()
 	for _, t := range targets {
+		if t.msg.GetType() == pb.MsgSnap {
+			// The snapshot's data streams separately, in chunks; Raft
+			// hears how it went through ReportSnapshot.
+			r.cfg.Host.SendSnapshot(r, t.msg, from, &rpcpb.ReplicaDescriptor{NodeId: t.node, ReplicaId: t.msg.GetTo()})
+			continue
+		}
 		data, err := proto.Marshal(t.msg)
 		if err != nil {
 			r.cfg.Logger.Error("marshal raft message", "range", r.rangeID, "err", err)
@@ -169,21 +175,25 @@ func (r *Replica) sendMessages(msgs []*pb.Message) {
 			// optimistic; Raft probes it again instead.
 			r.mu.Lock()
 			r.mu.raw.ReportUnreachable(t.msg.GetTo())
-			if t.msg.GetType() == pb.MsgSnap {
-				r.mu.raw.ReportSnapshot(t.msg.GetTo(), raft.SnapshotFailure)
-			}
-			r.mu.Unlock()
-			continue
-		}
-		if t.msg.GetType() == pb.MsgSnap {
-			// The snapshot travels inline; once handed to the transport the
-			// leader may probe again. If it was lost, the follower rejects the
-			// next append and the leader sends a new snapshot.
-			r.mu.Lock()
-			r.mu.raw.ReportSnapshot(t.msg.GetTo(), raft.SnapshotFinish)
 			r.mu.Unlock()
 		}
 	}
+}
+
+// ReportSnapshot tells Raft whether the snapshot streamed to replicaID
+// arrived. After a failure Raft sends a new one; after success it waits
+// for the follower to acknowledge the snapshot's index.
+func (r *Replica) ReportSnapshot(replicaID uint64, ok bool) {
+	status := raft.SnapshotFinish
+	if !ok {
+		status = raft.SnapshotFailure
+	}
+	r.mu.Lock()
+	if !r.mu.destroyed {
+		r.mu.raw.ReportSnapshot(replicaID, status)
+	}
+	r.mu.Unlock()
+	r.cfg.Host.Schedule(r.rangeID)
 }
 
 // ReportUnreachable tells Raft that sending to nodeID failed.

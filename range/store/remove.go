@@ -53,6 +53,7 @@ func (s *Store) DestroyReplica(rangeID, replicaID uint64) error {
 		delete(s.mu.replicas, rangeID)
 	}
 	s.mu.Unlock()
+	s.dropStaged(rangeID)
 	s.cfg.Logger.Info("removed replica destroyed", "range", rangeID, "replica", replicaID)
 	return nil
 }

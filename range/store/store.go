@@ -23,6 +23,9 @@ import (
 // drop a message (Raft retransmits).
 type Transport interface {
 	Send(m *rpcpb.RaftMessage) bool
+	// SendSnapshot opens a snapshot stream to node to, runs stream with a
+	// function that sends one chunk, and returns the receiver's answer.
+	SendSnapshot(ctx context.Context, to uint64, stream func(send func(*rpcpb.SnapshotChunk) error) error) (*rpcpb.SnapshotResponse, error)
 }
 
 // Config configures a store. Zero values are defaults.
@@ -43,6 +46,10 @@ type Config struct {
 	LogKeep uint64
 	// Metrics are shared by the store's replicas (nil: unregistered).
 	Metrics *replica.Metrics
+	// SnapshotChunkBytes is the size of the chunks snapshots are sent in
+	// (1 MiB); SnapshotRate the bytes per second they are sent at (0: no
+	// limit). Both are read for each snapshot.
+	SnapshotChunkBytes, SnapshotRate func() int64
 }
 
 func (c *Config) setDefaults() {
@@ -61,6 +68,12 @@ func (c *Config) setDefaults() {
 	if c.OnFatal == nil {
 		c.OnFatal = func(err error) { panic(err) }
 	}
+	if c.SnapshotChunkBytes == nil {
+		c.SnapshotChunkBytes = func() int64 { return 1 << 20 }
+	}
+	if c.SnapshotRate == nil {
+		c.SnapshotRate = func() int64 { return 0 }
+	}
 }
 
 // Store holds the replicas of one node.
@@ -74,12 +87,18 @@ type Store struct {
 		sync.RWMutex
 		replicas map[uint64]*replica.Replica
 	}
+	// snapSem bounds the snapshots sent at once.
+	snapSem chan struct{}
+	// staged holds received snapshots until their replica applies them.
+	stagedMu sync.Mutex
+	staged   map[uint64]stagedSnapshot
 }
 
 // New returns a store; Start loads its replicas and starts its loops.
 func New(cfg Config) *Store {
 	cfg.setDefaults()
-	s := &Store{cfg: cfg, sched: newScheduler(), stop: make(chan struct{})}
+	s := &Store{cfg: cfg, sched: newScheduler(), stop: make(chan struct{}),
+		snapSem: make(chan struct{}, maxOutgoingSnapshots), staged: map[uint64]stagedSnapshot{}}
 	s.mu.replicas = map[uint64]*replica.Replica{}
 	return s
 }
@@ -103,6 +122,9 @@ func (s *Store) replicaConfig() replica.Config {
 func (s *Store) Start() error {
 	ids, err := storedRangeIDs(s.cfg.Engine)
 	if err != nil {
+		return err
+	}
+	if err := s.recoverSnapshots(ids); err != nil {
 		return err
 	}
 	for _, id := range ids {
@@ -242,16 +264,7 @@ func (s *Store) HandleRaftMessage(m *rpcpb.RaftMessage) error {
 	if err := proto.Unmarshal(m.Message, msg); err != nil {
 		return kverr.BadRequestf("range %d: corrupt raft message: %v", m.RangeId, err)
 	}
-	if old := s.Replica(m.RangeId); old != nil && old.ReplicaID() < m.To.ReplicaId {
-		// The range removed this node's replica and added it again under a
-		// new id: the old one is stale (it would take the new replica's
-		// messages as its own and never catch up). It goes, with a
-		// tombstone, and a new one starts empty.
-		if err := s.DestroyReplica(m.RangeId, old.ReplicaID()); err != nil {
-			return err
-		}
-	}
-	r, err := s.getOrCreate(m.RangeId, m.To.ReplicaId)
+	r, err := s.replicaFor(m)
 	if err != nil || r == nil {
 		return err // nil, nil: to a replica removed here; dropped
 	}
@@ -263,6 +276,21 @@ func (s *Store) HandleRaftMessage(m *rpcpb.RaftMessage) error {
 	}
 	s.Schedule(m.RangeId)
 	return nil
+}
+
+// replicaFor returns the replica m is for, creating it if needed; nil if
+// the replica was removed here (m is then dropped).
+func (s *Store) replicaFor(m *rpcpb.RaftMessage) (*replica.Replica, error) {
+	if old := s.Replica(m.RangeId); old != nil && old.ReplicaID() < m.To.ReplicaId {
+		// The range removed this node's replica and added it again under a
+		// new id: the old one is stale (it would take the new replica's
+		// messages as its own and never catch up). It goes, with a
+		// tombstone, and a new one starts empty.
+		if err := s.DestroyReplica(m.RangeId, old.ReplicaID()); err != nil {
+			return nil, err
+		}
+	}
+	return s.getOrCreate(m.RangeId, m.To.ReplicaId)
 }
 
 // acceptSnapshot refuses a snapshot that overlaps another initialised replica.

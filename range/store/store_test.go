@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"testing"
 	"time"
@@ -33,6 +34,51 @@ func (t *localTransport) Send(m *rpcpb.RaftMessage) bool {
 	}
 	_ = dst.HandleRaftMessage(m)
 	return true
+}
+
+// SendSnapshot hands the chunks to the destination store as they come,
+// as the gRPC stream does.
+func (t *localTransport) SendSnapshot(ctx context.Context, to uint64, stream func(send func(*rpcpb.SnapshotChunk) error) error) (*rpcpb.SnapshotResponse, error) {
+	t.mu.Lock()
+	dst := t.stores[to]
+	blocked := t.cut[to]
+	t.mu.Unlock()
+	if dst == nil || blocked {
+		return nil, errors.New("node unreachable")
+	}
+	ch := make(chan *rpcpb.SnapshotChunk)
+	finished := make(chan struct{})
+	var resp *rpcpb.SnapshotResponse
+	var recvErr error
+	go func() {
+		defer close(finished)
+		resp, recvErr = dst.ReceiveSnapshot(func() (*rpcpb.SnapshotChunk, error) {
+			c, ok := <-ch
+			if !ok {
+				return nil, io.ErrUnexpectedEOF
+			}
+			return c, nil
+		})
+	}()
+	err := stream(func(c *rpcpb.SnapshotChunk) error {
+		select {
+		case ch <- c:
+			return nil
+		case <-finished:
+			return errors.New("receiver closed the stream")
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	close(ch)
+	<-finished
+	if recvErr != nil {
+		return nil, recvErr
+	}
+	if err != nil && resp.GetRefused() == "" {
+		return nil, err
+	}
+	return resp, nil
 }
 
 type testCluster struct {

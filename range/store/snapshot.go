@@ -1,0 +1,290 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/ordodb/ordo/kv/keys"
+	"github.com/ordodb/ordo/range/replica"
+	"github.com/ordodb/ordo/rpc/rpcpb"
+	pb "go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+)
+
+// Snapshots move between nodes as a stream of chunks (rpcpb.SnapshotChunk):
+// the sender reads them from an engine snapshot, the receiver writes them
+// to an sstable in the store's auxiliary directory and steps the header's
+// MsgSnap into Raft only once the whole stream has arrived. Neither side
+// holds more than a chunk of the range in memory; the receiver's apply
+// ingests the sstable (replica.applySnapshot).
+
+// maxOutgoingSnapshots bounds the snapshots a store sends at once.
+const maxOutgoingSnapshots = 2
+
+// snapshotTimeout bounds one snapshot's transfer.
+const snapshotTimeout = 10 * time.Minute
+
+// SendSnapshot implements replica.Host: it streams the snapshot in a
+// goroutine and reports the outcome to the replica.
+func (s *Store) SendSnapshot(r *replica.Replica, msg *pb.Message, from, to *rpcpb.ReplicaDescriptor) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ok := s.sendSnapshot(r, msg, from, to)
+		r.ReportSnapshot(to.ReplicaId, ok)
+	}()
+}
+
+func (s *Store) sendSnapshot(r *replica.Replica, msg *pb.Message, from, to *rpcpb.ReplicaDescriptor) bool {
+	select {
+	case s.snapSem <- struct{}{}:
+		defer func() { <-s.snapSem }()
+	case <-s.stop:
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), snapshotTimeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-s.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	start := time.Now()
+	limit := newRateLimiter(s.cfg.SnapshotRate())
+	var nkeys int
+	var nbytes int64
+	resp, err := s.cfg.Transport.SendSnapshot(ctx, to.NodeId, func(send func(*rpcpb.SnapshotChunk) error) error {
+		var err error
+		nkeys, nbytes, err = r.StreamSnapshot(msg, from, to, int(s.cfg.SnapshotChunkBytes()), func(c *rpcpb.SnapshotChunk) error {
+			if err := limit.wait(ctx, chunkBytes(c)); err != nil {
+				return err
+			}
+			return send(c)
+		})
+		return err
+	})
+	switch {
+	case err != nil:
+		s.cfg.Logger.Info("snapshot not sent", "range", r.RangeID(), "to", to.NodeId, "err", err)
+		return false
+	case resp.GetRefused() != "":
+		s.cfg.Logger.Info("snapshot refused", "range", r.RangeID(), "to", to.NodeId, "why", resp.GetRefused())
+		return false
+	}
+	d := time.Since(start)
+	s.cfg.Logger.Info("snapshot sent", "range", r.RangeID(), "to", to.NodeId, "keys", nkeys, "bytes", nbytes,
+		"took", d.Round(time.Millisecond), "MiB/s", fmt.Sprintf("%.1f", float64(nbytes)/(1<<20)/max(d.Seconds(), 1e-6)))
+	return true
+}
+
+func chunkBytes(c *rpcpb.SnapshotChunk) int {
+	n := 0
+	for _, kv := range c.Kvs {
+		n += len(kv.Key) + len(kv.Value)
+	}
+	return n
+}
+
+// rateLimiter paces a stream to a number of bytes per second (0: no limit).
+type rateLimiter struct {
+	rate  int64
+	start time.Time
+	sent  int64
+}
+
+func newRateLimiter(rate int64) *rateLimiter { return &rateLimiter{rate: rate, start: time.Now()} }
+
+func (l *rateLimiter) wait(ctx context.Context, n int) error {
+	l.sent += int64(n)
+	if l.rate <= 0 {
+		return ctx.Err()
+	}
+	due := l.start.Add(time.Duration(float64(l.sent) / float64(l.rate) * float64(time.Second)))
+	if d := time.Until(due); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// errRefused marks a snapshot the receiver declined.
+var errRefused = errors.New("snapshot refused")
+
+// ReceiveSnapshot takes a snapshot stream: recv returns its chunks in
+// order. The data is staged in an sstable; then the header's MsgSnap is
+// stepped into the replica's Raft, which applies the staged data.
+func (s *Store) ReceiveSnapshot(recv func() (*rpcpb.SnapshotChunk, error)) (*rpcpb.SnapshotResponse, error) {
+	first, err := recv()
+	if err != nil {
+		return nil, err
+	}
+	header := first.GetHeader()
+	if header == nil || header.To == nil || header.To.NodeId != s.cfg.NodeID {
+		return nil, fmt.Errorf("store: snapshot stream without a header for node %d", s.cfg.NodeID)
+	}
+	msg := &pb.Message{}
+	if err := proto.Unmarshal(header.Message, msg); err != nil || msg.GetType() != pb.MsgSnap {
+		return nil, fmt.Errorf("store: snapshot header is not a MsgSnap (%v)", err)
+	}
+	desc, err := replica.DecodeSnapshotDesc(msg)
+	if err != nil {
+		return nil, err
+	}
+	index := msg.GetSnapshot().GetMetadata().GetIndex()
+	refuse := func(why string) (*rpcpb.SnapshotResponse, error) {
+		return &rpcpb.SnapshotResponse{Refused: why}, nil
+	}
+	if desc.RangeId != header.RangeId {
+		return nil, fmt.Errorf("store: snapshot of range %d sent as range %d", desc.RangeId, header.RangeId)
+	}
+	r, err := s.replicaFor(header)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return refuse("the replica was removed here")
+	}
+	if ok, err := s.acceptSnapshot(header, msg); err != nil || !ok {
+		return refuse("overlaps another replica")
+	}
+	if r.AppliedIndex() >= index {
+		return refuse(fmt.Sprintf("already applied index %d", r.AppliedIndex()))
+	}
+	staged, nbytes, err := s.stageSnapshot(desc, index, first, recv)
+	if err != nil {
+		return nil, err
+	}
+	s.putStaged(desc.RangeId, index, staged)
+	if err := s.HandleRaftMessage(header); err != nil {
+		return nil, err
+	}
+	return &rpcpb.SnapshotResponse{Keys: uint64(staged.Keys + len(staged.Local)), Bytes: uint64(nbytes)}, nil
+}
+
+// stageSnapshot writes the stream's data to an sstable that, ingested,
+// replaces the range's data span; range-local records are kept aside.
+func (s *Store) stageSnapshot(desc *rpcpb.RangeDescriptor, index uint64, first *rpcpb.SnapshotChunk, recv func() (*rpcpb.SnapshotChunk, error)) (*replica.StagedSnapshot, int64, error) {
+	name := fmt.Sprintf("snapshot-r%d-i%d-%x.sst", desc.RangeId, index, rand.Uint64())
+	w, err := s.cfg.Engine.NewSSTWriter(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			w.Abort()
+		}
+	}()
+	if err := w.DeleteRange(desc.StartKey, desc.EndKey); err != nil {
+		return nil, 0, err
+	}
+	localStart, localEnd := keys.ReplicatedSpan(desc.RangeId)
+	staged := &replica.StagedSnapshot{}
+	var nbytes int64
+	for c := first; ; {
+		for _, kv := range c.Kvs {
+			nbytes += int64(len(kv.Key) + len(kv.Value))
+			switch {
+			case bytes.Compare(kv.Key, desc.StartKey) >= 0 && bytes.Compare(kv.Key, desc.EndKey) < 0:
+				if err := w.Set(kv.Key, kv.Value); err != nil {
+					return nil, 0, err
+				}
+				staged.Keys++
+			case bytes.Compare(kv.Key, localStart) >= 0 && bytes.Compare(kv.Key, localEnd) < 0:
+				staged.Local = append(staged.Local, kv)
+			default:
+				return nil, 0, fmt.Errorf("store: snapshot of range %d carries key %s outside it", desc.RangeId, keys.Pretty(kv.Key))
+			}
+		}
+		if c.Done {
+			break
+		}
+		if c, err = recv(); err != nil {
+			return nil, 0, err
+		}
+	}
+	if staged.Path, err = w.Finish(); err != nil {
+		return nil, 0, err
+	}
+	ok = true
+	return staged, nbytes, nil
+}
+
+type stagedSnapshot struct {
+	index uint64
+	data  *replica.StagedSnapshot
+}
+
+// putStaged records a staged snapshot, discarding an older one of the range.
+func (s *Store) putStaged(rangeID, index uint64, data *replica.StagedSnapshot) {
+	s.stagedMu.Lock()
+	old := s.staged[rangeID]
+	s.staged[rangeID] = stagedSnapshot{index: index, data: data}
+	s.stagedMu.Unlock()
+	if old.data != nil {
+		_ = s.cfg.Engine.RemoveAux(old.data.Path)
+	}
+}
+
+// TakeStagedSnapshot implements replica.Host.
+func (s *Store) TakeStagedSnapshot(rangeID, index uint64) *replica.StagedSnapshot {
+	s.stagedMu.Lock()
+	defer s.stagedMu.Unlock()
+	st, ok := s.staged[rangeID]
+	if !ok || st.index != index {
+		return nil
+	}
+	delete(s.staged, rangeID)
+	return st.data
+}
+
+// dropStaged discards the staged snapshot of rangeID, if any.
+func (s *Store) dropStaged(rangeID uint64) {
+	s.stagedMu.Lock()
+	old, ok := s.staged[rangeID]
+	delete(s.staged, rangeID)
+	s.stagedMu.Unlock()
+	if ok {
+		_ = s.cfg.Engine.RemoveAux(old.data.Path)
+	}
+}
+
+// recoverSnapshots finishes, before any replica loads, the ingestion of
+// snapshots whose state was committed when the node stopped, and deletes
+// staged files nothing refers to.
+func (s *Store) recoverSnapshots(rangeIDs []uint64) error {
+	for _, id := range rangeIDs {
+		path, found, err := s.cfg.Engine.Get(keys.SnapshotIngestKey(id))
+		if err != nil {
+			return err
+		}
+		if !found {
+			continue
+		}
+		if err := replica.FinishSnapshotIngest(s.cfg.Engine, id, string(path)); err != nil {
+			return fmt.Errorf("store: finish the snapshot of range %d: %w", id, err)
+		}
+		s.cfg.Logger.Info("finished a snapshot's ingestion after a restart", "range", id)
+	}
+	files, err := s.cfg.Engine.AuxFiles()
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := s.cfg.Engine.RemoveAux(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
