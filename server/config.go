@@ -53,6 +53,8 @@ type Config struct {
 	SplitInterval time.Duration
 	// InitWait bounds how long init waits for the join list to answer (15s).
 	InitWait time.Duration
+	// CacheBytes sizes the storage engine's block cache (64 MiB).
+	CacheBytes int64
 	// Version is the binary's version, logged at start-up and shown by
 	// the status endpoints.
 	Version string

@@ -77,7 +77,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.cfg.OnFatal = onFatal
-	eng, err := storage.Open(storage.Config{Dir: cfg.StoreDir, FS: cfg.FS, OnFatal: onFatal})
+	eng, err := storage.Open(storage.Config{Dir: cfg.StoreDir, FS: cfg.FS, CacheBytes: cfg.CacheBytes, OnFatal: onFatal})
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,7 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 		singleNode = fs.Bool("single-node", false, "bootstrap a one-node cluster if the store is empty")
 		logLevel   = fs.String("log-level", "info", "debug, info, warn or error")
 		certsDir   = fs.String("certs-dir", "", "directory with ca.crt, node.crt and node.key (ordo cert): the SQL port accepts TLS")
+		cache      = fs.Int64("cache", 64<<20, "bytes of the storage engine's block cache")
 		hbaConf    = fs.String("hba-conf", "", "host-based authentication rules (pg_hba.conf host lines); default: trust everyone")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -52,6 +53,7 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 		HBAConfFile:   *hbaConf,
 		Logger:        logger,
 		Version:       Version,
+		CacheBytes:    *cache,
 	}
 	if len(cfg.Join) == 0 && !cfg.SingleNode {
 		cfg.Join = []string{*listen}

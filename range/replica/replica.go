@@ -91,6 +91,13 @@ type Replica struct {
 	changeMu sync.Mutex
 	// txn is the leaseholder's lock table; lock order raftMu < txn.mu < mu.
 	txn txnState
+	// stats caches Stats: status and allocator queries ask every second.
+	stats struct {
+		sync.Mutex
+		count, size int64
+		applied     uint64
+		at          time.Time
+	}
 	mu  struct {
 		sync.Mutex
 		raw         *raft.RawNode

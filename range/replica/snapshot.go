@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"time"
 
 	"github.com/ordodb/ordo/kv/keys"
 	"github.com/ordodb/ordo/kv/storage"
@@ -237,16 +238,28 @@ func (r *Replica) Checksum() (applied uint64, sum []byte, count int64, err error
 	return applied, h.Sum(nil), count, err
 }
 
-// Stats returns the number of keys and bytes of the range's data.
+// statsMaxAge is how stale Stats may be while the range takes writes.
+const statsMaxAge = 10 * time.Second
+
+// Stats returns the number of keys and bytes of the range's data. Counting
+// scans the range, so a count is reused while nothing was applied since or
+// for statsMaxAge: status pages and the allocator ask every second.
 func (r *Replica) Stats() (count, size int64) {
 	desc := r.Desc()
 	if desc == nil {
 		return 0, 0
+	}
+	applied := r.AppliedIndex()
+	r.stats.Lock()
+	defer r.stats.Unlock()
+	if !r.stats.at.IsZero() && (r.stats.applied == applied || time.Since(r.stats.at) < statsMaxAge) {
+		return r.stats.count, r.stats.size
 	}
 	_ = r.cfg.Engine.Scan(desc.StartKey, desc.EndKey, false, func(k, v []byte) bool {
 		count++
 		size += int64(len(k) + len(v))
 		return true
 	})
+	r.stats.count, r.stats.size, r.stats.applied, r.stats.at = count, size, applied, time.Now()
 	return count, size
 }

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -59,6 +60,8 @@ type Processes struct {
 	dialer *rpc.Dialer
 	// SQLAddrs, if set, are the processes' SQL addresses (--sql-addr).
 	SQLAddrs []string
+	// ExtraArgs are added to every later Start's `ordo start`.
+	ExtraArgs []string
 }
 
 // StartProcesses starts n ordo processes that join each other and runs
@@ -106,6 +109,7 @@ func (p *Processes) Start(i int) {
 	if i < len(p.SQLAddrs) {
 		args = append(args, "--sql-addr", p.SQLAddrs[i])
 	}
+	args = append(args, p.ExtraArgs...)
 	cmd := exec.Command(p.bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
@@ -233,4 +237,43 @@ func (p *Processes) Log(i int) string {
 		b = b[len(b)-4000:]
 	}
 	return string(b)
+}
+
+// AddProcess starts one more process that joins the running cluster and
+// returns its index.
+func (p *Processes) AddProcess() int {
+	p.mu.Lock()
+	i := len(p.Addrs)
+	p.Addrs = append(p.Addrs, FreeAddr(p.t))
+	if len(p.SQLAddrs) > 0 {
+		p.SQLAddrs = append(p.SQLAddrs, FreeAddr(p.t))
+	}
+	p.Dirs = append(p.Dirs, filepath.Join(filepath.Dir(p.Dirs[0]), fmt.Sprintf("n%d", i+1)))
+	p.cmds = append(p.cmds, nil)
+	p.mu.Unlock()
+	p.Start(i)
+	p.WaitHealthy(i)
+	return i
+}
+
+// PeakRSS is process i's peak resident set size in bytes (VmHWM).
+func (p *Processes) PeakRSS(i int) int64 {
+	p.mu.Lock()
+	cmd := p.cmds[i]
+	p.mu.Unlock()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" && f[2] == "kB" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				p.t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	p.t.Fatalf("no VmHWM for process %d", i)
+	return 0
 }
