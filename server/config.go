@@ -1,10 +1,12 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/ordodb/ordo/rpc/rpcpb"
 	"github.com/ordodb/ordo/txn"
 )
 
@@ -72,6 +74,11 @@ type TestingKnobs struct {
 	RaftDrop func(from, to uint64) bool
 	// Txn are the knobs of the node's transaction coordinator.
 	Txn txn.TestingKnobs
+	// AfterReplicationChange is called by the replicate queue after a
+	// replication change committed and before meta records it; ctx ends
+	// when the node stops (a test may stop the node here to interrupt the
+	// change).
+	AfterReplicationChange func(ctx context.Context, desc *rpcpb.RangeDescriptor, change string, target uint64)
 }
 
 func (c *Config) setDefaults() {

@@ -106,6 +106,9 @@ func (s *Server) takeAction(ctx context.Context, r *replica.Replica, act allocat
 		return err
 	}
 	s.cfg.Logger.Info("replication change", "range", desc.RangeId, "change", typ.String(), "node", target, "reason", act.Reason.String())
+	if k := s.cfg.Knobs.AfterReplicationChange; k != nil {
+		k(ctx, desc, typ.String(), target)
+	}
 	return s.updateMeta(ctx, desc)
 }
 
