@@ -7,7 +7,7 @@ VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.Version=$(VERSION)
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: build demo test test-unit test-race test-nemesis lint proto bench-kv bench tools clean
+.PHONY: build demo test test-unit test-race test-nemesis lint proto bench-kv bench bench-rereplicate tools clean
 
 build: bin/ordo
 
@@ -48,6 +48,11 @@ proto:
 # KV throughput and latency of a 3-node ordo cluster next to a 3-member etcd.
 bench-kv: build
 	./scripts/bench-kv.sh
+
+# Issue 3's figures: ranges and balance after loading ORDO_FIGURES_MIB (1024)
+# MiB, re-replication time after a SIGKILL, snapshot throughput.
+bench-rereplicate: build
+	$(GO) test ./tests/cluster -run '^$$' -bench BenchmarkRereplicate -benchtime 1x -timeout 60m -v
 
 clean:
 	rm -rf bin
