@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"fmt"
+	"net"
 	"sync"
 	"time"
 
@@ -18,7 +19,9 @@ const MaxMessageBytes = 256 << 20
 
 // Dialer keeps one client connection per address.
 type Dialer struct {
-	mu struct {
+	// source, if set, is the local IP outgoing connections are bound to.
+	source net.IP
+	mu     struct {
 		sync.Mutex
 		conns  map[string]*grpc.ClientConn
 		closed bool
@@ -30,6 +33,27 @@ func NewDialer() *Dialer {
 	d := &Dialer{}
 	d.mu.conns = map[string]*grpc.ClientConn{}
 	return d
+}
+
+// NewDialerFrom returns an empty pool whose connections leave from the
+// local IP sourceIP ("" is any address), so that a fault-injection proxy can
+// tell nodes apart by their source address (ordo start --peer-source-ip).
+func NewDialerFrom(sourceIP string) *Dialer {
+	d := NewDialer()
+	d.source = net.ParseIP(sourceIP)
+	return d
+}
+
+// dialOptions are DialOptions, bound to d's source IP if it has one.
+func (d *Dialer) dialOptions() []grpc.DialOption {
+	opts := DialOptions()
+	if d.source == nil {
+		return opts
+	}
+	nd := net.Dialer{LocalAddr: &net.TCPAddr{IP: d.source}}
+	return append(opts, grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
+		return nd.DialContext(ctx, "tcp", addr)
+	}))
 }
 
 // DialOptions are the options every ordo client connection uses.
@@ -68,7 +92,7 @@ func (d *Dialer) Conn(addr string) (*grpc.ClientConn, error) {
 	if c, ok := d.mu.conns[addr]; ok {
 		return c, nil
 	}
-	c, err := grpc.NewClient(addr, DialOptions()...)
+	c, err := grpc.NewClient(addr, d.dialOptions()...)
 	if err != nil {
 		return nil, fmt.Errorf("rpc: dial %s: %w", addr, err)
 	}

@@ -26,6 +26,10 @@ type Config struct {
 	// AdvertiseSQL and AdvertiseHTTP are the addresses published in the
 	// node registry; they default to SQLAddr and HTTPAddr.
 	AdvertiseSQL, AdvertiseHTTP string
+	// PeerSourceIP, if set, is the local IP outgoing node-to-node
+	// connections are bound to, so that a fault-injection proxy in front of
+	// each node can tell its peers apart by source address (tests/nemesis).
+	PeerSourceIP string
 	// CertsDir, when set, holds ca.crt, node.crt and node.key (as `ordo
 	// cert` writes them): the SQL listener then answers SSLRequest with 'S'
 	// and verifies client certificates that are presented against ca.crt.

@@ -83,7 +83,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.eng = eng
 	s.metrics = newNodeMetrics(s)
-	s.dialer = rpc.NewDialer()
+	s.dialer = rpc.NewDialerFrom(cfg.PeerSourceIP)
 	s.settings.Store(settings.Cluster.Defaults())
 	s.live = newLivenessTracker(cfg)
 	s.live.deadAfter = s.timeUntilDead

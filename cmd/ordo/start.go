@@ -29,6 +29,7 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 		certsDir   = fs.String("certs-dir", "", "directory with ca.crt, node.crt and node.key (ordo cert): the SQL port accepts TLS")
 		cache      = fs.Int64("cache", 64<<20, "bytes of the storage engine's block cache")
 		hbaConf    = fs.String("hba-conf", "", "host-based authentication rules (pg_hba.conf host lines); default: trust everyone")
+		peerSource = fs.String("peer-source-ip", "", "testing: bind outgoing node-to-node connections to this local IP, so a fault-injection proxy can tell peers apart (ordo verify --nemesis; tests/nemesis)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -54,6 +55,7 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 		Logger:        logger,
 		Version:       Version,
 		CacheBytes:    *cache,
+		PeerSourceIP:  *peerSource,
 	}
 	if len(cfg.Join) == 0 && !cfg.SingleNode {
 		cfg.Join = []string{*listen}
