@@ -20,7 +20,7 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 		listen     = fs.String("listen-addr", "127.0.0.1:26257", "node-to-node and kv gRPC address")
 		advertise  = fs.String("advertise-addr", "", "address other nodes use (default: the listen address)")
 		sqlAddr    = fs.String("sql-addr", "", "Postgres wire protocol address")
-		httpAddr   = fs.String("http-addr", "", "HTTP status address (/health, /status, /debug/pprof)")
+		httpAddr   = fs.String("http-addr", "", "HTTP address: web console (/), /metrics (Prometheus), /status, /health, /debug/pprof")
 		advSQL     = fs.String("advertise-sql-addr", "", "SQL address other nodes and tools are told (default: --sql-addr)")
 		advHTTP    = fs.String("advertise-http-addr", "", "HTTP address other nodes and tools are told (default: --http-addr)")
 		join       = fs.String("join", "", "comma-separated addresses of nodes to join")
