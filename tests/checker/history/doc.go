@@ -18,7 +18,9 @@
 //
 // Workload payloads live in optional fields of Op: Key/Value/Expected/
 // Exists/Swapped for the register, Mops for list-append, Transfer/Balances
-// for the bank. Nemesis events use Process == NemesisProcess.
+// for the bank, Element/Elements for sets and comments, Count for the
+// counter, Key/Element/Rows for registration and g2. Nemesis events use
+// Process == NemesisProcess.
 //
 // # Invariants held by the Recorder (Jepsen convention)
 //

@@ -47,6 +47,10 @@ func TestJSONLRoundTrip(t *testing.T) {
 			Transfer: &Transfer{From: "a", To: "b", Amount: 3}, Error: "conflict"},
 		{ID: 4, Process: 5, InvokeNs: 9, CompleteNs: 12, Status: Ok, F: FRead,
 			Balances: map[string]int64{"a": 1, "b": 0}},
+		{ID: 5, Process: 6, InvokeNs: 10, CompleteNs: 13, Status: Ok, F: FAdd, Element: 7, Count: 3},
+		{ID: 6, Process: 6, InvokeNs: 14, CompleteNs: 15, Status: Ok, F: FRead, Elements: []int64{7, 8},
+			Rows: []Row{{Key: "ann", Element: 9}}},
+		{ID: 7, Process: 7, InvokeNs: 14, CompleteNs: 15, Status: Ok, F: FInsert, Key: "ann", Element: 9, Swapped: true},
 	}
 	var buf bytes.Buffer
 	if err := WriteJSONL(&buf, ops); err != nil {

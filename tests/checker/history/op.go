@@ -62,6 +62,8 @@ const (
 	FTxn      = "txn"
 	FTransfer = "transfer"
 	FAppend   = "append" // a Mop of a list-append txn
+	FAdd      = "add"    // a sets add, a counter increment
+	FInsert   = "insert" // a registration or g2 insert, a comments write
 )
 
 // Op is one operation attempt.
@@ -78,6 +80,9 @@ type Op struct {
 	// Register: Key, the written Value or the Value read, the Expected value
 	// of a CAS, whether a read found the key (Exists), whether an Ok CAS
 	// applied (Swapped; an Ok CAS with Swapped false saw a different value).
+	// A g2 insert uses Element (the g2 key), Value (the table) and Swapped
+	// (it found its predicate empty and inserted); a registration insert
+	// uses Key for the user name and Element for the row id.
 	Key      string `json:"key,omitempty"`
 	Value    string `json:"value,omitempty"`
 	Expected string `json:"expected,omitempty"`
@@ -90,6 +95,18 @@ type Op struct {
 	// Bank: a transfer, or the balances an Ok read saw.
 	Transfer *Transfer        `json:"transfer,omitempty"`
 	Balances map[string]int64 `json:"balances,omitempty"`
+
+	// Element is the value an add or insert writes: a sets element or a
+	// comments id (unique per run), the row id of a registration insert
+	// (unique per run), the key of a g2 insert.
+	Element int64 `json:"element,omitempty"`
+	// Elements are the elements an Ok sets or comments read saw, in the
+	// order read, duplicates kept.
+	Elements []int64 `json:"elements,omitempty"`
+	// Count is the counter's value an Ok counter read or increment saw.
+	Count int64 `json:"count,omitempty"`
+	// Rows are the rows an Ok registration or g2 read saw.
+	Rows []Row `json:"rows,omitempty"`
 
 	// Error is the client error text, for humans only.
 	Error string `json:"error,omitempty"`
@@ -110,6 +127,13 @@ func Append(key string, val int64) Mop { return Mop{F: FAppend, Key: key, Val: v
 
 // Read returns a read micro-operation that returned list.
 func Read(key string, list ...int64) Mop { return Mop{F: FRead, Key: key, List: list} }
+
+// Row is one row of a registration read (Key is the user name, Element the
+// row id) or of a g2 read (Key is the table, Element the g2 key).
+type Row struct {
+	Key     string `json:"key"`
+	Element int64  `json:"element"`
+}
 
 // Transfer moves Amount from one bank account to another.
 type Transfer struct {

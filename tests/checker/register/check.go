@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -118,4 +119,23 @@ func CheckHistory(ops []history.Op, timeout time.Duration, vizPath string) (porc
 		return porcupine.Unknown, err
 	}
 	return CheckVisualize(p, timeout, vizPath)
+}
+
+// IllegalKeys checks each key's operations alone, within timeout each, and
+// returns the keys porcupine proves illegal, sorted: what to name when a
+// whole history is illegal. Keys whose check times out are not listed.
+func IllegalKeys(ops []porcupine.Operation, timeout time.Duration) []string {
+	byKey := map[string][]porcupine.Operation{}
+	for _, op := range ops {
+		k := op.Input.(Input).Key
+		byKey[k] = append(byKey[k], op)
+	}
+	var keys []string
+	for k, part := range byKey {
+		if porcupine.CheckOperationsTimeout(Model(), part, timeout) == porcupine.Illegal {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }

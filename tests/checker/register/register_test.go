@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -234,4 +235,19 @@ func randomHistory(rng *rand.Rand, n int) []history.Op {
 		ops = append(ops, op)
 	}
 	return ops
+}
+
+func TestIllegalKeys(t *testing.T) {
+	ops := number([]history.Op{
+		w(0, 0, 10, ok, "x", "1"), r(1, 20, 30, ok, "x", "1"),
+		w(0, 40, 50, ok, "y", "1"), w(0, 60, 70, ok, "y", "2"), r(1, 80, 90, ok, "y", "1"),
+		w(0, 100, 110, ok, "z", "1"), r(1, 120, 130, ok, "z", "9"),
+	})
+	p, err := Operations(ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := IllegalKeys(p, time.Second); !slices.Equal(got, []string{"y", "z"}) {
+		t.Fatalf("illegal keys %v, want [y z]", got)
+	}
 }
