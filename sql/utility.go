@@ -257,6 +257,9 @@ func (s *Session) setClusterSetting(ctx context.Context, v *pg.VariableSetStmt, 
 	if s.mode == explicitTxn {
 		return pgcode.New(pgcode.ActiveSQLTransaction, "SET CLUSTER SETTING cannot be used inside a transaction block")
 	}
+	if !s.args.Superuser {
+		return pgcode.New(insufficientPrivilege, "only superusers may change cluster settings")
+	}
 	name := strings.TrimPrefix(v.Name, parser.ClusterSettingPrefix)
 	if v.Kind == pg.VariableSetKind_VAR_RESET || v.Kind == pg.VariableSetKind_VAR_SET_DEFAULT {
 		if err := cs.ResetClusterSetting(ctx, name); err != nil {

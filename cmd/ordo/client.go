@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -346,8 +347,14 @@ func rangeJSON(ranges []*rpcpb.RangeInfo) []map[string]any {
 func lockWaitsJSON(ws []*rpcpb.LockWait) []map[string]any {
 	out := []map[string]any{}
 	for _, w := range ws {
-		out = append(out, map[string]any{"txn_id": w.TxnId, "key": keys.Pretty(w.Key), "mode": w.Mode,
-			"waiting_on": w.WaitingOn, "waiting_ms": w.WaitingMs})
+		// Transaction ids use all 64 bits: strings, as in /status, since
+		// JSON numbers are doubles to jq and JavaScript.
+		on := make([]string, len(w.WaitingOn))
+		for i, id := range w.WaitingOn {
+			on[i] = strconv.FormatUint(id, 10)
+		}
+		out = append(out, map[string]any{"txn_id": strconv.FormatUint(w.TxnId, 10), "key": keys.Pretty(w.Key), "mode": w.Mode,
+			"waiting_on": on, "waiting_ms": w.WaitingMs})
 	}
 	return out
 }
@@ -355,7 +362,7 @@ func lockWaitsJSON(ws []*rpcpb.LockWait) []map[string]any {
 func preparedJSON(ps []*rpcpb.PreparedTxn) []map[string]any {
 	out := []map[string]any{}
 	for _, p := range ps {
-		out = append(out, map[string]any{"txn_id": p.TxnId, "anchor_key": keys.Pretty(p.AnchorKey), "prepared_ms": p.PreparedMs})
+		out = append(out, map[string]any{"txn_id": strconv.FormatUint(p.TxnId, 10), "anchor_key": keys.Pretty(p.AnchorKey), "prepared_ms": p.PreparedMs})
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ordodb/ordo/rpc/rpcpb"
@@ -23,8 +24,9 @@ func runDecommission(cmd string, args []string, stdout, stderr io.Writer) int {
 	wait := fs.Bool("wait", true, "decommission: wait until the node holds no replica")
 	timeout := fs.Duration("wait-timeout", 30*time.Minute, "decommission: give up waiting after this long")
 	// The node id comes first (ordo node decommission 4 --host ...).
-	if len(args) == 0 {
-		fmt.Fprintf(stderr, "usage: ordo node %s NODE_ID --host ADDR\n", cmd)
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintf(stderr, "usage: ordo node %s NODE_ID --host ADDR [flags]\n", cmd)
+		fs.PrintDefaults()
 		return 2
 	}
 	id, err := strconv.ParseUint(args[0], 10, 64)
@@ -65,6 +67,11 @@ func runDecommission(cmd string, args []string, stdout, stderr io.Writer) int {
 				if n.Node.NodeId != id {
 					continue
 				}
+				if n.Ranges < 0 {
+					// The node does not answer (it is stopped): count its
+					// replicas in the range descriptors instead.
+					n.Ranges, n.Leases = replicasInDescriptors(c, id), 0
+				}
 				if n.Ranges != last {
 					fmt.Fprintf(stdout, "node %d: %s replicas, %s leases left\n", id, count(n.Ranges), count(n.Leases))
 					last = n.Ranges
@@ -81,4 +88,24 @@ func runDecommission(cmd string, args []string, stdout, stderr io.Writer) int {
 		}
 		time.Sleep(time.Second)
 	}
+}
+
+// replicasInDescriptors counts the ranges whose descriptor lists a replica
+// on node id (-1 if the range list cannot be read).
+func replicasInDescriptors(c rpcpb.NodeClient, id uint64) int64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rl, err := c.RangeList(ctx, &rpcpb.RangeListRequest{})
+	if err != nil {
+		return -1
+	}
+	var n int64
+	for _, r := range rl.Ranges {
+		for _, rep := range r.Desc.Replicas {
+			if rep.NodeId == id {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -23,7 +23,7 @@ func commands() []command {
 		{"demo", "run a local cluster of real processes", runDemo},
 		{"bench", "run a SQL workload (tpcb, select-only, registration, kv, hot-row)", runBench},
 		{"kv", "get, put, del, scan, cas keys (debugging)", runKV},
-		{"node", "node status", runNode},
+		{"node", "node status|decommission|recommission", runNode},
 		{"range", "range list, range split", runRange},
 		{"verify", "check a running cluster with consistency workloads (list-append, bank)", runVerify},
 		{"version", "print the version", runVersion},

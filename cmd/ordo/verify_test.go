@@ -17,7 +17,8 @@ func TestParseVerifyArgs(t *testing.T) {
 		{args: []string{"--hosts", "127.0.0.1:1,127.0.0.1:2"}},
 		{args: []string{"--url", "postgres://u@h/db", "--isolation", "repeatable-read", "--workload", "bank"}},
 		{args: []string{}, err: "--hosts (or --url) is required"},
-		{args: []string{"--hosts", "h:1", "--workload", "sets"}, err: "unknown workload"},
+		{args: []string{"--hosts", "h:1", "--workload", "register,sets,g2,registration,counter,comments"}},
+		{args: []string{"--hosts", "h:1", "--workload", "nonesuch"}, err: "unknown workload"},
 		{args: []string{"--hosts", "h:1", "--workload", ","}, err: "names no workload"},
 		{args: []string{"--hosts", "h:1", "--duration", "0s"}, err: "--duration"},
 		{args: []string{"--hosts", "h:1", "--clients", "0"}, err: "--clients"},
@@ -43,7 +44,7 @@ func TestParseVerifyArgs(t *testing.T) {
 		t.Errorf("URLs %q", cfg.run.URLs)
 	case cfg.run.Seed != 9 || cfg.run.Clients != 8 || cfg.run.Duration != 60*time.Second || cfg.run.Isolation != pgx.Serializable:
 		t.Errorf("defaults: %+v", cfg.run)
-	case strings.Join(cfg.workloads, ",") != "list-append,bank":
+	case strings.Join(cfg.workloads, ",") != "list-append,bank,register,sets,g2,registration,counter,comments":
 		t.Errorf("workloads %q", cfg.workloads)
 	}
 	if cfg, _ := parseVerifyArgs([]string{"--hosts", "a:1"}, io.Discard); cfg.run.Seed == 0 {

@@ -153,7 +153,7 @@ func rereplicate(b *testing.B, mib int) {
 }
 
 // rangeCounts lists the ranges and the replicas per node, from node 0.
-func rangeCounts(ctx context.Context, b *testing.B, p *Processes) ([]*rpcpb.RangeInfo, map[uint64]int) {
+func rangeCounts(ctx context.Context, b testing.TB, p *Processes) ([]*rpcpb.RangeInfo, map[uint64]int) {
 	rl, err := p.NodeClient(0).RangeList(ctx, &rpcpb.RangeListRequest{})
 	if err != nil {
 		b.Fatal(err)

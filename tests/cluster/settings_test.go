@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/ordodb/ordo/server"
 	"github.com/ordodb/ordo/tests/testutil"
 )
@@ -38,6 +39,18 @@ func TestClusterSettingsSQL(t *testing.T) {
 		if _, err := n1.Exec(ctx, tc.stmt); sqlState(err) != tc.code {
 			t.Errorf("%s: %v; want SQLSTATE %s", tc.stmt, err, tc.code)
 		}
+	}
+	// Only a superuser changes cluster settings.
+	if _, err := n1.Exec(ctx, `CREATE USER bob`); err != nil {
+		t.Fatal(err)
+	}
+	bob, err := pgx.Connect(ctx, fmt.Sprintf("postgres://bob@%s/defaultdb?sslmode=disable", c.SQLAddrs[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close(ctx)
+	if _, err := bob.Exec(ctx, `SET CLUSTER SETTING kv.replication_factor = 1`); sqlState(err) != "42501" {
+		t.Errorf("SET CLUSTER SETTING as a non-superuser: %v; want 42501", err)
 	}
 	tx, err := n1.Begin(ctx)
 	if err != nil {

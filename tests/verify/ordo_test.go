@@ -73,3 +73,35 @@ func tail(s string, n int) string {
 	}
 	return s
 }
+
+// `ordo verify` against a healthy 3-node cluster with every other workload
+// (register, sets, g2, registration, counter, comments), 4 s each: all
+// pass, each with ok operations and a summary line.
+func TestOrdoVerifyWorkloads(t *testing.T) {
+	bin := cluster.Binary(t)
+	c := cluster.StartInProcess(t, 3)
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "verify", "--hosts", strings.Join(c.SQLAddrs, ","),
+		"--workload", strings.Join(newWorkloads, ","), "--duration", "4s", "--clients", "8", "--seed", "43", "--out", out)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	t.Logf("stdout:\n%s", stdout.String())
+	if err != nil {
+		t.Fatalf("ordo verify: %v\nstderr:\n%s", err, tail(stderr.String(), 3000))
+	}
+	reports := readResults(t, out)
+	if len(reports) != len(newWorkloads) {
+		t.Fatalf("results.json has %d reports, want %d", len(reports), len(newWorkloads))
+	}
+	for i, r := range reports {
+		if r.Workload != newWorkloads[i] || !r.Valid || r.Ok < 20 || r.Nodes != 3 {
+			t.Errorf("%s: valid=%v ok=%d nodes=%d", r.Workload, r.Valid, r.Ok, r.Nodes)
+		}
+		if !strings.Contains(stdout.String(), "PASS: "+r.Workload+":") {
+			t.Errorf("no summary line for %s", r.Workload)
+		}
+	}
+}

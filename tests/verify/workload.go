@@ -35,7 +35,8 @@ type Verdict struct {
 	Valid bool
 	// Level names what the history satisfies: for list-append
 	// "strict-serializable", "serializable" or "not serializable"; for the
-	// bank "valid" or "invalid".
+	// register "linearizable", "not linearizable" or "unknown"; for the
+	// others "valid" or "invalid".
 	Level string
 	// Counts holds every anomaly class checked, zero or not.
 	Counts map[string]int
@@ -49,12 +50,19 @@ type Verdict struct {
 
 // Names of the workloads New knows.
 const (
-	ListAppendName = "list-append"
-	BankName       = "bank"
+	ListAppendName   = "list-append"
+	BankName         = "bank"
+	RegisterName     = "register"
+	SetsName         = "sets"
+	G2Name           = "g2"
+	RegistrationName = "registration"
+	CounterName      = "counter"
+	CommentsName     = "comments"
 )
 
 // Workloads lists the workload names, in the order they are run.
-var Workloads = []string{ListAppendName, BankName}
+var Workloads = []string{ListAppendName, BankName, RegisterName, SetsName, G2Name,
+	RegistrationName, CounterName, CommentsName}
 
 // New returns a fresh workload by name.
 func New(name string) (Workload, error) {
@@ -63,6 +71,18 @@ func New(name string) (Workload, error) {
 		return NewListAppend(ListAppendConfig{}), nil
 	case BankName:
 		return NewBank(BankConfig{}), nil
+	case RegisterName:
+		return NewRegister(RegisterConfig{}), nil
+	case SetsName:
+		return NewSets(SetsConfig{}), nil
+	case G2Name:
+		return NewG2(G2Config{}), nil
+	case RegistrationName:
+		return NewRegistration(RegistrationConfig{}), nil
+	case CounterName:
+		return NewCounter(CounterConfig{}), nil
+	case CommentsName:
+		return NewComments(CommentsConfig{}), nil
 	}
 	return nil, fmt.Errorf("verify: unknown workload %q (want one of %v)", name, Workloads)
 }
