@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"syscall"
 	"time"
 
 	"github.com/ordodb/ordo/kv"
@@ -28,8 +29,25 @@ func localRangeInfos(st *store.Store) []*rpcpb.RangeInfo {
 
 // localRanges asks node for its replicas' state (locally without RPC).
 func (s *Server) localRanges(ctx context.Context, node uint64) ([]*rpcpb.RangeInfo, error) {
+	resp, err := s.localRangesResponse(ctx, node)
+	return resp.GetRanges(), err
+}
+
+// storeFullness is the fraction of the store's file system in use (0 if
+// it cannot be read, as for an in-memory store).
+func (s *Server) storeFullness() float64 {
+	var st syscall.Statfs_t
+	if s.cfg.FS != nil || syscall.Statfs(s.cfg.StoreDir, &st) != nil || st.Blocks == 0 {
+		return 0
+	}
+	return 1 - float64(st.Bavail)/float64(st.Blocks)
+}
+
+// localRangesResponse asks node for its replicas' state and its store's
+// fullness (locally without RPC).
+func (s *Server) localRangesResponse(ctx context.Context, node uint64) (*rpcpb.LocalRangesResponse, error) {
 	if node == s.NodeID() {
-		return localRangeInfos(s.Store()), nil
+		return &rpcpb.LocalRangesResponse{Ranges: localRangeInfos(s.Store()), StoreFullness: s.storeFullness()}, nil
 	}
 	addr, ok := s.dir.NodeAddr(node)
 	if !ok {
@@ -44,11 +62,7 @@ func (s *Server) localRanges(ctx context.Context, node uint64) ([]*rpcpb.RangeIn
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.LocalRanges(ctx, &rpcpb.LocalRangesRequest{})
-	if err != nil {
-		return nil, err
-	}
-	return resp.Ranges, nil
+	return c.LocalRanges(ctx, &rpcpb.LocalRangesRequest{})
 }
 
 // rangeInfoCache asks each node for its replicas' state at most once (one

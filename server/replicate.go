@@ -133,11 +133,12 @@ func (s *Server) allocatorNodes(ctx context.Context) ([]allocator.Node, error) {
 			an.Liveness = allocator.Dead
 		}
 		if an.Liveness == allocator.Live {
-			infos, err := s.localRanges(ctx, n.NodeId)
+			resp, err := s.localRangesResponse(ctx, n.NodeId)
 			if err != nil {
 				an.Liveness = allocator.Suspect // live by heartbeat, but not answering
 			}
-			for _, i := range infos {
+			an.Fullness = resp.GetStoreFullness()
+			for _, i := range resp.GetRanges() {
 				an.Replicas++
 				if i.IsLeaseholder {
 					an.Leases++

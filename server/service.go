@@ -180,7 +180,7 @@ func (n *nodeService) LocalRanges(ctx context.Context, _ *rpcpb.LocalRangesReque
 	if st == nil {
 		return nil, status.Error(codes.Unavailable, "node not initialized")
 	}
-	return &rpcpb.LocalRangesResponse{Ranges: localRangeInfos(st)}, nil
+	return &rpcpb.LocalRangesResponse{Ranges: localRangeInfos(st), StoreFullness: n.s.storeFullness()}, nil
 }
 
 func (n *nodeService) NodeStatus(ctx context.Context, _ *rpcpb.NodeStatusRequest) (*rpcpb.NodeStatusResponse, error) {

@@ -2473,8 +2473,10 @@ func (*LocalRangesRequest) Descriptor() ([]byte, []int) {
 }
 
 type LocalRangesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Ranges        []*RangeInfo           `protobuf:"bytes,1,rep,name=ranges,proto3" json:"ranges,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Ranges []*RangeInfo           `protobuf:"bytes,1,rep,name=ranges,proto3" json:"ranges,omitempty"`
+	// store_fullness is the fraction (0..1) of the store's file system in use.
+	StoreFullness float64 `protobuf:"fixed64,2,opt,name=store_fullness,json=storeFullness,proto3" json:"store_fullness,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2514,6 +2516,13 @@ func (x *LocalRangesResponse) GetRanges() []*RangeInfo {
 		return x.Ranges
 	}
 	return nil
+}
+
+func (x *LocalRangesResponse) GetStoreFullness() float64 {
+	if x != nil {
+		return x.StoreFullness
+	}
+	return 0
 }
 
 type NodeStatus struct {
@@ -4125,9 +4134,10 @@ const file_ordo_proto_rawDesc = "" +
 	"\vprepared_ms\x18\x03 \x01(\x03R\n" +
 	"preparedMs\x12\x16\n" +
 	"\x06writes\x18\x04 \x01(\x05R\x06writes\"\x14\n" +
-	"\x12LocalRangesRequest\"B\n" +
+	"\x12LocalRangesRequest\"i\n" +
 	"\x13LocalRangesResponse\x12+\n" +
-	"\x06ranges\x18\x01 \x03(\v2\x13.ordo.rpc.RangeInfoR\x06ranges\"\xce\x01\n" +
+	"\x06ranges\x18\x01 \x03(\v2\x13.ordo.rpc.RangeInfoR\x06ranges\x12%\n" +
+	"\x0estore_fullness\x18\x02 \x01(\x01R\rstoreFullness\"\xce\x01\n" +
 	"\n" +
 	"NodeStatus\x12,\n" +
 	"\x04node\x18\x01 \x01(\v2\x18.ordo.rpc.NodeDescriptorR\x04node\x12\x1a\n" +

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/ordodb/ordo/rpc/rpcpb"
 	"github.com/ordodb/ordo/server"
 	"github.com/ordodb/ordo/tests/testutil"
 )
@@ -167,4 +168,17 @@ func TestClusterSettingsSQL(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// Each node reports how full its store's file system is; the allocator
+// keeps new replicas off nodes above kv.allocator.max_store_fullness_percent.
+func TestStoreFullnessReported(t *testing.T) {
+	c := StartInProcess(t, 1)
+	resp, err := c.NodeClient(0).LocalRanges(context.Background(), &rpcpb.LocalRangesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := resp.StoreFullness; f <= 0 || f >= 1 {
+		t.Fatalf("store fullness %v; want a fraction in (0, 1)", f)
+	}
 }
