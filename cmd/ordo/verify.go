@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ordodb/ordo/tests/checker/history"
+	"github.com/ordodb/ordo/tests/nemesis"
 	"github.com/ordodb/ordo/tests/verify"
 )
 
@@ -29,8 +30,11 @@ import (
 // per workload on stdout (PASS or FAIL), and writes results.json and one
 // history per workload (WORKLOAD.history.jsonl) to --out. On a failure it
 // prints the seed and the checker's explanation of each anomaly, and exits
-// with status 1. Nemeses (partitions, pauses, clock faults) are not run yet:
-// see docs/verify.md.
+// with status 1.
+//
+// Without --hosts and --url it starts a local cluster of this binary and
+// may inject faults meanwhile (--nemesis partition,kill,pause,delay,loss;
+// verify_nemesis.go, tests/nemesis, docs/verify.md).
 
 // verifyConfig is the parsed command line of ordo verify.
 type verifyConfig struct {
@@ -40,6 +44,9 @@ type verifyConfig struct {
 	run       verify.Config
 	out       string
 	isolation string
+	// Without --hosts and --url: the cluster verify starts itself.
+	local   localFlags
+	cluster *nemesis.Cluster
 }
 
 // isolationLevels maps --isolation to pgx levels (repeatable-read exists to
@@ -78,8 +85,9 @@ func parseVerifyArgs(args []string, stderr io.Writer) (*verifyConfig, error) {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: ordo verify --hosts HOST:PORT[,...] [--workload %s] [flags]\n\nflags:\n",
-			strings.Join(verify.Workloads, ","))
+		fmt.Fprintf(stderr, "usage: ordo verify --hosts HOST:PORT[,...] [--workload %s] [flags]\n"+
+			"       ordo verify [--nodes 3] [--nemesis %s] [flags]   (a local cluster of this binary)\n\nflags:\n",
+			strings.Join(verify.Workloads, ","), strings.Join(nemesis.Names, ","))
 		fs.PrintDefaults()
 	}
 	hosts := fs.String("hosts", "", "comma-separated SQL addresses (host:port) of the cluster's nodes")
@@ -91,6 +99,7 @@ func parseVerifyArgs(args []string, stderr io.Writer) (*verifyConfig, error) {
 	fs.DurationVar(&cfg.run.Timeout, "timeout", 5*time.Second, "per-transaction timeout")
 	fs.StringVar(&cfg.out, "out", "", "directory for results.json and the histories (default: a new temporary directory)")
 	fs.StringVar(&cfg.isolation, "isolation", "serializable", "isolation level: serializable, repeatable-read or read-committed")
+	addLocalFlags(fs, &cfg.local)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -109,8 +118,6 @@ func parseVerifyArgs(args []string, stderr io.Writer) (*verifyConfig, error) {
 func (cfg *verifyConfig) validate() error {
 	level, ok := isolationLevels[cfg.isolation]
 	switch {
-	case len(cfg.urls) == 0:
-		return errors.New("--hosts (or --url) is required: the SQL addresses of the cluster to verify")
 	case len(cfg.workloads) == 0:
 		return errors.New("--workload names no workload")
 	case cfg.run.Duration <= 0 || cfg.run.Timeout <= 0:
@@ -124,6 +131,9 @@ func (cfg *verifyConfig) validate() error {
 		if _, err := verify.New(w); err != nil {
 			return err
 		}
+	}
+	if err := cfg.local.validate(len(cfg.urls) == 0); err != nil {
+		return err
 	}
 	cfg.run.URLs, cfg.run.Isolation = cfg.urls, level
 	if cfg.run.Seed == 0 {
@@ -140,20 +150,31 @@ func verifyMain(ctx context.Context, cfg *verifyConfig, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stderr, "ordo verify: seed %d, %d clients, %s per workload, results in %s\n",
 		cfg.run.Seed, cfg.run.Clients, cfg.run.Duration, cfg.out)
+	if len(cfg.urls) == 0 {
+		c, err := startLocal(ctx, cfg, stderr)
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		cfg.cluster = c
+	}
 	run := cfg.run
 	run.Progress = stderr
 	var reports []*verify.Report
-	for _, name := range cfg.workloads {
-		r, err := verifyOne(ctx, cfg, run, name)
+	for i, name := range cfg.workloads {
+		r, err := verifyOne(ctx, cfg, run, i, name)
+		if r != nil {
+			reports = append(reports, r)
+			fmt.Fprintln(stdout, r.Summary())
+			printNemesis(stdout, r)
+			if !r.Valid {
+				printAnomalies(stdout, r)
+			}
+			if werr := writeResults(cfg.out, reports); werr != nil && err == nil {
+				err = werr
+			}
+		}
 		if err != nil {
-			return reports, err
-		}
-		reports = append(reports, r)
-		fmt.Fprintln(stdout, r.Summary())
-		if !r.Valid {
-			printAnomalies(stdout, r)
-		}
-		if err := writeResults(cfg.out, reports); err != nil {
 			return reports, err
 		}
 	}
@@ -161,10 +182,15 @@ func verifyMain(ctx context.Context, cfg *verifyConfig, stdout, stderr io.Writer
 	return reports, nil
 }
 
-func verifyOne(ctx context.Context, cfg *verifyConfig, run verify.Config, name string) (*verify.Report, error) {
+func verifyOne(ctx context.Context, cfg *verifyConfig, run verify.Config, i int, name string) (*verify.Report, error) {
 	w, err := verify.New(name)
 	if err != nil {
 		return nil, err
+	}
+	var nr *nemesisRun
+	if cfg.cluster != nil {
+		run.URLs = cfg.run.URLs
+		nr = withNemesis(&run, cfg, cfg.cluster, i, run.Progress)
 	}
 	r, ops, err := verify.Run(ctx, run, w)
 	if ops != nil {
@@ -182,6 +208,9 @@ func verifyOne(ctx context.Context, cfg *verifyConfig, run verify.Config, name s
 	r.Version, r.Hosts = Version, cfg.hosts
 	if len(r.Hosts) == 0 {
 		r.Hosts = cfg.urls
+	}
+	if nr != nil {
+		return r, nr.finish(r, ops)
 	}
 	return r, nil
 }

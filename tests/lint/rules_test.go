@@ -51,16 +51,22 @@ var rules = []rule{{
 	pkgs: []string{"..."}, except: []string{"tests/...", "cmd/ordo"},
 	deny: []string{"tests/..."},
 }, {
-	// ordo verify ships the client-side workloads and the checkers in the
-	// binary (issue 8): cmd/ordo may import those, and nothing else under
-	// tests/.
-	why:  "cmd/ordo imports from tests/ only the workloads and checkers of ordo verify",
+	// ordo verify ships the client-side workloads, the checkers and the
+	// nemeses of the local cluster it starts in the binary (issue 8):
+	// cmd/ordo may import those, and nothing else under tests/.
+	why:  "cmd/ordo imports from tests/ only the workloads, checkers and nemeses of ordo verify",
 	pkgs: []string{"cmd/ordo"},
-	deny: []string{"tests/..."}, denyExcept: []string{"tests/verify", "tests/checker/..."},
+	deny: []string{"tests/..."}, denyExcept: []string{"tests/verify", "tests/checker/...", "tests/nemesis"},
 }, {
 	why:   "what ordo verify ships (tests/verify, tests/checker/...) imports no other ordo package: no harness, no node",
 	pkgs:  []string{"tests/verify", "tests/checker/..."},
 	allow: []string{"tests/verify", "tests/checker/..."},
+}, {
+	// The nemeses drive nodes as processes (flags, signals, TCP proxies),
+	// never as code: they record their events in a history and nothing else.
+	why:   "tests/nemesis (shipped by ordo verify) imports only tests/checker/history: no node, no rpc, no harness",
+	pkgs:  []string{"tests/nemesis"},
+	allow: []string{"tests/checker/history"},
 }, {
 	why:   "pgwire reaches no other layer: it imports only its own sub-packages and leaves",
 	pkgs:  []string{"pgwire/..."},

@@ -41,12 +41,27 @@ type Report struct {
 	Figures     string         `json:"figures"`
 	Explanation string         `json:"explanation,omitempty"`
 	History     string         `json:"history,omitempty"` // filled in by the caller
+
+	// With a nemesis (filled in by the caller): the faults injected, the
+	// recovery after each heal, and a one-line summary of both.
+	Faults         int        `json:"faults,omitempty"`
+	Recovery       []Recovery `json:"recovery,omitempty"`
+	NemesisSummary string     `json:"nemesisSummary,omitempty"`
+}
+
+// Recovery is the time from one heal until an operation invoked after it
+// completed ok.
+type Recovery struct {
+	Fault string  `json:"fault"`
+	HealS float64 `json:"healS"` // since the run's start
+	// RecoveryMs is -1 if no operation invoked after the heal completed ok.
+	RecoveryMs float64 `json:"recoveryMs"`
 }
 
 func newReport(cfg Config, name string, elapsed, checking time.Duration, ops []history.Op, v Verdict) *Report {
 	r := &Report{
 		Workload: name, Seed: cfg.Seed, Nodes: cfg.Nodes, Clients: cfg.Clients,
-		Isolation: string(cfg.Isolation), Nemesis: "none", DurationS: elapsed.Seconds(),
+		Isolation: string(cfg.Isolation), Nemesis: cfg.Nemesis, DurationS: elapsed.Seconds(),
 		Valid: v.Valid, Level: v.Level, Anomalies: v.Counts, Checker: v.Checker,
 		CheckerMs: ms(checking), Figures: v.Figures, Explanation: v.Explanation,
 		Errors: map[string]int{},

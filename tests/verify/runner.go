@@ -36,6 +36,14 @@ type Config struct {
 	ProgressEvery time.Duration
 	// Nodes is the cluster size for the report (default len(URLs)).
 	Nodes int
+	// Nemesis names the faults injected meanwhile, for the report
+	// (default "none").
+	Nemesis string
+	// During, if set, runs while the clients do, with a context that ends
+	// when their time is up and a function that records a nemesis event in
+	// the history. Run waits for it (its faults healed) before the final
+	// read.
+	During func(ctx context.Context, event func(history.Op) history.Op)
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -56,6 +64,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Nodes <= 0 {
 		c.Nodes = len(c.URLs)
+	}
+	if c.Nemesis == "" {
+		c.Nemesis = "none"
 	}
 	return c, nil
 }
@@ -85,8 +96,10 @@ func Run(ctx context.Context, cfg Config, w Workload) (*Report, []history.Op, er
 	}
 	r := &run{cfg: cfg, w: w, base: time.Now()}
 	r.rec = history.NewRecorder(func() int64 { return int64(time.Since(r.base)) })
+	during := r.during(ctx)
 	r.clients(ctx)
 	elapsed := time.Since(r.base)
+	<-during
 	r.final(ctx)
 	ops := r.rec.History()
 	start := time.Now()
@@ -128,6 +141,23 @@ func (r *run) clients(ctx context.Context) {
 	clients.Wait()
 	stop()
 	<-done
+}
+
+// during starts cfg.During until the clients' time is up; the channel is
+// closed when it has returned.
+func (r *run) during(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	if r.cfg.During == nil {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		dctx, cancel := context.WithDeadline(ctx, r.base.Add(r.cfg.Duration))
+		defer cancel()
+		r.cfg.During(dctx, r.rec.Event)
+	}()
+	return done
 }
 
 // client is one logical process (renamed after every info result).
