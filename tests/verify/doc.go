@@ -1,9 +1,12 @@
 // Package verify runs client-side consistency workloads over SQL (pgx) and
-// checks their histories: the list-append workload (checked by
-// tests/checker/listappend for serializability and strict serializability)
-// and the bank workload (tests/checker/bank). It is what `ordo verify`
-// runs against a cluster, and what the PostgreSQL positive control runs
-// against PostgreSQL 15.
+// checks their histories, each workload with its checker package under
+// tests/checker: list-append (listappend: serializability and strict
+// serializability), bank (bank), register (register: linearizability per
+// key with porcupine), sets (sets), g2 (g2: predicate phantoms),
+// registration (registration: unique user names), counter (counter:
+// monotonic within bounds) and comments (comments). It is what `ordo
+// verify` runs against a cluster, and what the PostgreSQL positive and
+// negative controls run against PostgreSQL 15.
 //
 // # Loop
 //
@@ -26,8 +29,9 @@
 //     this).
 //   - No driver-level retry: pgx never retries a transaction; a fail is
 //     recorded and the client moves on.
-//   - Appended values are unique per run (one counter shared by all
-//     clients), so every element names its writer.
+//   - Written values are unique per run (one counter shared by all
+//     clients): list-append elements, register values, set elements,
+//     comments ids, registration row ids. Every value names its writer.
 //   - Results of an operation that is not ok (lists read, balances) are not
 //     recorded: only the invocation is.
 //
