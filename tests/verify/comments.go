@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
@@ -20,6 +21,9 @@ type CommentsConfig struct {
 	Prefix string
 	// Tables is the number of tables. Default 8.
 	Tables int
+	// WritesPerKey moves writes and reads to a fresh key after this many
+	// writes, so reads stay short. Default 100.
+	WritesPerKey int
 }
 
 func (c CommentsConfig) withDefaults() CommentsConfig {
@@ -29,15 +33,19 @@ func (c CommentsConfig) withDefaults() CommentsConfig {
 	if c.Tables <= 0 {
 		c.Tables = 8
 	}
+	if c.WritesPerKey <= 0 {
+		c.WritesPerKey = 100
+	}
 	return c
 }
 
-// Comments is Jepsen's comments workload: half the operations insert a
-// unique id into table id mod Tables (id INT PRIMARY KEY), a blind write;
-// half read every table in one transaction. Checked by
-// tests/checker/comments: no read sees a write without every write
-// acknowledged before that write began, and no read misses a write
-// acknowledged before the read began.
+// Comments is Jepsen's comments workload over tables (id INT PRIMARY KEY,
+// k INT): half the operations insert a unique id into table id mod Tables
+// under the current key k, a blind write; half read the current key's ids
+// from every table in one transaction. The key moves on every WritesPerKey
+// writes. Checked by tests/checker/comments per key: no read sees a write
+// without every write acknowledged before that write began, and no read
+// misses a write acknowledged before the read began.
 type Comments struct {
 	cfg  CommentsConfig
 	next atomic.Int64
@@ -55,7 +63,7 @@ func (w *Comments) table(i int64) string { return fmt.Sprintf("%s_%d", w.cfg.Pre
 func (w *Comments) Setup(ctx context.Context, conn *pgx.Conn) error {
 	var stmts []string
 	for i := range int64(w.cfg.Tables) {
-		stmts = append(stmts, "DROP TABLE IF EXISTS "+w.table(i), "CREATE TABLE "+w.table(i)+" (id INT PRIMARY KEY)")
+		stmts = append(stmts, "DROP TABLE IF EXISTS "+w.table(i), "CREATE TABLE "+w.table(i)+" (id INT PRIMARY KEY, k INT NOT NULL)")
 	}
 	return execAll(ctx, conn, stmts...)
 }
@@ -63,24 +71,31 @@ func (w *Comments) Setup(ctx context.Context, conn *pgx.Conn) error {
 // Next implements Workload.
 func (w *Comments) Next(rng *rand.Rand) history.Op {
 	if rng.IntN(2) == 0 {
-		return history.Op{F: history.FRead}
+		return w.Final()
 	}
-	return history.Op{F: history.FInsert, Element: w.next.Add(1)}
+	id := w.next.Add(1)
+	return history.Op{F: history.FInsert, Element: id, Key: keyName((id - 1) / int64(w.cfg.WritesPerKey))}
 }
 
-// Final implements Workload.
-func (w *Comments) Final() history.Op { return history.Op{F: history.FRead} }
+// Final implements Workload: a read of the current key.
+func (w *Comments) Final() history.Op {
+	return history.Op{F: history.FRead, Key: keyName(w.next.Load() / int64(w.cfg.WritesPerKey))}
+}
 
 // Exec implements Workload.
 func (w *Comments) Exec(ctx context.Context, tx pgx.Tx, op history.Op) (history.Op, error) {
+	k, err := strconv.ParseInt(op.Key, 10, 64)
+	if err != nil {
+		return op, fmt.Errorf("comments: key %q: %w", op.Key, err)
+	}
 	switch op.F {
 	case history.FInsert:
-		_, err := tx.Exec(ctx, "INSERT INTO "+w.table(op.Element%int64(w.cfg.Tables))+" (id) VALUES ($1)", op.Element)
+		_, err := tx.Exec(ctx, "INSERT INTO "+w.table(op.Element%int64(w.cfg.Tables))+" (id, k) VALUES ($1, $2)", op.Element, k)
 		return op, err
 	case history.FRead:
 		op.Elements = []int64{}
 		for i := range int64(w.cfg.Tables) {
-			ids, err := readInts(ctx, tx, "SELECT id FROM "+w.table(i))
+			ids, err := readInts(ctx, tx, "SELECT id FROM "+w.table(i)+" WHERE k = $1", k)
 			if err != nil {
 				return op, err
 			}
@@ -99,8 +114,8 @@ func (w *Comments) Check(ops []history.Op) (Verdict, error) {
 	}
 	v := simpleVerdict(res.Valid(), countsOf(comments.Classes, res.Counts), res.Summary(), res.String())
 	c := res.Counts
-	v.Figures = fmt.Sprintf("%d ok writes of %d over %d tables, %d ok reads: %d missing (saw a write, not one acknowledged before it), %d stale, %d unexpected, %d duplicate (%s)",
-		res.OkWrites, res.Writes, w.cfg.Tables, res.OkReads, c[comments.Missing], c[comments.Stale],
+	v.Figures = fmt.Sprintf("%d ok writes of %d over %d tables and %d keys, %d ok reads: %d missing (saw a write, not one acknowledged before it), %d stale, %d unexpected, %d duplicate (%s)",
+		res.OkWrites, res.Writes, w.cfg.Tables, res.Keys, res.OkReads, c[comments.Missing], c[comments.Stale],
 		c[comments.Unexpected], c[comments.Duplicate], v.Level)
 	return v, nil
 }

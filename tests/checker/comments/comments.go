@@ -34,6 +34,7 @@ type Anomaly struct {
 
 // Result is the checker's verdict.
 type Result struct {
+	Keys             int // keys written
 	Writes, OkWrites int
 	Reads, OkReads   int
 	Counts           map[Class]int
@@ -52,8 +53,8 @@ func (r *Result) Valid() bool {
 
 // Summary is one line.
 func (r *Result) Summary() string {
-	return fmt.Sprintf("comments: %d/%d ok writes, %d/%d ok reads: %d missing, %d stale, %d unexpected, %d duplicate: valid=%t",
-		r.OkWrites, r.Writes, r.OkReads, r.Reads, r.Counts[Missing], r.Counts[Stale], r.Counts[Unexpected], r.Counts[Duplicate], r.Valid())
+	return fmt.Sprintf("comments: %d keys, %d/%d ok writes, %d/%d ok reads: %d missing, %d stale, %d unexpected, %d duplicate: valid=%t",
+		r.Keys, r.OkWrites, r.Writes, r.OkReads, r.Reads, r.Counts[Missing], r.Counts[Stale], r.Counts[Unexpected], r.Counts[Duplicate], r.Valid())
 }
 
 // String is the summary and every kept anomaly.
@@ -76,7 +77,7 @@ func (r *Result) report(class Class, op int, format string, args ...any) {
 type checker struct {
 	res    *Result
 	writes map[int64]*history.Op
-	acked  []*history.Op // ok writes by completion time
+	acked  map[string][]*history.Op // ok writes per key, by completion time
 	reads  []*history.Op
 }
 
@@ -84,13 +85,21 @@ type checker struct {
 // be inserts (writes) or reads. The error reports a malformed history,
 // never an anomaly.
 func Check(ops []history.Op) (*Result, error) {
-	c := &checker{res: &Result{Counts: map[Class]int{}}, writes: map[int64]*history.Op{}}
+	c := &checker{res: &Result{Counts: map[Class]int{}}, writes: map[int64]*history.Op{},
+		acked: map[string][]*history.Op{}}
 	for i := range ops {
 		if err := c.add(&ops[i]); err != nil {
 			return nil, fmt.Errorf("comments: op %d: %w", ops[i].ID, err)
 		}
 	}
-	slices.SortFunc(c.acked, func(a, b *history.Op) int { return cmp.Compare(a.CompleteNs, b.CompleteNs) })
+	keys := map[string]bool{}
+	for _, w := range c.writes {
+		keys[w.Key] = true
+	}
+	c.res.Keys = len(keys)
+	for _, ws := range c.acked {
+		slices.SortFunc(ws, func(a, b *history.Op) int { return cmp.Compare(a.CompleteNs, b.CompleteNs) })
+	}
 	for _, r := range c.reads {
 		c.checkRead(r)
 	}
@@ -113,7 +122,7 @@ func (c *checker) add(op *history.Op) error {
 		c.res.Writes++
 		if op.Status == history.Ok {
 			c.res.OkWrites++
-			c.acked = append(c.acked, op)
+			c.acked[op.Key] = append(c.acked[op.Key], op)
 		}
 	case history.FRead:
 		c.res.Reads++
@@ -128,7 +137,7 @@ func (c *checker) add(op *history.Op) error {
 }
 
 // checkRead checks one ok read: its elements, then every acknowledged write
-// it had to see.
+// of its key it had to see.
 func (c *checker) checkRead(r *history.Op) {
 	seen := map[int64]bool{}
 	var latest *history.Op // the seen write invoked last
@@ -141,6 +150,8 @@ func (c *checker) checkRead(r *history.Op) {
 		switch {
 		case w == nil:
 			c.res.report(Unexpected, r.ID, "id %d was never written", e)
+		case w.Key != r.Key:
+			c.res.report(Unexpected, r.ID, "id %d was written under key %q (op %d), not the key %q read", e, w.Key, w.ID, r.Key)
 		case w.Status == history.Fail:
 			c.res.report(Unexpected, r.ID, "id %d is present though its write (op %d) failed definitely", e, w.ID)
 		case w.InvokeNs > r.CompleteNs:
@@ -149,7 +160,7 @@ func (c *checker) checkRead(r *history.Op) {
 			latest = w
 		}
 	}
-	for _, w := range c.acked {
+	for _, w := range c.acked[r.Key] {
 		if seen[w.Element] {
 			continue
 		}

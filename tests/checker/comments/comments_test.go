@@ -21,6 +21,11 @@ func r(id int, call, ret int64, elems ...int64) history.Op {
 	return history.Op{ID: id, Process: 100 + id, InvokeNs: call, CompleteNs: ret, Status: ok, F: history.FRead, Elements: elems}
 }
 
+func keyed(op history.Op, k string) history.Op {
+	op.Key = k
+	return op
+}
+
 func TestCheck(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -40,6 +45,8 @@ func TestCheck(t *testing.T) {
 		{"never written", []history.Op{r(1, 20, 30, 9)}, map[Class]int{Unexpected: 1}},
 		{"write from the future", []history.Op{r(1, 0, 10, 2), w(2, 20, 30, ok)}, map[Class]int{Unexpected: 1}},
 		{"duplicate", []history.Op{w(1, 0, 10, ok), r(2, 20, 30, 1, 1)}, map[Class]int{Duplicate: 1}},
+		{"keys independent", []history.Op{w(1, 0, 10, ok), keyed(w(2, 0, 10, ok), "k2"), keyed(r(3, 20, 30, 2), "k2")}, nil},
+		{"id of another key", []history.Op{keyed(w(1, 0, 10, ok), "k2"), r(2, 20, 30, 1)}, map[Class]int{Unexpected: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := Check(tc.ops)

@@ -14,7 +14,12 @@
 //     failed definitely, or one whose write began after R ended.
 //   - Duplicate: R saw an id twice.
 //
+// Keys are independent (Jepsen's "independent" keys): each write and read
+// names a key in Op.Key, and a read is compared only with the writes of its
+// key, which keeps reads short in long runs. A read seeing an id written
+// under another key is Unexpected.
+//
 // Writes of unknown outcome (info) may or may not be seen. The checker is
-// pure; each read is compared with a prefix of the writes sorted by
+// pure; each read is compared with a prefix of its key's writes sorted by
 // completion time.
 package comments
