@@ -67,7 +67,7 @@ func (r *Result) String() string {
 	var b strings.Builder
 	b.WriteString(r.Summary())
 	for _, a := range r.Anomalies {
-		fmt.Fprintf(&b, "\n%s: op %d: %s", a.Class, a.Op, a.Explanation)
+		fmt.Fprintf(&b, "\n\n%s: op %d: %s", a.Class, a.Op, a.Explanation)
 	}
 	return b.String()
 }
