@@ -58,7 +58,8 @@ func runPG(t *testing.T, url string, level pgx.TxIsoLevel, seed uint64, d time.D
 
 // The failure path of the real binary: ordo verify against PostgreSQL at
 // REPEATABLE READ exits 1 and prints a FAIL summary, the seed, and the
-// anomalous cycles explained; results.json records the verdict.
+// anomalous cycles explained (list-append) or the pairs that both inserted
+// (g2); results.json records the verdicts.
 func TestOrdoVerifyReportsAnomaly(t *testing.T) {
 	bin := cluster.Binary(t)
 	pg := pgtest.Start(t)
@@ -66,7 +67,7 @@ func TestOrdoVerifyReportsAnomaly(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "verify", "--url", pg.URL(), "--isolation", "repeatable-read",
-		"--workload", "list-append", "--duration", "5s", "--seed", "5", "--out", out)
+		"--workload", "list-append,g2", "--duration", "4s", "--seed", "5", "--out", out)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -76,13 +77,15 @@ func TestOrdoVerifyReportsAnomaly(t *testing.T) {
 		t.Fatalf("exit: %v, want status 1\nstderr:\n%s", err, tail(stderr.String(), 2000))
 	}
 	s := stdout.String()
-	for _, want := range []string{"FAIL: list-append:", "seed 5", "--seed 5", "not serializable", "G2-item"} {
+	for _, want := range []string{"FAIL: list-append:", "seed 5", "--seed 5", "not serializable", "G2-item",
+		"FAIL: g2:", "G2: key", "both transactions committed an insert"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("stdout lacks %q", want)
 		}
 	}
 	reports := readResults(t, out)
-	if len(reports) != 1 || reports[0].Valid || reports[0].Anomalies["G2-item"]+reports[0].Anomalies["G-single"] == 0 {
+	if len(reports) != 2 || reports[0].Valid || reports[0].Anomalies["G2-item"]+reports[0].Anomalies["G-single"] == 0 ||
+		reports[1].Valid || reports[1].Anomalies["G2"] == 0 {
 		t.Fatalf("results.json: %+v", reports)
 	}
 }
