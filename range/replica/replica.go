@@ -98,7 +98,7 @@ type Replica struct {
 		applied     uint64
 		at          time.Time
 	}
-	mu  struct {
+	mu struct {
 		sync.Mutex
 		raw         *raft.RawNode
 		replicaID   uint64
