@@ -115,12 +115,8 @@ func (nr *nemesisRun) finish(r *verify.Report, ops []history.Op) error {
 	r.Faults = nr.faults
 	r.NemesisSummary = nemesis.Summarize(ops)
 	for _, rc := range nemesis.Recoveries(ops) {
-		ms := -1.0
-		if rc.After >= 0 {
-			ms = float64(rc.After.Microseconds()) / 1000
-		}
 		r.Recovery = append(r.Recovery, verify.Recovery{Fault: rc.Fault,
-			HealS: time.Duration(rc.HealNs).Seconds(), RecoveryMs: ms})
+			HealS: time.Duration(rc.HealNs).Seconds(), RecoveryMs: msOrNone(rc.After), ThroughputMs: msOrNone(rc.Throughput)})
 	}
 	switch {
 	case nr.err != nil:
@@ -129,6 +125,14 @@ func (nr *nemesisRun) finish(r *verify.Report, ops []history.Op) error {
 		return fmt.Errorf("%s: the nemesis never fired: --duration is too short for --nemesis-quiet and --nemesis-hold", r.Workload)
 	}
 	return nil
+}
+
+// msOrNone is d in milliseconds, -1 for a negative d (never).
+func msOrNone(d time.Duration) float64 {
+	if d < 0 {
+		return -1
+	}
+	return float64(d.Microseconds()) / 1000
 }
 
 // printNemesis prints r's fault summary and the recovery after each heal.
@@ -141,6 +145,9 @@ func printNemesis(w io.Writer, r *verify.Report) {
 		after := "no ok operation after it"
 		if rc.RecoveryMs >= 0 {
 			after = fmt.Sprintf("ok again after %.2f s", rc.RecoveryMs/1000)
+		}
+		if rc.ThroughputMs >= 0 {
+			after += fmt.Sprintf(", half the earlier ok rate after %.1f s", rc.ThroughputMs/1000)
 		}
 		fmt.Fprintf(w, "  healed %s at %.1f s: %s\n", rc.Fault, rc.HealS, after)
 	}

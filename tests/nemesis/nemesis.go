@@ -91,12 +91,19 @@ func (partition) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (*Fault
 	}}, nil
 }
 
-// Shape picks a partition of n nodes: "one" isolates a node; "bridge" cuts
-// the others into two groups that only the bridge node sees both of;
-// "asymmetric" drops everything one node sends to the others (it still
-// hears them); "majority" (5 nodes or more) cuts a minority from a
-// majority. It returns the shape described and the links to cut.
+// Shape picks a partition of n nodes (one of Shapes(n)) and returns it
+// described and the links to cut.
 func Shape(n int, rng *rand.Rand) (string, []Pair) {
+	shapes := Shapes(n)
+	return ShapeOf(shapes[rng.IntN(len(shapes))], rng.Perm(n))
+}
+
+// Shapes are the partition shapes of n nodes: "one" isolates a node;
+// "asymmetric" drops everything one node sends to the others (it still
+// hears them); "bridge" (3 nodes or more) cuts the others into two groups
+// that only the bridge node sees both of; "majority" (5 nodes or more)
+// cuts a minority from a majority.
+func Shapes(n int) []string {
 	shapes := []string{"one", "asymmetric"}
 	if n >= 3 {
 		shapes = append(shapes, "bridge")
@@ -104,8 +111,13 @@ func Shape(n int, rng *rand.Rand) (string, []Pair) {
 	if n >= 5 {
 		shapes = append(shapes, "majority")
 	}
-	perm := rng.Perm(n)
-	switch shape := shapes[rng.IntN(len(shapes))]; shape {
+	return shapes
+}
+
+// ShapeOf lays shape out over the nodes of perm (a permutation of all
+// nodes): perm[0] is the isolated, one-way or bridge node.
+func ShapeOf(shape string, perm []int) (string, []Pair) {
+	switch shape {
 	case "bridge":
 		rest := perm[1:]
 		a, b := rest[:len(rest)/2], rest[len(rest)/2:]
@@ -117,7 +129,7 @@ func Shape(n int, rng *rand.Rand) (string, []Pair) {
 		}
 		return fmt.Sprintf("asymmetric: %s → %s dropped", nodeList(perm[:1]), nodeList(perm[1:])), pairs
 	case "majority":
-		minority := (n - 1) / 2
+		minority := (len(perm) - 1) / 2
 		return fmt.Sprintf("majority: %s | %s", nodeList(perm[:minority]), nodeList(perm[minority:])),
 			Both(perm[:minority], perm[minority:])
 	default:

@@ -26,9 +26,9 @@ type Proxy struct {
 	sources map[string]int
 	wg      sync.WaitGroup
 
-	// Foreign counts connections from no node's IP; Dropped the bytes cut
-	// links dropped; Lost the chunks held as lost.
-	Foreign, Dropped, Lost atomic.Int64
+	// Peer counts connections from nodes' IPs, Foreign those from any other
+	// IP; Dropped the bytes cut links dropped; Lost the chunks held as lost.
+	Peer, Foreign, Dropped, Lost atomic.Int64
 
 	mu struct {
 		sync.Mutex
@@ -106,6 +106,8 @@ func (p *Proxy) accept() {
 		}
 		if src < 0 {
 			p.Foreign.Add(1)
+		} else {
+			p.Peer.Add(1)
 		}
 		p.wg.Go(func() { p.serve(client, src) })
 	}

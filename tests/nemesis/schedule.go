@@ -163,27 +163,78 @@ type Recovery struct {
 	// After is the time from the heal until the first operation invoked
 	// after it completed ok; -1 if none did.
 	After time.Duration
+	// Throughput is the time from the heal until the start of the first
+	// 1 s window with at least half the ok rate of the quiet time before
+	// the fault (up to 5 s of it); -1 if none had, or there was no quiet
+	// time to compare with.
+	Throughput time.Duration
 }
+
+// Throughput windows of Recoveries.
+const (
+	rateWindow     = time.Second
+	baselineWindow = 5 * time.Second
+	windowStep     = 100 * time.Millisecond
+)
 
 // Recoveries reads the recovery after each heal from a history.
 func Recoveries(ops []history.Op) []Recovery {
+	var done []int64 // completion times of ok operations, sorted
+	for _, op := range ops {
+		if op.Process != history.NemesisProcess && op.Status == history.Ok {
+			done = append(done, op.CompleteNs)
+		}
+	}
+	slices.Sort(done)
+	count := func(from, to int64) int {
+		i, _ := slices.BinarySearch(done, from)
+		j, _ := slices.BinarySearch(done, to)
+		return j - i
+	}
 	var out []Recovery
+	var prevEnd, start int64
 	for _, e := range ops {
-		if e.Process != history.NemesisProcess || e.F != EventEnd {
+		if e.Process != history.NemesisProcess {
 			continue
 		}
-		r := Recovery{Fault: e.Value, HealNs: e.InvokeNs, After: -1}
-		for _, op := range ops {
-			if op.Process == history.NemesisProcess || op.Status != history.Ok || op.InvokeNs < e.InvokeNs {
-				continue
-			}
-			if d := time.Duration(op.CompleteNs - e.InvokeNs); r.After < 0 || d < r.After {
-				r.After = d
+		switch e.F {
+		case EventStart:
+			start = e.InvokeNs
+			continue
+		case EventEnd:
+		default:
+			continue
+		}
+		r := Recovery{Fault: e.Value, HealNs: e.InvokeNs, After: firstOk(ops, e.InvokeNs), Throughput: -1}
+		from := max(prevEnd, start-int64(baselineWindow))
+		if base := count(from, start); base > 0 && start-from >= int64(rateWindow) && len(done) > 0 {
+			want := float64(base) * float64(rateWindow) / float64(start-from) / 2
+			for t := e.InvokeNs; t+int64(rateWindow) <= done[len(done)-1]; t += int64(windowStep) {
+				if float64(count(t, t+int64(rateWindow))) >= want {
+					r.Throughput = time.Duration(t - e.InvokeNs)
+					break
+				}
 			}
 		}
+		prevEnd = e.InvokeNs
 		out = append(out, r)
 	}
 	return out
+}
+
+// firstOk is the time from heal until the first operation invoked after it
+// completed ok, -1 if none did.
+func firstOk(ops []history.Op, heal int64) time.Duration {
+	after := time.Duration(-1)
+	for _, op := range ops {
+		if op.Process == history.NemesisProcess || op.Status != history.Ok || op.InvokeNs < heal {
+			continue
+		}
+		if d := time.Duration(op.CompleteNs - heal); after < 0 || d < after {
+			after = d
+		}
+	}
+	return after
 }
 
 // Summarize renders faults and recoveries in one line: "3 faults (kill 1,
@@ -214,9 +265,12 @@ func Summarize(ops []history.Op) string {
 	if total > 0 {
 		line += fmt.Sprintf(" (%s)", strings.Join(names, ", "))
 	}
-	var after []time.Duration
+	var after, rate []time.Duration
 	never := 0
 	for _, r := range Recoveries(ops) {
+		if r.Throughput >= 0 {
+			rate = append(rate, r.Throughput)
+		}
 		if r.After < 0 {
 			never++
 			continue
@@ -226,6 +280,9 @@ func Summarize(ops []history.Op) string {
 	if len(after) > 0 {
 		slices.Sort(after)
 		line += fmt.Sprintf("; recovery after heal: max %.1f s, median %.1f s", after[len(after)-1].Seconds(), after[len(after)/2].Seconds())
+	}
+	if len(rate) > 0 {
+		line += fmt.Sprintf(" (half the ok rate: max %.1f s)", slices.Max(rate).Seconds())
 	}
 	if never > 0 {
 		line += fmt.Sprintf("; %d heals never followed by an ok operation", never)

@@ -56,6 +56,9 @@ type Recovery struct {
 	HealS float64 `json:"healS"` // since the run's start
 	// RecoveryMs is -1 if no operation invoked after the heal completed ok.
 	RecoveryMs float64 `json:"recoveryMs"`
+	// ThroughputMs is the time until a 1 s window had half the ok rate of
+	// the time before the fault; -1 if none did (or nothing to compare).
+	ThroughputMs float64 `json:"throughputMs"`
 }
 
 func newReport(cfg Config, name string, elapsed, checking time.Duration, ops []history.Op, v Verdict) *Report {
