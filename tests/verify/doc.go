@@ -35,6 +35,7 @@
 //   - Results of an operation that is not ok (lists read, balances) are not
 //     recorded: only the invocation is.
 //
-// Nemeses (partitions, pauses, clock faults) are not part of this package
-// yet; see docs/verify.md.
+// Faults are not this package's: a caller injects them through
+// Config.During (ordo verify uses tests/nemesis), which records its events
+// in the run's history.
 package verify
