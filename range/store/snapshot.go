@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -117,9 +116,6 @@ func (l *rateLimiter) wait(ctx context.Context, n int) error {
 	}
 	return nil
 }
-
-// errRefused marks a snapshot the receiver declined.
-var errRefused = errors.New("snapshot refused")
 
 // ReceiveSnapshot takes a snapshot stream: recv returns its chunks in
 // order. The data is staged in an sstable; then the header's MsgSnap is
