@@ -7,7 +7,7 @@ VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.Version=$(VERSION)
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: build demo test test-unit test-race test-nemesis lint proto bench-kv bench bench-rereplicate tools clean
+.PHONY: build demo test test-unit test-race test-nemesis lint proto bench-kv bench bench-rereplicate tools clean verify-long
 
 build: bin/ordo
 
@@ -81,3 +81,23 @@ bench: build
 # docs/transactions.md, "Known bug").
 test-nemesis:
 	ORDO_NODE_LOG_LEVEL=debug $(GO) test -count=$(or $(RUNS),10) -failfast -v -timeout 60m -run 'ListAppendProcessesKill' ./tests/cluster/
+
+# Issue 8's fault runs: testing.md §8.2's R1-R9 as far as the workloads and
+# nemeses exist (docs/verify.md, "A local cluster under faults"), each ordo
+# verify starting its own local cluster. All run; the target fails if any did.
+VERIFY_DURATION ?= 180s
+VERIFY_OUT      ?= $(CURDIR)/verify-out
+verify-long: build
+	@fail=""; \
+	run() { r=$$1; shift; echo "== $$r: ordo verify $$*"; \
+		./bin/ordo verify --duration $(VERIFY_DURATION) --out $(VERIFY_OUT)/$$r "$$@" || fail="$$fail $$r"; }; \
+	run R1 --workload register --clients 10 --nemesis partition,kill; \
+	run R2 --workload bank --nemesis partition,kill; \
+	run R3 --workload list-append --nemesis pause; \
+	run R4 --workload list-append --nemesis kill; \
+	run R5 --workload comments,counter --nemesis delay,pause; \
+	run R6 --workload sets --clients 6 --nemesis kill; \
+	run R8 --workload g2 --nemesis partition; \
+	run R9 --workload list-append --nemesis partition,kill; \
+	run registration --workload registration --nemesis partition,kill,pause; \
+	if [ -n "$$fail" ]; then echo "verify-long: failed:$$fail"; exit 1; fi; echo "verify-long: all passed"
