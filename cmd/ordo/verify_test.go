@@ -16,7 +16,11 @@ func TestParseVerifyArgs(t *testing.T) {
 	}{
 		{args: []string{"--hosts", "127.0.0.1:1,127.0.0.1:2"}},
 		{args: []string{"--url", "postgres://u@h/db", "--isolation", "repeatable-read", "--workload", "bank"}},
-		{args: []string{}, err: "--hosts (or --url) is required"},
+		{args: []string{}}, // a local cluster
+		{args: []string{"--nemesis", "partition,kill,pause,delay,loss", "--nodes", "5"}},
+		{args: []string{"--hosts", "h:1", "--nemesis", "kill"}, err: "--nemesis needs the cluster ordo verify starts"},
+		{args: []string{"--nemesis", "clock"}, err: "unknown nemesis"},
+		{args: []string{"--nodes", "0"}, err: "--nodes"},
 		{args: []string{"--hosts", "h:1", "--workload", "register,sets,g2,registration,counter,comments"}},
 		{args: []string{"--hosts", "h:1", "--workload", "nonesuch"}, err: "unknown workload"},
 		{args: []string{"--hosts", "h:1", "--workload", ","}, err: "names no workload"},
