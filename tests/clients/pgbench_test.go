@@ -16,13 +16,6 @@ import (
 	"github.com/ordodb/ordo/tests/cluster"
 )
 
-// noLoadSplits turns load-based splits off. With them on (the default
-// since they were added), a second pgbench -i -s 1 on the same cluster
-// slowed from about 8 s to several minutes: pgbench_accounts' range split
-// by load again and again under init's own COPY and ADD PRIMARY KEY (see
-// the report on issue 7). Remove once that is fixed.
-const noLoadSplits = "SET CLUSTER SETTING kv.range_split.by_load_enabled = false"
-
 var (
 	failedRe    = regexp.MustCompile(`number of failed transactions: (\d+)`)
 	processedRe = regexp.MustCompile(`number of transactions actually processed: (\d+)`)
@@ -73,7 +66,6 @@ func pgbenchSeconds(t *testing.T) string {
 func TestPgbench(t *testing.T) {
 	c := cluster.StartInProcessWith(t, 3, func(c *cluster.InProcess) { c.TickInterval = 100 * time.Millisecond })
 	conn := connect(t, ordoURL(c, 0))
-	mustExec(t, conn, noLoadSplits)
 	for _, steps := range [][]string{{"-I", "dtGvp"}, nil} {
 		args := append([]string{"-i", "-s", "1"}, steps...)
 		out := run(t, 5*time.Minute, "pgbench", append(args, ordoURL(c, 0))...)
