@@ -177,6 +177,9 @@ func (s *Session) copyFrom(ctx context.Context, c *pg.CopyStmt, o copyfmt.Option
 	if err != nil {
 		return sqlerr.FromKV(err)
 	}
+	if s.txnReadOnly() {
+		return errReadOnly("COPY FROM")
+	}
 	cols := target.Columns()
 	r, err := w.CopyIn(wireFormat(o, len(cols)))
 	if err != nil {

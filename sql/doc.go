@@ -23,6 +23,15 @@
 // otherwise the client gets the 40001 (see txnLog). COPY FROM makes a block
 // non-replayable.
 //
+// BEGIN READ ONLY, SET TRANSACTION READ ONLY, SET SESSION
+// CHARACTERISTICS and default_transaction_read_only make a transaction
+// read-only as in PostgreSQL: its access mode is fixed when it starts, may
+// turn read-write only before its first query (25001), and every writing
+// statement (DML, DDL, role statements, COPY FROM, SELECT ... FOR
+// UPDATE/SHARE, nextval, setval) fails with 25006 naming the command. The
+// check is the session's (readonly.go); the KV transaction is an ordinary
+// one.
+//
 // # COPY
 //
 // COPY FROM STDIN decodes the stream one row at a time (sql/copyfmt) and

@@ -81,6 +81,9 @@ func (e *env) NextVal(ctx context.Context, name string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := e.s.checkReadOnlyFunc("nextval"); err != nil {
+		return 0, err
+	}
 	v, err := catalog.NextVal(ctx, e.s.exec.cfg.DB, d.ID, d.Sequence)
 	if errors.Is(err, catalog.ErrSequenceLimit) {
 		if d.Sequence.Increment < 0 {
@@ -121,6 +124,9 @@ func (e *env) LastVal() (int64, error) {
 func (e *env) SetVal(ctx context.Context, name string, v int64, called bool) error {
 	d, err := e.sequence(ctx, name)
 	if err != nil {
+		return err
+	}
+	if err := e.s.checkReadOnlyFunc("setval"); err != nil {
 		return err
 	}
 	if s := d.Sequence; v < s.Min || v > s.Max {

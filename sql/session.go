@@ -43,9 +43,11 @@ type Session struct {
 	// first statement.
 	startupErr error
 
-	mode    txnMode
-	cat     *catalog.Txn // the open KV transaction, nil if none
-	retryKV kvapi.Txn    // the next transaction, restarted from an aborted one
+	mode txnMode
+	// readOnly is the open transaction's access mode (see readonly.go).
+	readOnly bool
+	cat      *catalog.Txn // the open KV transaction, nil if none
+	retryKV  kvapi.Txn    // the next transaction, restarted from an aborted one
 	// abortedKV is a transaction whose commit failed with a retryable
 	// error; a retried lone statement restarts from it.
 	abortedKV kvapi.Txn
@@ -126,6 +128,7 @@ func (s *Session) begin(ctx context.Context, mode txnMode) error {
 	}
 	s.txnStart = s.exec.cfg.Now().UTC().Truncate(time.Microsecond)
 	if s.mode == noTxn {
+		s.startAccessMode()
 		s.mode = mode
 	}
 	return nil
@@ -274,6 +277,9 @@ func (s *Session) runPlanned(ctx context.Context, ast *pg.Node, st *stmt, params
 	plan, err := s.planFor(ctx, ast, st)
 	if err != nil {
 		return nil, nil, sqlerr.FromKV(err)
+	}
+	if err := s.checkReadOnly(ast); err != nil {
+		return nil, nil, err
 	}
 	res, err := plan.Exec(s.execCtx(ctx, params))
 	if err != nil {

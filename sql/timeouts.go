@@ -184,18 +184,19 @@ func (s *Session) applyStartupSettings(params map[string]string) error {
 }
 
 func (s *Session) applyStartupSetting(name, value string) error {
+	var err error
 	switch {
 	case isTimeoutSetting(name):
-		if err := s.setTimeout(name, value); err != nil {
-			if e, ok := err.(*pgcode.Error); ok {
-				return e.Fatal() // as PostgreSQL: a bad startup setting ends the connection
-			}
-			return err
-		}
+		err = s.setTimeout(name, value)
 	case name == "search_path" || name == "extra_float_digits" || name == "bytea_output":
 		s.settings[name] = value
+	case name == settingDefaultReadOnly:
+		err = s.setAccessSetting(name, value, nil)
 	}
-	return nil
+	if e, ok := err.(*pgcode.Error); ok {
+		return e.Fatal() // as PostgreSQL: a bad startup setting ends the connection
+	}
+	return err
 }
 
 // parseOptions splits libpq's "options" startup parameter: command-line

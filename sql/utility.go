@@ -46,10 +46,19 @@ func (s *Session) utility(ctx context.Context, n *pg.Node, w pgwirebase.ResultWr
 func (s *Session) txnStmt(ctx context.Context, t *pg.TransactionStmt, w pgwirebase.ResultWriter) error {
 	switch t.Kind {
 	case pg.TransactionStmtKind_TRANS_STMT_BEGIN, pg.TransactionStmtKind_TRANS_STMT_START:
-		if s.mode == explicitTxn {
+		switch s.mode {
+		case explicitTxn:
 			_ = w.Notice(&pgcode.Error{Severity: pgcode.SeverityWarning, Code: pgcode.ActiveSQLTransaction, Message: "there is already a transaction in progress"})
+		case noTxn:
+			s.startAccessMode()
 		}
 		s.mode = explicitTxn
+		if err := s.beginOptions(t.Options); err != nil {
+			return err
+		}
+		if t.Kind == pg.TransactionStmtKind_TRANS_STMT_START {
+			return w.Complete("START TRANSACTION")
+		}
 		return w.Complete("BEGIN")
 	case pg.TransactionStmtKind_TRANS_STMT_COMMIT:
 		return s.commitStmt(ctx, w)
@@ -109,12 +118,21 @@ func (s *Session) param(name string) (string, bool) {
 
 func (s *Session) set(v *pg.VariableSetStmt, w pgwirebase.ResultWriter) error {
 	name := lower(v.Name)
-	if v.Kind == pg.VariableSetKind_VAR_SET_MULTI || strings.HasPrefix(name, "transaction") {
-		return w.Complete("SET") // SET TRANSACTION ...: every level is serializable
+	if v.Kind == pg.VariableSetKind_VAR_SET_MULTI {
+		return s.setTransaction(v, w)
 	}
 	value, err := setValue(v)
 	if err != nil {
 		return err
+	}
+	if name == "transaction_read_only" || name == settingDefaultReadOnly {
+		if err := s.setAccessSetting(name, value, w); err != nil {
+			return err
+		}
+		return w.Complete("SET")
+	}
+	if strings.HasPrefix(name, "transaction") {
+		return w.Complete("SET") // transaction_isolation: every level is serializable
 	}
 	if isTimeoutSetting(name) {
 		if value == "" || v.Kind == pg.VariableSetKind_VAR_RESET || v.Kind == pg.VariableSetKind_VAR_SET_DEFAULT {
@@ -135,17 +153,26 @@ func (s *Session) set(v *pg.VariableSetStmt, w pgwirebase.ResultWriter) error {
 		}
 		s.loc = l
 	}
+	if err := s.store(name, value, w); err != nil {
+		return err
+	}
+	return w.Complete("SET")
+}
+
+// store records a setting's new value; a reported parameter is sent to
+// the client (ParameterStatus) when w is not nil.
+func (s *Session) store(name, value string, w pgwirebase.ResultWriter) error {
 	for i := range s.params {
 		if strings.EqualFold(s.params[i].Name, name) {
 			s.params[i].Value = value
-			if err := w.SetParam(s.params[i].Name, value); err != nil {
-				return err
+			if w == nil {
+				return nil
 			}
-			return w.Complete("SET")
+			return w.SetParam(s.params[i].Name, value)
 		}
 	}
 	s.settings[name] = value
-	return w.Complete("SET")
+	return nil
 }
 
 func setValue(v *pg.VariableSetStmt) (string, error) {
@@ -173,6 +200,9 @@ func setValue(v *pg.VariableSetStmt) (string, error) {
 }
 
 func (s *Session) setting(name string) (string, bool) {
+	if name == "transaction_read_only" {
+		return onOff(s.txnReadOnly()), true
+	}
 	if v, ok := s.param(name); ok {
 		return v, true
 	}

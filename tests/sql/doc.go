@@ -17,7 +17,8 @@
 //	1 x
 //
 // "statement ok" must succeed; "statement error CODE" must fail with that
-// SQLSTATE; "query TYPES [rowsort|nosort]" must return rows with one column
+// SQLSTATE, and "statement error CODE MESSAGE" with that SQLSTATE and
+// exactly that message (the primary text, without detail or position); "query TYPES [rowsort|nosort]" must return rows with one column
 // per letter of TYPES (I integer, T text, R float or numeric, B boolean;
 // the letters are checked as a column count) whose text form, values
 // separated by one space, equals the lines after ----. NULL prints as NULL

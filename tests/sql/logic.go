@@ -30,6 +30,7 @@ type Record struct {
 	Line     int    // line of the header, 1-based
 	SQL      string // the statement text
 	Code     string // SQLSTATE of StatementError
+	Message  string // the error's message, if the header gives one
 	Types    string // column type letters of Query
 	RowSort  bool
 	Expected []string // result lines of Query
@@ -89,10 +90,13 @@ func parseRecord(lines []string, i int) (r *Record, next int, err error) {
 	switch {
 	case len(f) == 2 && f[0] == "statement" && f[1] == "ok":
 		r.Kind = StatementOK
-	case len(f) == 3 && f[0] == "statement" && f[1] == "error":
+	case len(f) >= 3 && f[0] == "statement" && f[1] == "error":
 		r.Kind, r.Code = StatementError, f[2]
 		if len(r.Code) != 5 {
 			return nil, 0, fmt.Errorf("SQLSTATE %q is not 5 characters", r.Code)
+		}
+		if len(f) > 3 {
+			r.Message = strings.TrimSpace(lines[i][strings.Index(lines[i], r.Code)+5:])
 		}
 	case len(f) >= 2 && len(f) <= 3 && f[0] == "query":
 		r.Kind, r.Types = Query, f[1]
@@ -151,6 +155,7 @@ func indent(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n  
 // Outcome is what running a record produced.
 type Outcome struct {
 	Code  string   // SQLSTATE, "" on success
+	Msg   string   // the error's message
 	Err   error    // the error, if any
 	Lines []string // formatted rows of the last result
 	Cols  int      // columns of the last result
@@ -176,7 +181,7 @@ func Exec(ctx context.Context, conn *pgconn.PgConn, sql string) Outcome {
 	if err := mrr.Close(); err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) {
-			return Outcome{Code: pe.Code, Err: err}
+			return Outcome{Code: pe.Code, Msg: pe.Message, Err: err}
 		}
 		return Outcome{Code: "?????", Err: err}
 	}
@@ -211,6 +216,9 @@ func (r *Record) Check(o Outcome) string {
 		}
 		if o.Code != r.Code {
 			return fmt.Sprintf("expected error %s, got %s: %v", r.Code, o.Code, o.Err)
+		}
+		if r.Message != "" && o.Msg != r.Message {
+			return fmt.Sprintf("expected error message %q, got %q", r.Message, o.Msg)
 		}
 	case Query:
 		if o.Err != nil {

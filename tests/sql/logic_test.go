@@ -120,11 +120,11 @@ func TestLogicOrdo(t *testing.T) {
 
 // TestCheck shows the runner rejects each kind of wrong outcome.
 func TestCheck(t *testing.T) {
-	recs, err := Parse("statement ok\nSELECT 1\n\nstatement error 23505\nINSERT\n\nquery IT rowsort\nSELECT\n----\n2 b\n1 a\n\nquery I\nSELECT\n----\n1\n2\n")
+	recs, err := Parse("statement ok\nSELECT 1\n\nstatement error 23505\nINSERT\n\nquery IT rowsort\nSELECT\n----\n2 b\n1 a\n\nquery I\nSELECT\n----\n1\n2\n\nstatement error 23505 dup  key\nINSERT\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ok, stErr, q, ordered := recs[0], recs[1], recs[2], recs[3]
+	ok, stErr, q, ordered, msgErr := recs[0], recs[1], recs[2], recs[3], recs[4]
 	fail := Outcome{Code: "42P01", Err: fmt.Errorf("boom")}
 	rows := Outcome{Cols: 2, Lines: []string{"1 a", "2  b"}}
 	cases := []struct {
@@ -144,6 +144,9 @@ func TestCheck(t *testing.T) {
 		{ordered, Outcome{Cols: 1, Lines: []string{"1", "2"}}, true},
 		{ordered, Outcome{Cols: 1, Lines: []string{"2", "1"}}, false},
 		{ordered, Outcome{Cols: 1, Lines: []string{"1", "NULL"}}, false},
+		{msgErr, Outcome{Code: "23505", Msg: "dup  key", Err: fmt.Errorf("dup")}, true},
+		{msgErr, Outcome{Code: "23505", Msg: "dup key", Err: fmt.Errorf("dup")}, false},
+		{msgErr, Outcome{Code: "23514", Msg: "dup  key", Err: fmt.Errorf("dup")}, false},
 	}
 	for i, c := range cases {
 		if got := c.r.Check(c.o) == ""; got != c.pass {
