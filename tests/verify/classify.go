@@ -44,7 +44,10 @@ const ambiguousCode = "40003"
 //   - at COMMIT: 40001, 40P01, 55P03, 23505 are fail; so is a COMMIT the
 //     server answered with ROLLBACK, and an error pgx reports as not sent at
 //     all (pgconn.SafeToRetry, e.g. a deadline that passed before the
-//     request was written); anything else — a
+//     request was written) — except "conn closed": pgconn also returns it,
+//     marked safe to retry, when the connection broke while it read the
+//     answer to a COMMIT it had sent (found by kill runs: transactions so
+//     recorded as failed had committed); anything else — a
 //     lost connection, a deadline after the request was sent, an unknown
 //     server error — is info.
 func Classify(err error, phase Phase) history.Status {
@@ -61,7 +64,7 @@ func Classify(err error, phase Phase) history.Status {
 		return history.Fail
 	case errors.Is(err, pgx.ErrTxCommitRollback):
 		return history.Fail
-	case code == "" && pgconn.SafeToRetry(err):
+	case code == "" && pgconn.SafeToRetry(err) && !errors.Is(err, pgconn.ErrConnClosed):
 		return history.Fail
 	}
 	return history.Info

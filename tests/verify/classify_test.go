@@ -18,6 +18,15 @@ type notSent struct{ error }
 
 func (notSent) SafeToRetry() bool { return true }
 
+// closedConn is pgconn's "conn closed": marked safe to retry, yet also
+// returned when the connection broke while the answer to a sent COMMIT
+// was being read.
+type closedConn struct{}
+
+func (closedConn) Error() string     { return "conn closed" }
+func (closedConn) SafeToRetry() bool { return true }
+func (closedConn) Unwrap() error     { return pgconn.ErrConnClosed }
+
 func pgErr(code string) error {
 	return fmt.Errorf("exec: %w", &pgconn.PgError{Code: code, Message: "m"})
 }
@@ -40,6 +49,7 @@ func TestClassify(t *testing.T) {
 		{"connection lost", fmt.Errorf("commit: %w", io.ErrUnexpectedEOF), fail, info, true},
 		{"deadline after send", fmt.Errorf("commit: %w", context.DeadlineExceeded), fail, info, true},
 		{"not sent", notSent{context.DeadlineExceeded}, fail, fail, true},
+		{"conn closed with commit in flight", closedConn{}, fail, info, true},
 		{"commit answered rollback", pgx.ErrTxCommitRollback, fail, fail, true},
 		{"insufficient funds", errInsufficient, fail, info, true},
 	} {
