@@ -52,6 +52,15 @@
 // re-validates them in the executing transaction and re-plans when one
 // changed. See sql/catalog's doc for the details.
 //
+// # Schemas
+//
+// CREATE SCHEMA and DROP SCHEMA [CASCADE] manage schemas of the session's
+// database; a relation name is resolved as in PostgreSQL (exec.Names):
+// s.t in schema s, t in the first schema of search_path ("$user" is the
+// session user) that has it, and CREATE of an unqualified name goes to the
+// first schema of the path that exists. Schema OIDs are descriptor IDs,
+// except public's 2200.
+//
 // # SQLSTATE
 //
 // Errors of the KV layer get their SQLSTATE in sqlerr.FromKV (40001

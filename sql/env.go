@@ -3,11 +3,11 @@ package sql
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/ordodb/ordo/pgwire/pgcode"
 	"github.com/ordodb/ordo/sql/catalog"
+	"github.com/ordodb/ordo/sql/exec"
 	"github.com/ordodb/ordo/sql/kvapi"
 	"github.com/ordodb/ordo/sql/sqlerr"
 )
@@ -53,12 +53,13 @@ func (st *seqState) record(id uint64, v int64) {
 
 // sequence resolves a sequence name in the session's transaction.
 func (e *env) sequence(ctx context.Context, name string) (*catalog.Descriptor, error) {
-	name = strings.TrimPrefix(name, catalog.PublicSchema+".")
+	schema, rel := exec.SplitQualified(name)
 	cat := e.s.cat
-	id, found, err := cat.LookupID(ctx, e.s.schemaID, name, kvapi.LockShared)
+	_, id, found, err := e.s.names().Lookup(ctx, schema, rel, kvapi.LockShared)
 	if err != nil {
 		return nil, err
 	}
+	name = rel
 	var d *catalog.Descriptor
 	if found {
 		if d, err = cat.Get(ctx, id, kvapi.LockShared); err != nil {

@@ -101,11 +101,11 @@ func (e *Executor) NewSession(ctx context.Context, args pgwirebase.SessionArgs) 
 	if dbName == "" {
 		dbName = args.User
 	}
-	dbID, schemaID, err := e.resolveDatabase(ctx, dbName)
+	dbID, err := e.resolveDatabase(ctx, dbName)
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{exec: e, args: args, dbName: dbName, dbID: dbID, schemaID: schemaID, prepared: map[*stmt]bool{}}
+	s := &Session{exec: e, args: args, dbName: dbName, dbID: dbID, prepared: map[*stmt]bool{}}
 	s.initParams(args)
 	if s.startupErr != nil {
 		return nil, s.startupErr
@@ -140,34 +140,30 @@ func (e *Executor) retryInternal(ctx context.Context, run func() error) error {
 	}
 }
 
-func (e *Executor) resolveDatabase(ctx context.Context, name string) (dbID, schemaID uint64, err error) {
+func (e *Executor) resolveDatabase(ctx context.Context, name string) (dbID uint64, err error) {
 	err = e.retryInternal(ctx, func() error {
 		var err error
-		dbID, schemaID, err = e.resolveDatabaseOnce(ctx, name)
+		dbID, err = e.resolveDatabaseOnce(ctx, name)
 		return err
 	})
-	return dbID, schemaID, err
+	return dbID, err
 }
 
-func (e *Executor) resolveDatabaseOnce(ctx context.Context, name string) (uint64, uint64, error) {
+func (e *Executor) resolveDatabaseOnce(ctx context.Context, name string) (uint64, error) {
 	kv, err := e.cfg.DB.Begin(ctx)
 	if err != nil {
-		return 0, 0, sqlerr.FromKV(err)
+		return 0, sqlerr.FromKV(err)
 	}
 	defer func() { _ = kv.Rollback(ctx) }()
 	cat := catalog.NewTxn(kv)
 	dbID, found, err := cat.LookupID(ctx, 0, name, kvapi.LockShared)
 	if err != nil {
-		return 0, 0, sqlerr.FromKV(err)
+		return 0, sqlerr.FromKV(err)
 	}
 	if !found {
-		return 0, 0, pgcode.New(sqlerr.InvalidCatalogName, "database %q does not exist", name).Fatal()
+		return 0, pgcode.New(sqlerr.InvalidCatalogName, "database %q does not exist", name).Fatal()
 	}
-	schemaID, _, err := cat.LookupID(ctx, dbID, catalog.PublicSchema, kvapi.LockShared)
-	if err != nil {
-		return 0, 0, sqlerr.FromKV(err)
-	}
-	return dbID, schemaID, sqlerr.FromKV(kv.Commit(ctx))
+	return dbID, sqlerr.FromKV(kv.Commit(ctx))
 }
 
 // defaultSettings are the non-reported settings SHOW knows.

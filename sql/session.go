@@ -34,7 +34,6 @@ type Session struct {
 	args     pgwirebase.SessionArgs
 	dbName   string
 	dbID     uint64
-	schemaID uint64
 	params   []pgwirebase.Param
 	settings map[string]string
 	loc      *time.Location
@@ -312,12 +311,12 @@ func (s *Session) planFor(ctx context.Context, ast *pg.Node, st *stmt) (exec.Pla
 }
 
 func (s *Session) planner(ctx context.Context, params *[]types.T) *exec.Planner {
-	return &exec.Planner{Ctx: ctx, Cat: s.cat, SchemaID: s.schemaID, Params: params, Env: s.env(ctx)}
+	return &exec.Planner{Ctx: ctx, Cat: s.cat, DBID: s.dbID, SearchPath: s.searchPath(), Params: params, Env: s.env(ctx)}
 }
 
 func (s *Session) execCtx(ctx context.Context, params []any) *exec.Ctx {
 	c := &exec.Ctx{
-		Context: ctx, Cat: s.cat, DB: s.exec.cfg.DB, DBID: s.dbID, SchemaID: s.schemaID,
+		Context: ctx, Cat: s.cat, DB: s.exec.cfg.DB, DBID: s.dbID, SearchPath: s.searchPath(),
 		Eval:   &sem.Ctx{Context: ctx, Params: params, Env: s.env(ctx)},
 		Notice: func(n *pgcode.Error) { s.notices = append(s.notices, n) },
 	}

@@ -134,6 +134,13 @@ func (s *Session) set(v *pg.VariableSetStmt, w pgwirebase.ResultWriter) error {
 	if strings.HasPrefix(name, "transaction") {
 		return w.Complete("SET") // transaction_isolation: every level is serializable
 	}
+	if name == "search_path" && v.Kind == pg.VariableSetKind_VAR_SET_VALUE {
+		var names []string
+		for _, a := range v.Args {
+			names = append(names, a.GetAConst().GetSval().GetSval())
+		}
+		value = searchPathValue(names)
+	}
 	if isTimeoutSetting(name) {
 		if value == "" || v.Kind == pg.VariableSetKind_VAR_RESET || v.Kind == pg.VariableSetKind_VAR_SET_DEFAULT {
 			value = "0"
@@ -255,7 +262,7 @@ func (s *Session) vacuumOnce(ctx context.Context, v *pg.VacuumStmt, own bool) er
 		if rel == nil {
 			continue
 		}
-		if _, err := exec.LookupTable(ctx, s.cat, s.schemaID, rel); err != nil {
+		if _, err := exec.LookupTable(ctx, s.names(), rel); err != nil {
 			return sqlerr.FromKV(err)
 		}
 	}

@@ -19,11 +19,14 @@ const (
 
 // Descriptor describes one named catalog object.
 type Descriptor struct {
-	ID       uint64    `json:"id"`
-	Kind     Kind      `json:"kind"`
-	Name     string    `json:"name"`
-	ParentID uint64    `json:"parent_id"` // database of a schema, schema of a table
-	Version  uint64    `json:"version"`
+	ID       uint64 `json:"id"`
+	Kind     Kind   `json:"kind"`
+	Name     string `json:"name"`
+	ParentID uint64 `json:"parent_id"` // database of a schema, schema of a table
+	Version  uint64 `json:"version"`
+	// Owner is the role that owns a schema made by CREATE SCHEMA ("" for
+	// the public schema made at bootstrap).
+	Owner    string    `json:"owner,omitempty"`
 	Table    *Table    `json:"table,omitempty"`
 	Sequence *Sequence `json:"sequence,omitempty"`
 }

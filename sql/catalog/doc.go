@@ -30,6 +30,12 @@
 // Gaps are possible. CACHE is recorded but per-node cached blocks are not
 // implemented yet: each nextval is one KV transaction.
 //
+// Schemas are descriptors named under their database; tables and
+// sequences are named under their schema. Statements resolve names through
+// the schema's namespace entry (exec.Names: qualified, or along
+// search_path) with LockShared, and DROP SCHEMA locks it exclusively, so a
+// dropped or created schema is never seen stale either.
+//
 // Bootstrap creates the databases defaultdb and postgres, each with the
 // schema public, and the superuser root (no password), the first time any
 // session starts or any user is looked up.

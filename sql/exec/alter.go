@@ -23,7 +23,7 @@ func alterTable(c *Ctx, s *pg.AlterTableStmt) (*Result, error) {
 	if s.Objtype != pg.ObjectType_OBJECT_TABLE {
 		return nil, sqlerr.Unsupported("ALTER %s is not supported yet", s.Objtype)
 	}
-	d, err := lookupTable(c.Context, c.Cat, c.SchemaID, s.Relation, kvapi.LockExclusive)
+	d, err := lookupTable(c.Context, c.names(), s.Relation, kvapi.LockExclusive)
 	if err != nil {
 		if s.MissingOk && pgcode.Of(err) == pgcode.UndefinedTable {
 			c.Notice(&pgcode.Error{Severity: pgcode.SeverityNotice, Code: pgcode.SuccessfulCompletion, Message: fmt.Sprintf("relation %q does not exist, skipping", s.Relation.Relname)})
@@ -100,7 +100,7 @@ func addUniqueIndex(c *Ctx, d *catalog.Descriptor, name string, names []string) 
 	if name == "" {
 		name = fmt.Sprintf("%s_%s_key", d.Name, strings.Join(names, "_"))
 	}
-	if taken, err := indexNameTaken(c, name); err != nil || taken {
+	if taken, err := indexNameTaken(c, d.ParentID, name); err != nil || taken {
 		if err == nil {
 			err = pgcode.New(sqlerr.DuplicateTable, "relation %q already exists", name)
 		}
@@ -135,7 +135,7 @@ func addPrimaryKey(c *Ctx, d *catalog.Descriptor, cn *pg.Constraint) error {
 		return err
 	}
 	nt, rowidPos := withPrimaryKey(old, ids, pkName(d.Name, cn))
-	if taken, err := indexNameTaken(c, nt.Primary.Name); err != nil || taken {
+	if taken, err := indexNameTaken(c, d.ParentID, nt.Primary.Name); err != nil || taken {
 		if err == nil {
 			err = pgcode.New(sqlerr.DuplicateTable, "relation %q already exists", nt.Primary.Name)
 		}

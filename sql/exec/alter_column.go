@@ -16,7 +16,7 @@ import (
 )
 
 func (c *Ctx) planner() *Planner {
-	return &Planner{Ctx: c.Context, Cat: c.Cat, SchemaID: c.SchemaID, Params: sem.NewParams(nil), Env: c.Eval.Env}
+	return &Planner{Ctx: c.Context, Cat: c.Cat, DBID: c.DBID, SearchPath: c.SearchPath, Params: sem.NewParams(nil), Env: c.Eval.Env}
 }
 
 func skipNotice(c *Ctx, format string, args ...any) {
@@ -81,7 +81,7 @@ func addColumn(c *Ctx, d *catalog.Descriptor, cmd *pg.AlterTableCmd) error {
 		return pgcode.New(sqlerr.DuplicateColumn, "column %q of relation %q already exists", cd.Colname, d.Name)
 	}
 	old := copyTable(d.Table)
-	tb := &tableBuilder{c: c, name: d.Name, t: d.Table}
+	tb := &tableBuilder{c: c, schemaID: d.ParentID, name: d.Name, t: d.Table}
 	if err := tb.column(cd); err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func placeBeforeHidden(t *catalog.Table) {
 func addOwnedSequences(c *Ctx, d *catalog.Descriptor, seqs []*catalog.Descriptor) error {
 	for _, seq := range seqs {
 		seq.Sequence.OwnedBy = d.ID
-		if _, err := c.Cat.Create(c.Context, c.SchemaID, seq); err != nil {
+		if _, err := c.Cat.Create(c.Context, d.ParentID, seq); err != nil {
 			return nameErr(err, seq.Name)
 		}
 	}
@@ -282,7 +282,7 @@ func dropColumnSequence(c *Ctx, d *catalog.Descriptor, col catalog.Column) error
 	if !ok {
 		return nil
 	}
-	id, found, err := c.Cat.LookupID(c.Context, c.SchemaID, name, kvapi.LockExclusive)
+	id, found, err := c.Cat.LookupID(c.Context, d.ParentID, name, kvapi.LockExclusive)
 	if err != nil || !found {
 		return err
 	}

@@ -31,22 +31,16 @@ func deparse(n *pg.Node) (string, error) {
 	return strings.TrimPrefix(s, "SELECT "), nil
 }
 
-func checkSchema(rv *pg.RangeVar) error {
-	if rv.Schemaname != "" && rv.Schemaname != catalog.PublicSchema {
-		return posErr(pgcode.New(sqlerr.InvalidSchemaName, "schema %q does not exist", rv.Schemaname), rv.Location)
-	}
-	return nil
-}
-
 // tableBuilder accumulates a CREATE TABLE.
 type tableBuilder struct {
-	c       *Ctx
-	name    string
-	t       *catalog.Table
-	pk      []string
-	uniques [][]string
-	seqs    []*catalog.Descriptor
-	fks     []fkDef
+	c        *Ctx
+	schemaID uint64 // the table's schema
+	name     string
+	t        *catalog.Table
+	pk       []string
+	uniques  [][]string
+	seqs     []*catalog.Descriptor
+	fks      []fkDef
 }
 
 // fkDef is a FOREIGN KEY of a table being created, resolved once the
@@ -57,11 +51,12 @@ type fkDef struct {
 }
 
 func createTable(c *Ctx, s *pg.CreateStmt) (*Result, error) {
-	if err := checkSchema(s.Relation); err != nil {
-		return nil, err
+	schemaID, err := c.names().CreationSchema(c.Context, s.Relation.Schemaname)
+	if err != nil {
+		return nil, withPos(err, s.Relation.Location)
 	}
 	name := s.Relation.Relname
-	_, exists, err := c.Cat.LookupID(c.Context, c.SchemaID, name, kvapi.LockExclusive)
+	_, exists, err := c.Cat.LookupID(c.Context, schemaID, name, kvapi.LockExclusive)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +67,7 @@ func createTable(c *Ctx, s *pg.CreateStmt) (*Result, error) {
 		}
 		return nil, posErr(pgcode.New(sqlerr.DuplicateTable, "relation %q already exists", name), s.Relation.Location)
 	}
-	tb := &tableBuilder{c: c, name: name, t: &catalog.Table{NextColumnID: 1, NextIndexID: 2}}
+	tb := &tableBuilder{c: c, schemaID: schemaID, name: name, t: &catalog.Table{NextColumnID: 1, NextIndexID: 2}}
 	if err := tb.elements(s.TableElts); err != nil {
 		return nil, err
 	}
@@ -157,8 +152,9 @@ func (tb *tableBuilder) ownedSequence(col *catalog.Column, opts []*pg.Node) erro
 	}
 	seqName := fmt.Sprintf("%s_%s_seq", tb.name, col.Name)
 	tb.seqs = append(tb.seqs, &catalog.Descriptor{Kind: catalog.KindSequence, Name: seqName, Sequence: seq})
-	col.Default = fmt.Sprintf("nextval('%s'::regclass)", seqName)
-	return nil
+	qualified, err := qualifiedSeqName(tb.c, tb.schemaID, seqName)
+	col.Default = fmt.Sprintf("nextval('%s'::regclass)", qualified)
+	return err
 }
 
 // identity makes col GENERATED ALWAYS|BY DEFAULT AS IDENTITY.
@@ -334,7 +330,7 @@ func (tb *tableBuilder) finish() error {
 
 // validateExprs type-checks defaults and checks.
 func (tb *tableBuilder) validateExprs() error {
-	p := &Planner{Ctx: tb.c.Context, Cat: tb.c.Cat, SchemaID: tb.c.SchemaID, Params: sem.NewParams(nil), Env: tb.c.Eval.Env}
+	p := &Planner{Ctx: tb.c.Context, Cat: tb.c.Cat, DBID: tb.c.DBID, SearchPath: tb.c.SearchPath, Params: sem.NewParams(nil), Env: tb.c.Eval.Env}
 	for _, col := range tb.t.Columns {
 		if col.Default == "" || strings.HasPrefix(col.Default, "nextval(") {
 			continue
@@ -359,12 +355,12 @@ func (tb *tableBuilder) validateExprs() error {
 func (tb *tableBuilder) write() error {
 	c := tb.c
 	for _, seq := range tb.seqs {
-		if _, err := c.Cat.Create(c.Context, c.SchemaID, seq); err != nil {
+		if _, err := c.Cat.Create(c.Context, tb.schemaID, seq); err != nil {
 			return nameErr(err, seq.Name)
 		}
 	}
 	d := &catalog.Descriptor{Kind: catalog.KindTable, Name: tb.name, Table: tb.t}
-	id, err := c.Cat.Create(c.Context, c.SchemaID, d)
+	id, err := c.Cat.Create(c.Context, tb.schemaID, d)
 	if err != nil {
 		return nameErr(err, tb.name)
 	}
@@ -389,7 +385,7 @@ func (tb *tableBuilder) addForeignKey(d *catalog.Descriptor, f fkDef) error {
 	c := tb.c
 	parent := d
 	if f.cn.Pktable.Relname != d.Name {
-		p, err := lookupTable(c.Context, c.Cat, c.SchemaID, f.cn.Pktable, kvapi.LockExclusive)
+		p, err := lookupTable(c.Context, c.names(), f.cn.Pktable, kvapi.LockExclusive)
 		if err != nil {
 			return err
 		}
@@ -420,47 +416,50 @@ func drop(c *Ctx, s *pg.DropStmt) (*Result, error) {
 		return dropIndexes(c, s)
 	case pg.ObjectType_OBJECT_SEQUENCE:
 		return dropSequences(c, s)
+	case pg.ObjectType_OBJECT_SCHEMA:
+		return dropSchemas(c, s)
 	}
 	return nil, sqlerr.Unsupported("DROP %s is not supported yet", s.RemoveType)
 }
 
-func objectName(n *pg.Node) (string, error) {
-	items := n.GetList().GetItems()
-	if len(items) == 0 {
-		return "", sqlerr.Unsupported("object name")
+// lookupObject resolves a DROP's object name (schema-qualified or
+// through the search path) with lock; a missing schema is 3F000 unless
+// missingOK, when it is just not found.
+func lookupObject(c *Ctx, o *pg.Node, missingOK bool, lock kvapi.Lock) (name string, id uint64, found bool, err error) {
+	schema, name, err := objectSchemaName(o)
+	if err != nil {
+		return "", 0, false, err
 	}
-	if len(items) > 1 {
-		if sch := items[len(items)-2].GetString_().GetSval(); sch != catalog.PublicSchema {
-			return "", pgcode.New(sqlerr.InvalidSchemaName, "schema %q does not exist", sch)
-		}
+	_, id, found, err = c.names().Lookup(c.Context, schema, name, lock)
+	if e, ok := err.(*pgcode.Error); ok && missingOK && e.Code == sqlerr.InvalidSchemaName {
+		return name, 0, false, nil
 	}
-	return items[len(items)-1].GetString_().GetSval(), nil
+	return name, id, found, err
 }
 
 func dropTables(c *Ctx, s *pg.DropStmt) (*Result, error) {
 	dropping := map[string]bool{}
-	var names []string
 	for _, o := range s.Objects {
-		name, err := objectName(o)
+		_, name, err := objectSchemaName(o)
 		if err != nil {
 			return nil, err
 		}
 		dropping[name] = true
-		names = append(names, name)
 	}
-	for _, name := range names {
-		if err := dropTable(c, name, s.MissingOk, s.Behavior == pg.DropBehavior_DROP_CASCADE, dropping); err != nil {
+	for _, o := range s.Objects {
+		name, id, found, err := lookupObject(c, o, s.MissingOk, kvapi.LockExclusive)
+		if err != nil {
+			return nil, err
+		}
+		if err := dropTable(c, name, id, found, s.MissingOk, s.Behavior == pg.DropBehavior_DROP_CASCADE, dropping); err != nil {
 			return nil, err
 		}
 	}
 	return &Result{Tag: "DROP TABLE"}, nil
 }
 
-func dropTable(c *Ctx, name string, missingOK, cascade bool, dropping map[string]bool) error {
-	id, found, err := c.Cat.LookupID(c.Context, c.SchemaID, name, kvapi.LockExclusive)
-	if err != nil {
-		return err
-	}
+func dropTable(c *Ctx, name string, id uint64, found, missingOK, cascade bool, dropping map[string]bool) error {
+	var err error
 	var d *catalog.Descriptor
 	if found {
 		if d, err = c.Cat.Mutable(c.Context, id); err != nil {
@@ -496,7 +495,7 @@ func dropTable(c *Ctx, name string, missingOK, cascade bool, dropping map[string
 	if err := dropOwnedSequences(c, d); err != nil {
 		return err
 	}
-	if err := c.Cat.DeleteName(c.Context, c.SchemaID, name); err != nil {
+	if err := c.Cat.DeleteName(c.Context, d.ParentID, d.Name); err != nil {
 		return err
 	}
 	return c.Cat.Delete(c.Context, d.ID)
@@ -504,12 +503,11 @@ func dropTable(c *Ctx, name string, missingOK, cascade bool, dropping map[string
 
 func dropOwnedSequences(c *Ctx, d *catalog.Descriptor) error {
 	for _, col := range d.Table.Columns {
-		name, ok := strings.CutPrefix(col.Default, "nextval('")
+		name, ok := defaultSequence(col.Default)
 		if !ok {
 			continue
 		}
-		name, _, _ = strings.Cut(name, "'")
-		id, found, err := c.Cat.LookupID(c.Context, c.SchemaID, name, kvapi.LockExclusive)
+		id, found, err := c.Cat.LookupID(c.Context, d.ParentID, name, kvapi.LockExclusive)
 		if err != nil || !found {
 			return err
 		}
@@ -517,7 +515,7 @@ func dropOwnedSequences(c *Ctx, d *catalog.Descriptor) error {
 		if err != nil || seq == nil || seq.Sequence == nil || seq.Sequence.OwnedBy != d.ID {
 			return err
 		}
-		if err := c.Cat.DeleteName(c.Context, c.SchemaID, name); err != nil {
+		if err := c.Cat.DeleteName(c.Context, d.ParentID, name); err != nil {
 			return err
 		}
 		if err := c.Cat.Delete(c.Context, id); err != nil {
@@ -534,7 +532,7 @@ func truncate(c *Ctx, s *pg.TruncateStmt) (*Result, error) {
 	var ds []*catalog.Descriptor
 	truncated := map[uint64]bool{}
 	for _, r := range s.Relations {
-		d, err := lookupTable(c.Context, c.Cat, c.SchemaID, r.GetRangeVar(), kvapi.LockExclusive)
+		d, err := lookupTable(c.Context, c.names(), r.GetRangeVar(), kvapi.LockExclusive)
 		if err != nil {
 			return nil, err
 		}

@@ -418,7 +418,7 @@ func fkTypesMatch(fk *catalog.ForeignKey, child, parent *catalog.Descriptor) err
 func addForeignKey(c *Ctx, d *catalog.Descriptor, cn *pg.Constraint) error {
 	parent := d
 	if cn.Pktable.Relname != d.Name {
-		p, err := lookupTable(c.Context, c.Cat, c.SchemaID, cn.Pktable, kvapi.LockExclusive)
+		p, err := lookupTable(c.Context, c.names(), cn.Pktable, kvapi.LockExclusive)
 		if err != nil {
 			return err
 		}

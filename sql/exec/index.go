@@ -22,7 +22,7 @@ func createIndex(c *Ctx, s *pg.IndexStmt) (*Result, error) {
 	if s.WhereClause != nil || s.Concurrent {
 		return nil, sqlerr.Unsupported("partial and concurrent indexes are not supported yet")
 	}
-	d, err := lookupTable(c.Context, c.Cat, c.SchemaID, s.Relation, kvapi.LockExclusive)
+	d, err := lookupTable(c.Context, c.names(), s.Relation, kvapi.LockExclusive)
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +33,7 @@ func createIndex(c *Ctx, s *pg.IndexStmt) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if taken, err := indexNameTaken(c, idx.Name); err != nil || taken {
+	if taken, err := indexNameTaken(c, d.ParentID, idx.Name); err != nil || taken {
 		if err == nil && s.IfNotExists {
 			c.Notice(&pgcode.Error{Severity: pgcode.SeverityNotice, Message: fmt.Sprintf("relation %q already exists, skipping", idx.Name)})
 			return &Result{Tag: "CREATE INDEX"}, nil
@@ -78,8 +78,8 @@ func newIndex(d *catalog.Descriptor, s *pg.IndexStmt) (catalog.Index, error) {
 
 // indexNameTaken reports whether a relation (table, sequence or index) of
 // the schema has the name.
-func indexNameTaken(c *Ctx, name string) (bool, error) {
-	names, err := c.Cat.ListNames(c.Context, c.SchemaID, kvapi.LockShared)
+func indexNameTaken(c *Ctx, schemaID uint64, name string) (bool, error) {
+	names, err := c.Cat.ListNames(c.Context, schemaID, kvapi.LockShared)
 	if err != nil {
 		return false, err
 	}
@@ -138,24 +138,64 @@ func backfillErr(err error, idx *catalog.Index) error {
 }
 
 func dropIndexes(c *Ctx, s *pg.DropStmt) (*Result, error) {
-	names, err := c.Cat.ListNames(c.Context, c.SchemaID, kvapi.LockShared)
-	if err != nil {
-		return nil, err
-	}
 	for _, o := range s.Objects {
-		name, err := objectName(o)
+		schema, name, err := objectSchemaName(o)
 		if err != nil {
 			return nil, err
 		}
-		if err := dropIndex(c, names, name, s.MissingOk); err != nil {
+		if err := dropIndex(c, schema, name, s.MissingOk); err != nil {
 			return nil, err
 		}
 	}
 	return &Result{Tag: "DROP INDEX"}, nil
 }
 
-func dropIndex(c *Ctx, names map[string]uint64, name string, missingOK bool) error {
-	d, i, found, err := findIndex(c, names, name)
+// pathNames returns the relations of schema, or of every schema of the
+// search path (the first schema's name wins).
+func pathNames(c *Ctx, schema string) (map[string]uint64, error) {
+	path := c.SearchPath
+	if schema != "" {
+		if _, err := c.names().Schema(c.Context, schema, kvapi.LockShared); err != nil {
+			return nil, err
+		}
+		path = []string{schema}
+	}
+	out := map[string]uint64{}
+	for _, s := range path {
+		sid, ok, err := c.Cat.LookupID(c.Context, c.DBID, s, kvapi.LockShared)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		names, err := c.Cat.ListNames(c.Context, sid, kvapi.LockShared)
+		if err != nil {
+			return nil, err
+		}
+		for n, id := range names {
+			if _, seen := out[n]; !seen {
+				out[n] = id
+			}
+		}
+	}
+	return out, nil
+}
+
+// lookupIndex finds the index name in schema, or in the search path.
+func lookupIndex(c *Ctx, schema, name string) (*catalog.Descriptor, int, bool, error) {
+	names, err := pathNames(c, schema)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	return findIndex(c, names, name)
+}
+
+func dropIndex(c *Ctx, schema, name string, missingOK bool) error {
+	d, i, found, err := lookupIndex(c, schema, name)
+	if e, ok := err.(*pgcode.Error); ok && missingOK && e.Code == sqlerr.InvalidSchemaName {
+		err = nil
+	}
 	if err != nil {
 		return err
 	}

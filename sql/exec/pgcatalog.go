@@ -78,12 +78,89 @@ type vtableNode struct{ v *vtable }
 
 func (n *vtableNode) rows(c *Ctx) ([]sem.Row, error) { return n.v.rows(c) }
 
-func namespaceRows(*Ctx) ([]sem.Row, error) {
-	return []sem.Row{
+// namespaceRows lists pg_catalog, information_schema and the database's
+// schemas: public with PostgreSQL's OID, the others with their descriptor
+// IDs.
+func namespaceRows(c *Ctx) ([]sem.Row, error) {
+	out := []sem.Row{
 		{int64(pgCatalogOID), "pg_catalog", int64(sem.BootstrapRoleOID), nil},
-		{int64(publicOID), catalog.PublicSchema, int64(sem.DatabaseOwnerRoleOID), nil},
 		{int64(infoSchemaOID), "information_schema", int64(sem.BootstrapRoleOID), nil},
-	}, nil
+	}
+	schemas, err := schemaList(c)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range schemas {
+		owner, err := schemaOwnerOID(c, d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sem.Row{namespaceOID(d), d.Name, owner, nil})
+	}
+	return out, nil
+}
+
+// schemaList returns the database's schema descriptors in name order.
+func schemaList(c *Ctx) ([]*catalog.Descriptor, error) {
+	names, err := c.Cat.ListNames(c.Context, c.DBID, kvapi.LockShared)
+	if err != nil {
+		return nil, err
+	}
+	var out []*catalog.Descriptor
+	for _, name := range sortedNames(names) {
+		d, err := c.Cat.Get(c.Context, names[name], kvapi.LockShared)
+		if err != nil {
+			return nil, err
+		}
+		if d != nil {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// namespaceOID is a schema's OID: PostgreSQL's for public, the descriptor
+// ID for the others.
+func namespaceOID(d *catalog.Descriptor) int64 {
+	if d.Name == catalog.PublicSchema && d.Owner == "" {
+		return publicOID
+	}
+	return int64(d.ID)
+}
+
+// schemaOwnerOID is the OID of a schema's owner (public's is
+// pg_database_owner).
+func schemaOwnerOID(c *Ctx, d *catalog.Descriptor) (int64, error) {
+	if d.Owner == "" {
+		return int64(sem.DatabaseOwnerRoleOID), nil
+	}
+	u, err := c.Cat.GetUser(c.Context, d.Owner, kvapi.LockShared)
+	if err != nil || u == nil {
+		return int64(sem.BootstrapRoleOID), err
+	}
+	return int64(u.OID), nil
+}
+
+// schemaOf returns the name of a relation's schema ("public" if its
+// descriptor cannot be read: catalog rows carry no errors).
+func schemaOf(c *Ctx, d *catalog.Descriptor) string {
+	name, _, _ := relSchema(c, d)
+	return name
+}
+
+// nspOf returns the OID of a relation's schema.
+func nspOf(c *Ctx, d *catalog.Descriptor) int64 {
+	_, oid, _ := relSchema(c, d)
+	return oid
+}
+
+// relSchema returns the schema of a relation, with its namespace OID.
+func relSchema(c *Ctx, d *catalog.Descriptor) (string, int64, error) {
+	s, err := c.Cat.Get(c.Context, d.ParentID, kvapi.LockShared)
+	if err != nil || s == nil {
+		return catalog.PublicSchema, publicOID, err
+	}
+	return s.Name, namespaceOID(s), nil
 }
 
 func amRows(*Ctx) ([]sem.Row, error) {
@@ -117,38 +194,38 @@ func sortedNames(m map[string]uint64) []string {
 
 // classRows lists the session's schema: tables, their indexes, sequences.
 func classRows(c *Ctx) ([]sem.Row, error) {
-	names, err := c.Cat.ListNames(c.Context, c.SchemaID, kvapi.LockShared)
+	ds, err := schemaDescs(c)
 	if err != nil {
 		return nil, err
 	}
 	var out []sem.Row
-	for _, name := range sortedNames(names) {
-		d, err := c.Cat.Get(c.Context, names[name], kvapi.LockShared)
+	for _, d := range ds {
+		_, nsp, err := relSchema(c, d)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, descClassRows(d)...)
+		out = append(out, descClassRows(d, nsp)...)
 	}
 	return out, nil
 }
 
-func descClassRows(d *catalog.Descriptor) []sem.Row {
+func descClassRows(d *catalog.Descriptor, nsp int64) []sem.Row {
 	switch {
 	case d == nil:
 		return nil
 	case d.Kind == catalog.KindSequence:
-		return []sem.Row{classRow(int64(d.ID), d.Name, "S", 0, 3, false, 0)}
+		return []sem.Row{classRow(int64(d.ID), d.Name, nsp, "S", 0, 3, false, 0)}
 	case d.Kind != catalog.KindTable:
 		return nil
 	}
 	t := d.Table
 	idxs := visibleIndexes(t)
-	out := []sem.Row{classRow(int64(d.ID), d.Name, "r", heapAMOID, visibleColumns(t), len(idxs) > 0, len(t.Checks))}
+	out := []sem.Row{classRow(int64(d.ID), d.Name, nsp, "r", heapAMOID, visibleColumns(t), len(idxs) > 0, len(t.Checks))}
 	// PostgreSQL's foreign keys are triggers on both tables; psql looks
 	// for them only where relhastriggers is set.
 	out[0][classHasTriggers] = len(t.ForeignKeys) > 0 || len(t.ReferencedBy) > 0
 	for _, idx := range idxs {
-		out = append(out, classRow(IndexOID(d.ID, idx.ID), idx.Name, "i", btreeAMOID, len(idx.Columns), false, 0))
+		out = append(out, classRow(IndexOID(d.ID, idx.ID), idx.Name, nsp, "i", btreeAMOID, len(idx.Columns), false, 0))
 	}
 	return out
 }
@@ -156,8 +233,8 @@ func descClassRows(d *catalog.Descriptor) []sem.Row {
 // classHasTriggers is relhastriggers' position in a pg_class row.
 const classHasTriggers = 17
 
-func classRow(oid int64, name, kind string, am int64, natts int, hasIndex bool, checks int) sem.Row {
-	return sem.Row{oid, name, int64(publicOID), int64(0), int64(0),
+func classRow(oid int64, name string, nsp int64, kind string, am int64, natts int, hasIndex bool, checks int) sem.Row {
+	return sem.Row{oid, name, nsp, int64(0), int64(0),
 		int64(sem.BootstrapRoleOID), am, oid, int64(0), int64(0),
 		hasIndex, false, "p", kind, int64(natts),
 		int64(checks), false, false, false, false,
@@ -195,17 +272,13 @@ func visibleColumns(t *catalog.Table) int {
 
 // indexRows lists pg_index: one row per visible index of the schema.
 func indexRows(c *Ctx) ([]sem.Row, error) {
-	names, err := c.Cat.ListNames(c.Context, c.SchemaID, kvapi.LockShared)
+	ds, err := schemaDescs(c)
 	if err != nil {
 		return nil, err
 	}
 	var out []sem.Row
-	for _, name := range sortedNames(names) {
-		d, err := c.Cat.Get(c.Context, names[name], kvapi.LockShared)
-		if err != nil {
-			return nil, err
-		}
-		if d == nil || d.Table == nil {
+	for _, d := range ds {
+		if d.Table == nil {
 			continue
 		}
 		for _, idx := range visibleIndexes(d.Table) {

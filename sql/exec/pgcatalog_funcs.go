@@ -64,19 +64,23 @@ func getIndexDef(c *sem.Ctx, a []types.Datum) (types.Datum, error) {
 			}
 			return quoteIdent(d.Table.Columns[d.Table.ColumnByID(idx.Columns[col-1])].Name), nil
 		}
-		return indexDef(d, idx), nil
+		x, err := execCtx(c)
+		if err != nil {
+			return nil, err
+		}
+		return indexDef(schemaOf(x, d), d, idx), nil
 	}
 	return nil, nil
 }
 
 // indexDef is pg_get_indexdef's text: CREATE [UNIQUE] INDEX ... USING btree (...).
-func indexDef(d *catalog.Descriptor, idx *catalog.Index) string {
+func indexDef(schema string, d *catalog.Descriptor, idx *catalog.Index) string {
 	unique := ""
 	if idx.Unique || idx.ID == catalog.PrimaryIndexID {
 		unique = "UNIQUE "
 	}
 	return fmt.Sprintf("CREATE %sINDEX %s ON %s.%s USING btree (%s)", unique, quoteIdent(idx.Name),
-		catalog.PublicSchema, quoteIdent(d.Name), columnList(d.Table, idx.Columns))
+		quoteIdent(schema), quoteIdent(d.Name), columnList(d.Table, idx.Columns))
 }
 
 func columnList(t *catalog.Table, ids []uint32) string {
@@ -237,10 +241,22 @@ func (relations) RelationName(c *sem.Ctx, oid int64) (string, bool, error) {
 		return "", false, nil
 	}
 	d, err := x.Cat.Get(x.Context, uint64(oid), kvapi.LockShared)
-	if err != nil || d == nil || d.ParentID != x.SchemaID || (d.Kind != catalog.KindTable && d.Kind != catalog.KindSequence) {
+	if err != nil || d == nil || (d.Kind != catalog.KindTable && d.Kind != catalog.KindSequence) {
 		return "", false, err
 	}
-	return quoteIdent(d.Name), true, nil
+	name, err := visibleName(x, d, d.Name)
+	return name, err == nil, err
+}
+
+// visibleName is how regclass prints a relation of d's schema: bare when
+// the search path finds it, schema-qualified otherwise.
+func visibleName(x *Ctx, d *catalog.Descriptor, name string) (string, error) {
+	ok, err := x.names().Visible(x.Context, d.ParentID, name)
+	if err != nil || ok {
+		return quoteIdent(name), err
+	}
+	schema, _, err := relSchema(x, d)
+	return quoteIdent(schema) + "." + quoteIdent(name), err
 }
 
 func (relations) RelationOID(c *sem.Ctx, name string) (int64, bool, error) {
@@ -248,21 +264,39 @@ func (relations) RelationOID(c *sem.Ctx, name string) (int64, bool, error) {
 		oid, ok := sem.CatalogRelOIDs()[rel]
 		return oid, ok, nil
 	}
-	name = strings.TrimPrefix(name, catalog.PublicSchema+".")
-	name = strings.Trim(name, `"`)
+	schema, rel := SplitQualified(name)
 	x, err := execCtx(c)
 	if err != nil {
 		return 0, false, err
 	}
-	ds, err := schemaDescs(x)
+	_, id, found, err := x.names().Lookup(x.Context, schema, rel, kvapi.LockShared)
+	if err != nil || found {
+		return int64(id), found, err
+	}
+	if oid, found, err := indexOIDByName(x, schema, rel); err != nil || found {
+		return oid, found, err
+	}
+	if schema == "" {
+		if oid, ok := sem.CatalogRelOIDs()[rel]; ok {
+			return oid, true, nil
+		}
+	}
+	return 0, false, nil
+}
+
+// indexOIDByName finds an index (a primary key's too) of schema, or of
+// the search path.
+func indexOIDByName(x *Ctx, schema, name string) (int64, bool, error) {
+	names, err := pathNames(x, schema)
 	if err != nil {
 		return 0, false, err
 	}
-	for _, d := range ds {
-		if d.Name == name && (d.Kind == catalog.KindTable || d.Kind == catalog.KindSequence) {
-			return int64(d.ID), true, nil
+	for _, id := range names {
+		d, err := x.Cat.Get(x.Context, id, kvapi.LockShared)
+		if err != nil {
+			return 0, false, err
 		}
-		if d.Table == nil {
+		if d == nil || d.Table == nil {
 			continue
 		}
 		for _, idx := range visibleIndexes(d.Table) {
@@ -270,9 +304,6 @@ func (relations) RelationOID(c *sem.Ctx, name string) (int64, bool, error) {
 				return IndexOID(d.ID, idx.ID), true, nil
 			}
 		}
-	}
-	if oid, ok := sem.CatalogRelOIDs()[name]; ok {
-		return oid, true, nil
 	}
 	return 0, false, nil
 }

@@ -75,12 +75,18 @@ func yesNo(b bool) string {
 func schemataRows(c *Ctx) ([]sem.Row, error) {
 	db, user := c.Eval.Env.Database(), c.Eval.Env.User()
 	var out []sem.Row
-	for _, s := range []struct{ name, owner string }{
-		{"information_schema", user}, {"pg_catalog", user}, {catalog.PublicSchema, "pg_database_owner"},
-	} {
-		out = append(out, sem.Row{db, s.name, s.owner, nil, nil, nil, nil})
+	for _, s := range []string{"information_schema", "pg_catalog"} {
+		out = append(out, sem.Row{db, s, user, nil, nil, nil, nil})
 	}
-	return out, nil
+	schemas, err := schemaList(c)
+	for _, d := range schemas {
+		owner := d.Owner
+		if owner == "" {
+			owner = "pg_database_owner"
+		}
+		out = append(out, sem.Row{db, d.Name, owner, nil, nil, nil, nil})
+	}
+	return out, err
 }
 
 func infoTablesRows(c *Ctx) ([]sem.Row, error) {
@@ -88,7 +94,7 @@ func infoTablesRows(c *Ctx) ([]sem.Row, error) {
 	db := c.Eval.Env.Database()
 	var out []sem.Row
 	for _, d := range ds {
-		out = append(out, sem.Row{db, catalog.PublicSchema, d.Name, "BASE TABLE", nil, nil, nil, nil, nil,
+		out = append(out, sem.Row{db, schemaOf(c, d), d.Name, "BASE TABLE", nil, nil, nil, nil, nil,
 			"YES", "NO", nil})
 	}
 	return out, err
@@ -108,7 +114,7 @@ func infoColumnsRows(c *Ctx) ([]sem.Row, error) {
 			if col.Default != "" && col.Identity == "" {
 				def = col.Default
 			}
-			row := sem.Row{db, catalog.PublicSchema, d.Name, col.Name, int64(n), def, yesNo(!col.NotNull),
+			row := sem.Row{db, schemaOf(c, d), d.Name, col.Name, int64(n), def, yesNo(!col.NotNull),
 				col.Type.Name()}
 			row = append(row, typeMetrics(col.Type)...)
 			row = append(row, db, "pg_catalog", col.Type.TypName(), fmt.Sprint(n), yesNo(col.Identity != ""), "NEVER", "YES")
@@ -154,10 +160,11 @@ func infoTableConstraintsRows(c *Ctx) ([]sem.Row, error) {
 	ds, err := schemaTables(c)
 	db := c.Eval.Env.Database()
 	var out []sem.Row
-	row := func(name, table, typ string, nullsDistinct any) sem.Row {
-		return sem.Row{db, catalog.PublicSchema, name, db, catalog.PublicSchema, table, typ, "NO", "NO", "YES", nullsDistinct}
-	}
 	for _, d := range ds {
+		sch := schemaOf(c, d)
+		row := func(name, table, typ string, nullsDistinct any) sem.Row {
+			return sem.Row{db, sch, name, db, sch, table, typ, "NO", "NO", "YES", nullsDistinct}
+		}
 		for _, con := range tableConstraints(d) {
 			switch con.typ {
 			case "p":
@@ -172,7 +179,7 @@ func infoTableConstraintsRows(c *Ctx) ([]sem.Row, error) {
 		}
 		for _, col := range d.Table.Columns {
 			if col.NotNull && !col.Hidden {
-				name := fmt.Sprintf("%d_%d_%d_not_null", publicOID, d.ID, attnum(d.Table, col.ID))
+				name := fmt.Sprintf("%d_%d_%d_not_null", nspOf(c, d), d.ID, attnum(d.Table, col.ID))
 				out = append(out, row(name, d.Name, "CHECK", nil))
 			}
 		}
@@ -199,7 +206,7 @@ func infoKeyColumnRows(c *Ctx) ([]sem.Row, error) {
 				if con.fk != nil {
 					pos = int64(fkUniquePosition(c, con.fk, i))
 				}
-				out = append(out, sem.Row{db, catalog.PublicSchema, con.name, db, catalog.PublicSchema, d.Name,
+				out = append(out, sem.Row{db, schemaOf(c, d), con.name, db, schemaOf(c, d), d.Name,
 					col.Name, int64(i + 1), pos})
 			}
 		}
@@ -223,11 +230,11 @@ func infoReferentialRows(c *Ctx) ([]sem.Row, error) {
 	var out []sem.Row
 	for _, d := range ds {
 		for _, fk := range d.Table.ForeignKeys {
-			_, idx, err := fkParentOf(c, &fk)
+			p, idx, err := fkParentOf(c, &fk)
 			if err != nil || idx == nil {
 				return nil, err
 			}
-			out = append(out, sem.Row{db, catalog.PublicSchema, fk.Name, db, catalog.PublicSchema, idx.Name,
+			out = append(out, sem.Row{db, schemaOf(c, d), fk.Name, db, schemaOf(c, p), idx.Name,
 				"NONE", fkActionRule(fk.OnUpdate), fkActionRule(fk.OnDelete)})
 		}
 	}
@@ -247,7 +254,7 @@ func infoSequencesRows(c *Ctx) ([]sem.Row, error) {
 			continue // identity sequences are internal, as in PostgreSQL
 		}
 		t := sequenceType(c, d)
-		out = append(out, sem.Row{db, catalog.PublicSchema, d.Name, t.Name(), int64(t.Size()) * 8, int64(2), int64(0),
+		out = append(out, sem.Row{db, schemaOf(c, d), d.Name, t.Name(), int64(t.Size()) * 8, int64(2), int64(0),
 			fmt.Sprint(s.Start), fmt.Sprint(s.Min), fmt.Sprint(s.Max), fmt.Sprint(s.Increment), yesNo(s.Cycle)})
 	}
 	return out, err

@@ -107,7 +107,24 @@ func init() {
 
 // schemaDescs returns the session schema's descriptors in name order.
 func schemaDescs(c *Ctx) ([]*catalog.Descriptor, error) {
-	names, err := c.Cat.ListNames(c.Context, c.SchemaID, kvapi.LockShared)
+	schemas, err := c.Cat.ListNames(c.Context, c.DBID, kvapi.LockShared)
+	if err != nil {
+		return nil, err
+	}
+	var out []*catalog.Descriptor
+	for _, name := range sortedNames(schemas) {
+		ds, err := descsIn(c, schemas[name])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ds...)
+	}
+	return out, nil
+}
+
+// descsIn lists the relations of one schema, sorted by name.
+func descsIn(c *Ctx, schemaID uint64) ([]*catalog.Descriptor, error) {
+	names, err := c.Cat.ListNames(c.Context, schemaID, kvapi.LockShared)
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +307,7 @@ func constraintRow(c *Ctx, d *catalog.Descriptor, con constraint) (sem.Row, erro
 		bin = con.check.Expr
 		key = nil
 	}
-	return sem.Row{con.oid, con.name, int64(publicOID), con.typ, false, false, true,
+	return sem.Row{con.oid, con.name, nspOf(c, d), con.typ, false, false, true,
 		int64(d.ID), int64(0), indid, int64(0), frel, upd, del, match,
 		true, int64(0), false, key, fkey, bin}, nil
 }
@@ -418,7 +435,7 @@ func tablesViewRows(c *Ctx) ([]sem.Row, error) {
 	ds, err := schemaTables(c)
 	var out []sem.Row
 	for _, d := range ds {
-		out = append(out, sem.Row{catalog.PublicSchema, d.Name, c.Eval.Env.User(), nil,
+		out = append(out, sem.Row{schemaOf(c, d), d.Name, c.Eval.Env.User(), nil,
 			len(visibleIndexes(d.Table)) > 0, false, false, false})
 	}
 	return out, err
@@ -429,7 +446,7 @@ func indexesViewRows(c *Ctx) ([]sem.Row, error) {
 	var out []sem.Row
 	for _, d := range ds {
 		for _, idx := range visibleIndexes(d.Table) {
-			out = append(out, sem.Row{catalog.PublicSchema, d.Name, idx.Name, nil, indexDef(d, idx)})
+			out = append(out, sem.Row{schemaOf(c, d), d.Name, idx.Name, nil, indexDef(schemaOf(c, d), d, idx)})
 		}
 	}
 	return out, err

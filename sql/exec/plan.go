@@ -33,8 +33,10 @@ type Ctx struct {
 	Cat     *catalog.Txn
 	DB      kvapi.DB
 	Eval    *sem.Ctx
-	// DBID and SchemaID are the session's database and its public schema.
-	DBID, SchemaID uint64
+	// DBID is the session's database, SearchPath its search_path (see
+	// Names).
+	DBID       uint64
+	SearchPath []string
 	// Notice sends a NoticeResponse.
 	Notice func(*pgcode.Error)
 	// cteRows holds the materialized rows of the CTEs of this execution,
@@ -59,12 +61,13 @@ type Plan interface {
 
 // Planner prepares statements.
 type Planner struct {
-	Ctx      context.Context
-	Cat      *catalog.Txn
-	SchemaID uint64
-	Params   *[]types.T
-	Env      sem.Env
-	deps     []Dep
+	Ctx        context.Context
+	Cat        *catalog.Txn
+	DBID       uint64
+	SearchPath []string
+	Params     *[]types.T
+	Env        sem.Env
+	deps       []Dep
 	// outer are the scopes of the queries enclosing the subquery being
 	// planned, innermost last; ctes are the WITH clauses in effect,
 	// innermost last.
@@ -95,6 +98,8 @@ func (p *Planner) Prepare(stmt *pg.Node) (Plan, error) {
 		return ddl(func(c *Ctx) (*Result, error) { return createSequence(c, s.CreateSeqStmt) }), nil
 	case *pg.Node_RenameStmt:
 		return ddl(func(c *Ctx) (*Result, error) { return rename(c, s.RenameStmt) }), nil
+	case *pg.Node_CreateSchemaStmt:
+		return ddl(func(c *Ctx) (*Result, error) { return createSchema(c, s.CreateSchemaStmt) }), nil
 	case *pg.Node_TruncateStmt:
 		return ddl(func(c *Ctx) (*Result, error) { return truncate(c, s.TruncateStmt) }), nil
 	}
@@ -132,7 +137,12 @@ func (p *Planner) builder(scope sem.Scope) *sem.Builder {
 // resolveTable finds a table for DML, locking its name and descriptor
 // shared.
 func (p *Planner) resolveTable(rv *pg.RangeVar) (*catalog.Descriptor, error) {
-	d, err := lookupTable(p.Ctx, p.Cat, p.SchemaID, rv, kvapi.LockShared)
+	d, err := lookupTable(p.Ctx, p.names(), rv, kvapi.LockShared)
+	if e, ok := err.(*pgcode.Error); ok && e.Code == sqlerr.InvalidSchemaName {
+		// As PostgreSQL's parser: a query's relation in a missing schema is
+		// a missing relation.
+		return nil, posErr(sqlerr.UndefinedTable(relName(rv)), rv.Location)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -140,21 +150,15 @@ func (p *Planner) resolveTable(rv *pg.RangeVar) (*catalog.Descriptor, error) {
 	return d, nil
 }
 
-func lookupTable(ctx context.Context, cat *catalog.Txn, schemaID uint64, rv *pg.RangeVar, lock kvapi.Lock) (*catalog.Descriptor, error) {
-	if rv.Schemaname != "" && rv.Schemaname != catalog.PublicSchema {
-		if rv.Schemaname == "pg_catalog" || rv.Schemaname == "information_schema" {
-			return nil, sqlerr.Unsupported("%s is not supported yet", rv.Schemaname)
-		}
-		return nil, posErr(pgcode.New(sqlerr.InvalidSchemaName, "schema %q does not exist", rv.Schemaname), rv.Location)
-	}
-	id, found, err := cat.LookupID(ctx, schemaID, rv.Relname, lock)
+func lookupTable(ctx context.Context, n Names, rv *pg.RangeVar, lock kvapi.Lock) (*catalog.Descriptor, error) {
+	_, id, found, err := n.Lookup(ctx, rv.Schemaname, rv.Relname, lock)
 	if err != nil {
-		return nil, err
+		return nil, withPos(err, rv.Location)
 	}
 	if !found {
-		return nil, posErr(sqlerr.UndefinedTable(rv.Relname), rv.Location)
+		return nil, posErr(sqlerr.UndefinedTable(relName(rv)), rv.Location)
 	}
-	d, err := cat.Get(ctx, id, lock)
+	d, err := n.Cat.Get(ctx, id, lock)
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +166,22 @@ func lookupTable(ctx context.Context, cat *catalog.Txn, schemaID uint64, rv *pg.
 		return nil, posErr(pgcode.New(sqlerr.WrongObjectType, "%q is not a table", rv.Relname), rv.Location)
 	}
 	return d, nil
+}
+
+// relName is the name as written, for error messages.
+func relName(rv *pg.RangeVar) string {
+	if rv.Schemaname != "" {
+		return rv.Schemaname + "." + rv.Relname
+	}
+	return rv.Relname
+}
+
+// withPos adds the position to a *pgcode.Error.
+func withPos(err error, loc int32) error {
+	if e, ok := err.(*pgcode.Error); ok {
+		return posErr(e, loc)
+	}
+	return err
 }
 
 func posErr(e *pgcode.Error, loc int32) *pgcode.Error {
@@ -186,6 +206,6 @@ func tableScope(d *catalog.Descriptor, alias string) sem.Scope {
 
 // LookupTable resolves a table name with LockShared (for utility
 // statements that only need it to exist).
-func LookupTable(ctx context.Context, cat *catalog.Txn, schemaID uint64, rv *pg.RangeVar) (*catalog.Descriptor, error) {
-	return lookupTable(ctx, cat, schemaID, rv, kvapi.LockShared)
+func LookupTable(ctx context.Context, n Names, rv *pg.RangeVar) (*catalog.Descriptor, error) {
+	return lookupTable(ctx, n, rv, kvapi.LockShared)
 }

@@ -30,7 +30,7 @@ func rename(c *Ctx, s *pg.RenameStmt) (*Result, error) {
 
 // alterForRename applies f to the mutable descriptor of the table.
 func alterForRename(c *Ctx, s *pg.RenameStmt, f func(*Ctx, *catalog.Descriptor, *pg.RenameStmt) error) (*Result, error) {
-	d, err := lookupTable(c.Context, c.Cat, c.SchemaID, s.Relation, kvapi.LockExclusive)
+	d, err := lookupTable(c.Context, c.names(), s.Relation, kvapi.LockExclusive)
 	if err != nil {
 		if s.MissingOk && pgcode.Of(err) == pgcode.UndefinedTable {
 			skipNotice(c, "relation %q does not exist, skipping", s.Relation.Relname)
@@ -91,7 +91,7 @@ func renameConstraint(c *Ctx, d *catalog.Descriptor, s *pg.RenameStmt) error {
 			return nil
 		}
 	}
-	if taken, err := indexNameTaken(c, s.Newname); err != nil || taken {
+	if taken, err := indexNameTaken(c, d.ParentID, s.Newname); err != nil || taken {
 		if err == nil {
 			err = pgcode.New(sqlerr.DuplicateTable, "relation %q already exists", s.Newname)
 		}
@@ -112,13 +112,13 @@ func renameRelation(c *Ctx, s *pg.RenameStmt) (*Result, error) {
 	if s.RenameType == pg.ObjectType_OBJECT_SEQUENCE {
 		tag, want = "ALTER SEQUENCE", catalog.KindSequence
 	}
-	if err := checkSchema(s.Relation); err != nil {
-		return nil, err
-	}
 	old := s.Relation.Relname
-	id, found, err := c.Cat.LookupID(c.Context, c.SchemaID, old, kvapi.LockExclusive)
+	_, id, found, err := c.names().Lookup(c.Context, s.Relation.Schemaname, old, kvapi.LockExclusive)
+	if e, ok := err.(*pgcode.Error); ok && s.MissingOk && e.Code == sqlerr.InvalidSchemaName {
+		err = nil
+	}
 	if err != nil {
-		return nil, err
+		return nil, withPos(err, s.Relation.Location)
 	}
 	var d *catalog.Descriptor
 	if found {
@@ -143,23 +143,23 @@ func renameRelation(c *Ctx, s *pg.RenameStmt) (*Result, error) {
 }
 
 func moveName(c *Ctx, d *catalog.Descriptor, name string) error {
-	if taken, err := indexNameTaken(c, name); err != nil || taken {
+	if taken, err := indexNameTaken(c, d.ParentID, name); err != nil || taken {
 		if err == nil {
 			err = pgcode.New(sqlerr.DuplicateTable, "relation %q already exists", name)
 		}
 		return err
 	}
-	if err := c.Cat.DeleteName(c.Context, c.SchemaID, d.Name); err != nil {
+	if err := c.Cat.DeleteName(c.Context, d.ParentID, d.Name); err != nil {
 		return err
 	}
 	d.Name = name
-	return nameErr(c.Cat.CreateName(c.Context, c.SchemaID, name, d.ID), name)
+	return nameErr(c.Cat.CreateName(c.Context, d.ParentID, name, d.ID), name)
 }
 
 // renameIndex runs ALTER INDEX ... RENAME TO (a constraint's index
 // renames the constraint, as in PostgreSQL).
 func renameIndex(c *Ctx, s *pg.RenameStmt) (*Result, error) {
-	names, err := c.Cat.ListNames(c.Context, c.SchemaID, kvapi.LockShared)
+	names, err := pathNames(c, s.Relation.Schemaname)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +181,7 @@ func renameIndex(c *Ctx, s *pg.RenameStmt) (*Result, error) {
 		}
 		return nil, sqlerr.UndefinedTable(s.Relation.Relname)
 	}
-	if taken, err := indexNameTaken(c, s.Newname); err != nil || taken {
+	if taken, err := indexNameTaken(c, d.ParentID, s.Newname); err != nil || taken {
 		if err == nil {
 			err = pgcode.New(sqlerr.DuplicateTable, "relation %q already exists", s.Newname)
 		}

@@ -18,11 +18,12 @@ import (
 
 // createSequence runs CREATE SEQUENCE.
 func createSequence(c *Ctx, s *pg.CreateSeqStmt) (*Result, error) {
-	if err := checkSchema(s.Sequence); err != nil {
-		return nil, err
+	schemaID, err := c.names().CreationSchema(c.Context, s.Sequence.Schemaname)
+	if err != nil {
+		return nil, withPos(err, s.Sequence.Location)
 	}
 	name := s.Sequence.Relname
-	_, exists, err := c.Cat.LookupID(c.Context, c.SchemaID, name, kvapi.LockExclusive)
+	_, exists, err := c.Cat.LookupID(c.Context, schemaID, name, kvapi.LockExclusive)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +39,7 @@ func createSequence(c *Ctx, s *pg.CreateSeqStmt) (*Result, error) {
 		return nil, err
 	}
 	d := &catalog.Descriptor{Kind: catalog.KindSequence, Name: name, Sequence: seq}
-	if _, err := c.Cat.Create(c.Context, c.SchemaID, d); err != nil {
+	if _, err := c.Cat.Create(c.Context, schemaID, d); err != nil {
 		return nil, nameErr(err, name)
 	}
 	return &Result{Tag: "CREATE SEQUENCE"}, nil
@@ -209,22 +210,19 @@ func typeLabel(t types.T) string {
 // dropSequences runs DROP SEQUENCE.
 func dropSequences(c *Ctx, s *pg.DropStmt) (*Result, error) {
 	for _, o := range s.Objects {
-		name, err := objectName(o)
+		name, id, found, err := lookupObject(c, o, s.MissingOk, kvapi.LockExclusive)
 		if err != nil {
 			return nil, err
 		}
-		if err := dropSequence(c, name, s.MissingOk, s.Behavior == pg.DropBehavior_DROP_CASCADE); err != nil {
+		if err := dropSequence(c, name, id, found, s.MissingOk, s.Behavior == pg.DropBehavior_DROP_CASCADE); err != nil {
 			return nil, err
 		}
 	}
 	return &Result{Tag: "DROP SEQUENCE"}, nil
 }
 
-func dropSequence(c *Ctx, name string, missingOK, cascade bool) error {
-	id, found, err := c.Cat.LookupID(c.Context, c.SchemaID, name, kvapi.LockExclusive)
-	if err != nil {
-		return err
-	}
+func dropSequence(c *Ctx, name string, id uint64, found, missingOK, cascade bool) error {
+	var err error
 	var d *catalog.Descriptor
 	if found {
 		if d, err = c.Cat.Get(c.Context, id, kvapi.LockExclusive); err != nil {
@@ -250,7 +248,7 @@ func dropSequence(c *Ctx, name string, missingOK, cascade bool) error {
 }
 
 func deleteSequence(c *Ctx, d *catalog.Descriptor) error {
-	if err := c.Cat.DeleteName(c.Context, c.SchemaID, d.Name); err != nil {
+	if err := c.Cat.DeleteName(c.Context, d.ParentID, d.Name); err != nil {
 		return err
 	}
 	if err := c.Cat.Delete(c.Context, d.ID); err != nil {
@@ -266,6 +264,7 @@ func defaultSequence(def string) (string, bool) {
 		return "", false
 	}
 	name, _, _ = strings.Cut(name, "'")
+	_, name = SplitQualified(name)
 	return name, true
 }
 
@@ -273,16 +272,12 @@ func defaultSequence(def string) (string, bool) {
 // sequence, or with cascade drops those defaults (a SERIAL or identity
 // column's sequence is dropped only with its column or table).
 func dropSequenceUsers(c *Ctx, seq *catalog.Descriptor, cascade bool) error {
-	names, err := c.Cat.ListNames(c.Context, c.SchemaID, kvapi.LockShared)
+	ds, err := descsIn(c, seq.ParentID)
 	if err != nil {
 		return err
 	}
-	for _, id := range names {
-		d, err := c.Cat.Get(c.Context, id, kvapi.LockShared)
-		if err != nil {
-			return err
-		}
-		if d == nil || d.Table == nil {
+	for _, d := range ds {
+		if d.Table == nil {
 			continue
 		}
 		if err := dropSequenceUser(c, seq, d, cascade); err != nil {

@@ -46,6 +46,7 @@ const (
 	GeneratedAlways           pgcode.Code = "428C9"
 	DependentObjectsExist     pgcode.Code = "2BP01"
 	InvalidForeignKey         pgcode.Code = "42830"
+	InsufficientPrivilege     pgcode.Code = "42501"
 )
 
 // New is pgcode.New, for brevity at call sites.
