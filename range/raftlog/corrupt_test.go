@@ -61,8 +61,10 @@ func TestCorruptStateIsAnError(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			eng := openEngine(t, vfs.NewMem())
 			defer eng.Close()
+			persist(t, eng, load(t, eng), ents(1, 5, 1), hardState(1, 1, 5), true)
+			// A Storage loaded before the damage, whose entry cache is
+			// empty: it holds only entries that Storage persisted itself.
 			s := load(t, eng)
-			persist(t, eng, s, ents(1, 5, 1), hardState(1, 1, 5), true)
 			setRaw(t, eng, tc.key, tc.value)
 
 			_, err := raftlog.Load(eng, rangeID, nil)

@@ -36,9 +36,11 @@ type Storage struct {
 		sync.Mutex
 		hs       *pb.HardState
 		conf     *pb.ConfState
+		applied  AppliedState // as last committed
 		trunc    TruncatedState
 		last     uint64
 		lastTerm uint64
+		cache    entryCache
 	}
 }
 
@@ -47,6 +49,7 @@ var _ raft.Storage = (*Storage)(nil)
 // Load reads the persisted Raft state of rangeID.
 func Load(eng *storage.Engine, rangeID uint64, snap SnapshotFunc) (*Storage, error) {
 	s := &Storage{eng: eng, rangeID: rangeID, snap: snap}
+	s.mu.cache.max = entryCacheBytes
 	hs, err := LoadHardState(eng, rangeID)
 	if err != nil {
 		return nil, err
@@ -59,7 +62,7 @@ func Load(eng *storage.Engine, rangeID uint64, snap SnapshotFunc) (*Storage, err
 	if err != nil {
 		return nil, err
 	}
-	s.mu.hs, s.mu.trunc, s.mu.conf = hs, trunc, applied.Conf
+	s.mu.hs, s.mu.trunc, s.mu.conf, s.mu.applied = hs, trunc, applied.Conf, applied
 	s.mu.last, s.mu.lastTerm = trunc.Index, trunc.Term
 	if err := s.loadLastLocked(); err != nil {
 		return nil, err
@@ -97,13 +100,19 @@ func (s *Storage) InitialState() (*pb.HardState, *pb.ConfState, error) {
 func (s *Storage) Entries(lo, hi, maxSize uint64) ([]*pb.Entry, error) {
 	s.mu.Lock()
 	first, last := s.mu.trunc.Index+1, s.mu.last
-	s.mu.Unlock()
 	if lo < first {
+		s.mu.Unlock()
 		return nil, raft.ErrCompacted
 	}
 	if hi > last+1 {
+		s.mu.Unlock()
 		return nil, fmt.Errorf("raftlog: range %d: entries [%d,%d) past last index %d", s.rangeID, lo, hi, last)
 	}
+	if ents, ok := s.mu.cache.entries(lo, hi, maxSize); ok {
+		s.mu.Unlock()
+		return ents, nil
+	}
+	s.mu.Unlock()
 	var (
 		out    []*pb.Entry
 		size   uint64
@@ -144,7 +153,14 @@ func (s *Storage) Entries(lo, hi, maxSize uint64) ([]*pb.Entry, error) {
 func (s *Storage) Term(i uint64) (uint64, error) {
 	s.mu.Lock()
 	trunc, last, lastTerm := s.mu.trunc, s.mu.last, s.mu.lastTerm
+	cached, ok := uint64(0), false
+	if i > trunc.Index && i <= last {
+		cached, ok = s.mu.cache.term(i)
+	}
 	s.mu.Unlock()
+	if ok {
+		return cached, nil
+	}
 	switch {
 	case i == trunc.Index:
 		return trunc.Term, nil
@@ -238,7 +254,23 @@ func (s *Storage) Persisted(ents []*pb.Entry, hs *pb.HardState) {
 	if len(ents) > 0 {
 		e := ents[len(ents)-1]
 		s.mu.last, s.mu.lastTerm = e.GetIndex(), e.GetTerm()
+		s.mu.cache.add(ents)
 	}
+}
+
+// Applied returns the applied state as last committed, so the apply loop
+// need not read it back from the engine. Its Conf must not be modified.
+func (s *Storage) Applied() AppliedState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.applied
+}
+
+// SetApplied records an applied state once the batch holding it is committed.
+func (s *Storage) SetApplied(as AppliedState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mu.applied = as
 }
 
 // SetConf records the ConfState applied by the state machine.
@@ -271,6 +303,7 @@ func (s *Storage) SetTruncated(ts TruncatedState) {
 	defer s.mu.Unlock()
 	if ts.Index > s.mu.trunc.Index {
 		s.mu.trunc = ts
+		s.mu.cache.truncate(ts.Index)
 	}
 	if s.mu.last < ts.Index {
 		s.mu.last, s.mu.lastTerm = ts.Index, ts.Term
@@ -321,7 +354,9 @@ func (s *Storage) SnapshotApplied(snap *pb.Snapshot, hs *pb.HardState) {
 	}
 	s.mu.trunc = TruncatedState{Index: md.GetIndex(), Term: md.GetTerm()}
 	s.mu.last, s.mu.lastTerm = md.GetIndex(), md.GetTerm()
+	s.mu.cache.clear()
 	s.mu.conf = proto.Clone(md.GetConfState()).(*pb.ConfState)
+	s.mu.applied = AppliedState{Index: md.GetIndex(), Term: md.GetTerm(), Conf: s.mu.conf}
 }
 
 // decodeEntry decodes the entry stored under log index; an entry that does

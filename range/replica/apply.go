@@ -25,76 +25,87 @@ const (
 type applier struct {
 	r       *Replica
 	b       *storage.Batch
+	mark    storage.Mark // the batch before the current entry
 	desc    *rpcpb.RangeDescriptor
 	applied raftlog.AppliedState
 	results map[uint64]result
 	splits  []func()
 }
 
-// applyCommitted applies entries, each in its own unsynced batch that also
-// records the applied index, so a command that fails part-way leaves nothing
-// behind and a crash replays from the last applied entry.
+// applyCommitted applies entries in one unsynced batch that also records
+// the applied index, so a crash replays from the last applied entry. An
+// entry that fails deterministically is rolled back to the batch as it was
+// before the entry, so it leaves nothing behind. Splits and configuration
+// changes end the batch: what follows them sees them committed.
 func (r *Replica) applyCommitted(ents []*pb.Entry) error {
 	if len(ents) == 0 {
 		return nil
 	}
-	as, err := raftlog.LoadAppliedState(r.cfg.Engine, r.rangeID)
-	if err != nil {
-		return err
-	}
-	a := &applier{r: r, desc: r.Desc(), applied: as, results: map[uint64]result{}}
+	a := &applier{r: r, desc: r.Desc(), applied: r.log.Applied(), results: map[uint64]result{}}
+	a.b = r.cfg.Engine.NewIndexedBatch()
+	defer func() { a.b.Close() }()
+	flushed := a.applied.Index
 	for _, e := range ents {
 		if e.GetIndex() <= a.applied.Index {
 			continue // replayed after a snapshot or restart
 		}
-		if err := a.applyAndCommit(e); err != nil {
+		a.mark = a.b.Mark()
+		if err := a.apply(e); err != nil {
 			return fmt.Errorf("range %d: apply index %d: %w", r.rangeID, e.GetIndex(), err)
 		}
+		if len(a.splits) > 0 || e.GetType() != pb.EntryNormal {
+			if err := a.commit(false); err != nil {
+				return err
+			}
+			flushed = a.applied.Index
+		}
 	}
-	if err := r.truncate(a.applied.Index); err != nil {
-		return err
+	if a.applied.Index > flushed {
+		if err := a.commit(true); err != nil {
+			return err
+		}
 	}
 	r.finishApply(a)
 	return nil
 }
 
-func (a *applier) applyAndCommit(e *pb.Entry) error {
-	a.b = a.r.cfg.Engine.NewIndexedBatch()
-	defer func() { a.b.Close() }()
-	a.splits = a.splits[:0]
-	if err := a.apply(e); err != nil {
+// commit writes the applied state into the batch and commits it (with the
+// log truncation the applied index allows, at the end of a run), then
+// starts a new batch.
+func (a *applier) commit(last bool) error {
+	r := a.r
+	if err := raftlog.WriteAppliedState(a.b, r.rangeID, a.applied); err != nil {
 		return err
 	}
-	if err := raftlog.WriteAppliedState(a.b, a.r.rangeID, a.applied); err != nil {
-		return err
+	var trunc raftlog.TruncatedState
+	truncated := false
+	if last {
+		var err error
+		if trunc, truncated, err = r.maybeTruncate(a.b, a.applied.Index); err != nil {
+			return err
+		}
 	}
-	if err := a.r.cfg.Engine.Commit(a.b, false); err != nil {
-		return err
+	if err := r.cfg.Engine.Commit(a.b, false); err != nil {
+		return fmt.Errorf("range %d: commit apply batch: %w", r.rangeID, err)
+	}
+	r.log.SetApplied(a.applied)
+	if truncated {
+		r.log.SetTruncated(trunc)
 	}
 	for _, finish := range a.splits {
 		finish()
 	}
+	a.splits = a.splits[:0]
+	a.b.Close()
+	a.b = r.cfg.Engine.NewIndexedBatch()
 	return nil
 }
 
 // discard drops the current entry's writes, keeping only its application.
 func (a *applier) discard() {
-	a.b.Close()
-	a.b = a.r.cfg.Engine.NewIndexedBatch()
-}
-
-func (r *Replica) truncate(applied uint64) error {
-	b := r.cfg.Engine.NewBatch()
-	defer b.Close()
-	trunc, ok, err := r.maybeTruncate(b, applied)
-	if err != nil || !ok {
-		return err
+	if err := a.b.RollbackTo(a.mark); err != nil {
+		panic(fmt.Sprintf("range %d: roll back a failed command: %v", a.r.rangeID, err))
 	}
-	if err := r.cfg.Engine.Commit(b, false); err != nil {
-		return err
-	}
-	r.log.SetTruncated(trunc)
-	return nil
 }
 
 func (r *Replica) finishApply(a *applier) {
