@@ -7,7 +7,7 @@ VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.Version=$(VERSION)
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: build demo test test-unit test-race test-nemesis lint proto bench-kv bench bench-rereplicate tools clean verify-long
+.PHONY: build demo test test-unit test-race test-nemesis lint proto bench-kv bench bench-rereplicate tools clean verify-long verify-short
 
 build: bin/ordo
 
@@ -81,6 +81,19 @@ bench: build
 # docs/transactions.md, "Known bug").
 test-nemesis:
 	ORDO_NODE_LOG_LEVEL=debug $(GO) test -count=$(or $(RUNS),10) -failfast -v -timeout 60m -run 'ListAppendProcessesKill' ./tests/cluster/
+
+# The short form of the fault runs that .ci/run adds after make test:
+# testing.md's R1, R2, R3 and R8 (and list-append under SIGKILL) at 60 s each.
+verify-short: build
+	@fail=""; \
+	run() { r=$$1; shift; echo "== $$r: ordo verify $$*"; \
+		./bin/ordo verify --duration 60s --out $(VERIFY_OUT)/$$r "$$@" || fail="$$fail $$r"; }; \
+	run R1 --workload register --clients 10 --nemesis partition,kill; \
+	run R2 --workload bank --nemesis partition,kill; \
+	run R3 --workload list-append --nemesis pause; \
+	run R4-kill --workload list-append --nemesis kill; \
+	run R8 --workload g2 --nemesis partition; \
+	if [ -n "$$fail" ]; then echo "verify-short: failed:$$fail"; exit 1; fi; echo "verify-short: all passed"
 
 # Issue 8's fault runs: testing.md §8.2's R1-R9 as far as the workloads and
 # nemeses exist (docs/verify.md, "A local cluster under faults"), each ordo
