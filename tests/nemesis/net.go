@@ -3,7 +3,6 @@ package nemesis
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 )
@@ -146,11 +145,3 @@ func Both(as, bs []int) []Pair {
 	return out
 }
 
-// describePairs renders pairs for event records: "n1→n2 n2→n1".
-func describePairs(ps []Pair) string {
-	parts := make([]string, len(ps))
-	for i, p := range ps {
-		parts[i] = p.String()
-	}
-	return strings.Join(parts, " ")
-}
