@@ -144,4 +144,3 @@ func Both(as, bs []int) []Pair {
 	}
 	return out
 }
-
