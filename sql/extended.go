@@ -24,6 +24,7 @@ type stmt struct {
 	params   []types.T
 	cols     []exec.ResultCol
 	plan     exec.Plan
+	planPath string // the search_path plan was made under
 }
 
 // Prepare implements pgwirebase.Session.
@@ -106,7 +107,7 @@ func (s *Session) planStmt(ctx context.Context, st *stmt) error {
 	if err != nil {
 		return sqlerr.FromKV(err)
 	}
-	st.plan, st.cols = plan, plan.Columns()
+	st.plan, st.cols, st.planPath = plan, plan.Columns(), strings.Join(s.searchPath(), "\x00")
 	for i, t := range *params {
 		if t.Family == types.UnknownFamily {
 			(*params)[i] = types.Text

@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -296,7 +297,10 @@ func (s *Session) planFor(ctx context.Context, ast *pg.Node, st *stmt) (exec.Pla
 	if st == nil {
 		return s.plan(ctx, sem.NewParams(nil), ast)
 	}
-	if st.plan != nil {
+	// A plan resolved its unqualified names through search_path: one made
+	// under another path is planned again.
+	path := strings.Join(s.searchPath(), "\x00")
+	if st.plan != nil && st.planPath == path {
 		ok, err := exec.Validate(ctx, s.cat, st.plan)
 		if err != nil || ok {
 			return st.plan, err
@@ -306,7 +310,7 @@ func (s *Session) planFor(ctx context.Context, ast *pg.Node, st *stmt) (exec.Pla
 	if err != nil {
 		return nil, err
 	}
-	st.plan = plan
+	st.plan, st.planPath = plan, path
 	return plan, nil
 }
 
