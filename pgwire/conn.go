@@ -39,6 +39,9 @@ type conn struct {
 	mu struct {
 		sync.Mutex
 		cancel context.CancelCauseFunc // of the running statement, if any
+		// act and sess are what Server.Sessions reports (pg_stat_activity).
+		act  activity
+		sess Session
 	}
 }
 
@@ -48,6 +51,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 	c.rd = newMsgReader(nc, s.cfg.MaxMessageSize)
 	c.wr = newMsgWriter(nc)
 	c.proto = newProtoState()
+	c.mu.act.backendStart = s.cfg.Now()
 	return c
 }
 
@@ -108,6 +112,9 @@ func (c *conn) sendFatal(err error) {
 func (c *conn) closeSession() {
 	c.proto.closeAll()
 	if c.sess != nil {
+		c.mu.Lock()
+		c.mu.sess = nil
+		c.mu.Unlock()
 		if err := c.sess.Close(); err != nil {
 			c.log.Debug("pgwire: session close", "err", err)
 		}

@@ -12,19 +12,25 @@ import (
 // protoState is the extended-protocol state of a connection: named objects
 // and whether messages are being skipped until Sync after an error.
 type protoState struct {
-	stmts           map[string]Statement
-	portals         map[string]Portal
+	stmts   map[string]Statement
+	portals map[string]Portal
+	// stmtSQL and portalSQL hold the text of each statement and portal
+	// (pg_stat_activity.query while a portal runs).
+	stmtSQL         map[string]string
+	portalSQL       map[string]string
 	ignoreUntilSync bool
 }
 
 func newProtoState() protoState {
-	return protoState{stmts: map[string]Statement{}, portals: map[string]Portal{}}
+	return protoState{stmts: map[string]Statement{}, portals: map[string]Portal{},
+		stmtSQL: map[string]string{}, portalSQL: map[string]string{}}
 }
 
 func (p *protoState) closePortals() {
 	for name, pt := range p.portals {
 		_ = pt.Close()
 		delete(p.portals, name)
+		delete(p.portalSQL, name)
 	}
 }
 
@@ -33,6 +39,7 @@ func (p *protoState) closeAll() {
 	for name, st := range p.stmts {
 		_ = st.Close()
 		delete(p.stmts, name)
+		delete(p.stmtSQL, name)
 	}
 }
 
@@ -40,6 +47,7 @@ func (p *protoState) dropStatement(name string) {
 	if st, ok := p.stmts[name]; ok {
 		_ = st.Close()
 		delete(p.stmts, name)
+		delete(p.stmtSQL, name)
 	}
 }
 
@@ -47,6 +55,7 @@ func (p *protoState) dropPortal(name string) {
 	if pt, ok := p.portals[name]; ok {
 		_ = pt.Close()
 		delete(p.portals, name)
+		delete(p.portalSQL, name)
 	}
 }
 
@@ -160,7 +169,9 @@ func protoErr(code pgcode.Code, format string, args ...any) error {
 }
 
 func (c *conn) sendReady() error {
-	c.wr.send(&pgproto3.ReadyForQuery{TxStatus: byte(c.sess.TxnStatus())})
+	st := c.sess.TxnStatus()
+	c.markReady(st)
+	c.wr.send(&pgproto3.ReadyForQuery{TxStatus: byte(st)})
 	return c.wr.flush()
 }
 
@@ -178,6 +189,7 @@ func (c *conn) handleQuery(body []byte) error {
 		c.wr.send(errorResponse(errBadFormat))
 		return c.sendReady()
 	}
+	c.markActive(m.String)
 	ctx, end := c.beginStatement()
 	w := c.newResultWriter(true)
 	err := c.statementError(ctx, c.sess.Query(ctx, m.String, w))
@@ -235,6 +247,7 @@ func (c *conn) handleParse(body []byte) error {
 	}
 	c.proto.dropStatement(m.Name)
 	c.proto.stmts[m.Name] = st
+	c.proto.stmtSQL[m.Name] = m.Query
 	c.wr.send(&pgproto3.ParseComplete{})
 	return nil
 }
@@ -283,6 +296,7 @@ func (c *conn) handleBind(body []byte) error {
 		return err
 	}
 	c.proto.portals[m.DestinationPortal] = pt
+	c.proto.portalSQL[m.DestinationPortal] = c.proto.stmtSQL[m.PreparedStatement]
 	c.wr.send(&pgproto3.BindComplete{})
 	return nil
 }
@@ -399,6 +413,7 @@ func (c *conn) handleExecute(body []byte) error {
 	if err != nil {
 		return err
 	}
+	c.markActive(c.proto.portalSQL[m.Portal])
 	ctx, end := c.beginStatement()
 	if m.MaxRows == 0 && c.rd.syncNext() {
 		ctx = pgwirebase.WithSyncFollows(ctx)

@@ -54,6 +54,9 @@ func (w *resultWriter) Notice(n *pgcode.Error) error {
 }
 
 func (w *resultWriter) SetParam(name, value string) error {
+	if name == "application_name" {
+		w.c.setAppName(value)
+	}
 	w.c.wr.send(&pgproto3.ParameterStatus{Name: name, Value: value})
 	return w.c.wr.err
 }

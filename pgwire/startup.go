@@ -211,7 +211,7 @@ func (c *conn) startSession(sm *startupMsg, superuser bool) error {
 	args := pgwirebase.SessionArgs{
 		User: c.user, Database: c.database, Superuser: superuser,
 		RemoteAddr: c.raw.RemoteAddr(), StartupParams: map[string]string{},
-		Defaults: c.defaultParams(superuser),
+		Defaults: c.defaultParams(superuser), ProcessID: c.srv.newProcessID(),
 	}
 	for k, v := range sm.params {
 		if k != "user" && k != "database" {
@@ -223,8 +223,9 @@ func (c *conn) startSession(sm *startupMsg, superuser bool) error {
 		return err
 	}
 	c.sess = sess
+	c.startActivity(sess)
 	c.sendParams(sess.Params())
-	if err := c.sendBackendKey(); err != nil {
+	if err := c.sendBackendKey(args.ProcessID); err != nil {
 		return err
 	}
 	c.wr.send(&pgproto3.ReadyForQuery{TxStatus: byte(sess.TxnStatus())})
@@ -264,8 +265,8 @@ func (c *conn) sendParams(params []pgwirebase.Param) {
 	}
 }
 
-func (c *conn) sendBackendKey() error {
-	c.pid = c.srv.newProcessID()
+func (c *conn) sendBackendKey(pid uint32) error {
+	c.pid = pid
 	c.secret = make([]byte, 4)
 	if _, err := io.ReadFull(c.srv.cfg.Rand, c.secret); err != nil {
 		return fmt.Errorf("pgwire: random: %w", err)

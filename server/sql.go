@@ -34,10 +34,13 @@ func (s *Server) startSQL() error {
 		_ = lis.Close()
 		return err
 	}
+	sessions := &sessionRegistry{}
 	exec := sql.NewExecutor(sql.Config{
 		DB: sqlDB{s.coord}, NodeID: uint16(s.NodeID()), ClusterSettings: clusterSettings{s},
 		DefaultStatementTimeout: func() time.Duration { return settings.StatementTimeout.Get(s.settings.Load()) },
 		Metrics:                 s.metrics.sql,
+		Sessions:                sessions,
+		Locks:                   lockTable{s},
 	})
 	log := s.cfg.Logger.With("component", "pgwire")
 	cancels := &cancelRouter{self: s.NodeID(), sqlAddr: s.sqlAddrOf, log: log}
@@ -56,6 +59,7 @@ func (s *Server) startSQL() error {
 		return err
 	}
 	cancels.local = pg
+	sessions.pg.Store(pg)
 	s.mu.Lock()
 	s.mu.pg, s.mu.sqlLis = pg, lis
 	s.mu.Unlock()
@@ -157,6 +161,9 @@ func (x *sqlTxn) DeleteRange(ctx context.Context, start, end []byte) error {
 }
 
 func (x *sqlTxn) Commit(ctx context.Context) error { return x.t.Commit(ctx) }
+
+// ID implements kvapi.Identifier.
+func (x *sqlTxn) ID() uint64 { return x.t.ID() }
 
 func (x *sqlTxn) Rollback(ctx context.Context) error {
 	x.t.Rollback(ctx)

@@ -9,6 +9,7 @@ import (
 	"github.com/ordodb/ordo/pgwire/pgcode"
 	"github.com/ordodb/ordo/pgwire/pgwirebase"
 	"github.com/ordodb/ordo/sql/catalog"
+	"github.com/ordodb/ordo/sql/exec"
 	"github.com/ordodb/ordo/sql/kvapi"
 	"github.com/ordodb/ordo/sql/sqlerr"
 )
@@ -35,7 +36,32 @@ type Config struct {
 	// Metrics count statements and errors; nil records into a private,
 	// unregistered set.
 	Metrics *Metrics
+	// Sessions lists the node's client sessions for pg_stat_activity
+	// (pgwire's registry); nil shows none.
+	Sessions SessionRegistry
+	// Locks reads the cluster's lock table for pg_locks and the wait
+	// events of pg_stat_activity; nil shows none.
+	Locks LockProvider
 }
+
+// SessionRegistry lists the client sessions of the node (pgwire.Server
+// implements it).
+type SessionRegistry interface {
+	Sessions() []pgwirebase.SessionStatus
+}
+
+// LockProvider reports the locks held and waited for at the cluster's
+// leaseholders (the server implements it).
+type LockProvider interface {
+	Locks(ctx context.Context) (LockTable, error)
+}
+
+// The lock table's types, declared where pg_locks reads them.
+type (
+	LockTable = exec.LockTable
+	HeldLock  = exec.HeldLock
+	LockWait  = exec.LockWait
+)
 
 // ClusterSettings reads and changes the cluster's settings (stored
 // replicated in the system keyspace by the server, which defines them).

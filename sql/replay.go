@@ -141,7 +141,7 @@ func (s *Session) restartTxn(ctx context.Context) error {
 	if err != nil {
 		return sqlerr.FromKV(err)
 	}
-	s.cat = catalog.NewTxn(kv)
+	s.setTxn(kv)
 	s.txnStart = start
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -59,6 +60,9 @@ type Session struct {
 	// starts them afresh, so a client sees each once.
 	notices []*pgcode.Error
 	seqs    seqState // currval/lastval
+	// txnID is the id of the open KV transaction (0 if none or unknown),
+	// read by other sessions' pg_stat_activity and pg_locks.
+	txnID atomic.Uint64
 }
 
 var errInFailedTxn = pgcode.New(pgcode.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
@@ -122,7 +126,7 @@ func (s *Session) begin(ctx context.Context, mode txnMode) error {
 	if err != nil {
 		return sqlerr.FromKV(err)
 	}
-	s.cat = catalog.NewTxn(kv)
+	s.setTxn(kv)
 	if s.timeouts.lock > 0 {
 		s.applyLockTimeout()
 	}

@@ -11,6 +11,8 @@ const (
 	Int4OID        uint32 = 23
 	TextOID        uint32 = 25
 	OIDOID         uint32 = 26
+	XIDOID         uint32 = 28
+	InetOID        uint32 = 869
 	Float4OID      uint32 = 700
 	Float8OID      uint32 = 701
 	BPCharOID      uint32 = 1042

@@ -61,7 +61,7 @@ func (c Conv) AppendText(dst []byte, oid uint32, v any) ([]byte, error) {
 	case Int2OID, Int4OID, Int8OID:
 		n, err := intValue(oid, v)
 		return strconv.AppendInt(dst, n, 10), err
-	case OIDOID:
+	case OIDOID, XIDOID:
 		n, err := oidValue(v)
 		return strconv.AppendUint(dst, uint64(n), 10), err
 	case Float4OID, Float8OID:
@@ -115,6 +115,8 @@ func (c Conv) appendTextMore(dst []byte, oid uint32, v any) ([]byte, error) {
 			return nil, typeErr(oid, v)
 		}
 		return append(dst, u.String()...), nil
+	case InetOID:
+		return appendInetText(dst, v)
 	}
 	return nil, fmt.Errorf("%w: %d", ErrUnsupported, oid)
 }
@@ -192,7 +194,7 @@ func (c Conv) DecodeText(oid uint32, src []byte) (any, error) {
 			return nil, decodeErr(oid, src)
 		}
 		return intValue(oid, n)
-	case OIDOID:
+	case OIDOID, XIDOID:
 		n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 32)
 		if err != nil {
 			return nil, decodeErr(oid, src)
@@ -219,6 +221,8 @@ func (c Conv) decodeTextMore(oid uint32, src []byte) (any, error) {
 		return ParseInterval(s)
 	case UUIDOID:
 		return ParseUUID(s)
+	case InetOID:
+		return parseInet(s)
 	}
 	return nil, fmt.Errorf("%w: %d", ErrUnsupported, oid)
 }
@@ -311,7 +315,7 @@ func (c Conv) AppendBinary(dst []byte, oid uint32, v any) ([]byte, error) {
 		}
 		size := map[uint32]int{Int2OID: 2, Int4OID: 4, Int8OID: 8}[oid]
 		return append(dst, binary.BigEndian.AppendUint64(nil, uint64(n))[8-size:]...), nil
-	case OIDOID:
+	case OIDOID, XIDOID:
 		n, err := oidValue(v)
 		if err != nil {
 			return nil, err
@@ -379,6 +383,8 @@ func (c Conv) appendBinaryMore(dst []byte, oid uint32, v any) ([]byte, error) {
 			return nil, typeErr(oid, v)
 		}
 		return append(dst, u[:]...), nil
+	case InetOID:
+		return appendInetBinary(dst, v)
 	}
 	return nil, fmt.Errorf("%w: %d", ErrUnsupported, oid)
 }
@@ -388,7 +394,7 @@ func (c Conv) DecodeBinary(oid uint32, src []byte) (any, error) {
 	if elem, ok := arrayOf[oid]; ok {
 		return c.decodeArrayBinary(elem, src)
 	}
-	need := map[uint32]int{BoolOID: 1, Int2OID: 2, Int4OID: 4, Int8OID: 8, OIDOID: 4, Float4OID: 4,
+	need := map[uint32]int{BoolOID: 1, Int2OID: 2, Int4OID: 4, Int8OID: 8, OIDOID: 4, XIDOID: 4, Float4OID: 4,
 		Float8OID: 8, DateOID: 4, TimestampOID: 8, TimestamptzOID: 8, IntervalOID: 16, UUIDOID: 16}
 	if n, ok := need[oid]; ok && len(src) != n {
 		return nil, decodeErr(oid, src)
@@ -402,7 +408,7 @@ func (c Conv) DecodeBinary(oid uint32, src []byte) (any, error) {
 		return int64(int32(binary.BigEndian.Uint32(src))), nil
 	case Int8OID:
 		return int64(binary.BigEndian.Uint64(src)), nil
-	case OIDOID:
+	case OIDOID, XIDOID:
 		return binary.BigEndian.Uint32(src), nil
 	case Float4OID:
 		return float64(math.Float32frombits(binary.BigEndian.Uint32(src))), nil
@@ -435,6 +441,8 @@ func (c Conv) decodeBinaryMore(oid uint32, src []byte) (any, error) {
 		}, nil
 	case UUIDOID:
 		return UUID(src), nil
+	case InetOID:
+		return decodeInetBinary(src)
 	}
 	return nil, fmt.Errorf("%w: %d", ErrUnsupported, oid)
 }

@@ -55,6 +55,9 @@ type SessionArgs struct {
 	Database   string
 	Superuser  bool
 	RemoteAddr net.Addr
+	// ProcessID is the session's process ID (BackendKeyData): what
+	// pg_backend_pid() returns and pg_stat_activity.pid shows.
+	ProcessID uint32
 	// StartupParams holds every parameter of the StartupMessage as sent,
 	// except user and database (e.g. application_name, client_encoding,
 	// DateStyle, options).
@@ -62,6 +65,28 @@ type SessionArgs struct {
 	// Defaults holds the node's default values of the reported parameters
 	// (server_version, TimeZone, ...). See ReportedParams.
 	Defaults []Param
+}
+
+// SessionStatus is what pgwire knows of one client session, for
+// pg_stat_activity: a snapshot taken from the connection's goroutine's
+// records, under its lock.
+type SessionStatus struct {
+	ProcessID       uint32
+	User, Database  string
+	ApplicationName string
+	ClientAddr      net.Addr
+	BackendStart    time.Time
+	// XactStart is when the open transaction began (zero when none),
+	// QueryStart when the current or last statement began, StateChange
+	// when State last changed.
+	XactStart, QueryStart, StateChange time.Time
+	// State is PostgreSQL's: "active", "idle", "idle in transaction" or
+	// "idle in transaction (aborted)".
+	State string
+	// Query is the current or last statement's text.
+	Query string
+	// Session is the executor's session.
+	Session Session
 }
 
 // Executor creates sessions. It is implemented by the SQL layer.

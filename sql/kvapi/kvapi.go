@@ -110,3 +110,10 @@ func IsResourceLimit(err error) bool {
 type LockTimeoutSetter interface {
 	SetLockTimeout(d time.Duration)
 }
+
+// Identifier may be implemented by a Txn: ID is the transaction's id in
+// the KV layer's lock tables, which pg_locks and pg_stat_activity use to
+// tie locks to sessions.
+type Identifier interface {
+	ID() uint64
+}

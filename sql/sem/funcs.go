@@ -100,7 +100,7 @@ func init() {
 			return mrand.Float64(), nil
 		}},
 		"gen_random_uuid": {ret: retT(types.UUID), fn: genUUID},
-		"pg_backend_pid":  {ret: retT(types.Int4), fn: func(*Ctx, []types.Datum) (types.Datum, error) { return int64(1), nil }},
+		"pg_backend_pid":  {ret: retT(types.Int4), fn: backendPID},
 		"current_setting": {args: str, strict: true, ret: retT(types.Text), fn: currentSetting},
 		"nextval":         {args: str, strict: true, ret: retT(types.Int8), fn: nextval},
 		"currval":         {args: str, strict: true, ret: retT(types.Int8), fn: currval},
@@ -256,4 +256,13 @@ func nextval(c *Ctx, a []types.Datum) (types.Datum, error) {
 		return nil, err
 	}
 	return n, nil
+}
+
+// backendPID is pg_backend_pid(): the session's process ID when the Env
+// knows it, else 1.
+func backendPID(c *Ctx, _ []types.Datum) (types.Datum, error) {
+	if p, ok := c.Env.(interface{ BackendPID() int64 }); ok && p.BackendPID() != 0 {
+		return p.BackendPID(), nil
+	}
+	return int64(1), nil
 }

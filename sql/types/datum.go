@@ -64,6 +64,13 @@ func rangeName(t T) string {
 // ParseText parses s as a value of t (a literal or a text parameter); loc is
 // the session time zone for timestamptz.
 func ParseText(t T, s string, loc *time.Location) (Datum, error) {
+	if t.OID == Inet.OID {
+		v, err := pgtype.Conv{}.DecodeText(t.OID, []byte(s))
+		if err != nil {
+			return nil, InvalidInput(t, s)
+		}
+		return v, nil
+	}
 	switch t.Family {
 	case StringFamily, UnknownFamily:
 		return s, nil

@@ -136,7 +136,7 @@ func (t T) Size() int16 {
 		return 1
 	case 21:
 		return 2
-	case 23, 700, 1082, 26:
+	case 23, 700, 1082, 26, 28:
 		return 4
 	case 20, 701, 1114, 1184:
 		return 8
