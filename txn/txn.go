@@ -341,6 +341,9 @@ func (t *Txn) commit(ctx context.Context) error {
 		return t.abortOnError(ctx, t.fanOut(ctx, parts, nil))
 	}
 	others := slices.DeleteFunc(slices.Clone(parts), func(p *participant) bool { return p == anchor })
+	if done, err := t.commitEarly(ctx, anchor, others); done {
+		return err // mutation only (mutation_early_commit_on.go); never done in the normal build
+	}
 	if err := t.fanOut(ctx, others, anchor); err != nil {
 		return t.abortOnError(ctx, err)
 	}

@@ -94,7 +94,11 @@ func (r *Replica) read(ctx context.Context, ops []*rpcpb.Op) ([]*rpcpb.OpResult,
 		r.mu.Unlock()
 		return nil, err
 	}
-	r.mu.reads.add(rr)
+	if mutStaleReads {
+		rr.done <- nil // mutation only (mutation_stale_reads_on.go): no ReadIndex round
+	} else {
+		r.mu.reads.add(rr)
+	}
 	r.mu.Unlock()
 	r.cfg.Host.Schedule(r.rangeID)
 	select {

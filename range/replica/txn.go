@@ -608,6 +608,9 @@ func (r *Replica) commitKind(ctx context.Context, term, gen uint64, desc *rpcpb.
 		r.afterCommitKind(rg, id, req.Kind, err)
 		done <- err
 	}()
+	if mutAckBeforeCommit {
+		return nil // mutation only (mutation_ack_before_commit_on.go): answered before the entry commits
+	}
 	select {
 	case err := <-done:
 		return err
