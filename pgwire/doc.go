@@ -33,6 +33,12 @@
 // The SQL layer is reached only through the interfaces of package
 // pgwirebase (aliased here): pgwire never imports sql.
 //
+// Server.Sessions is the node's session registry (pg_stat_activity): each
+// connection past startup records, under its mutex, its application_name
+// and its state as it serves messages: 'active' with the query text from
+// a Query or Execute until the next ReadyForQuery, then idle, idle in
+// transaction or idle in transaction (aborted) by the reported status.
+//
 // # Invariants
 //
 //   - After an error in an extended-protocol message, every message up to the

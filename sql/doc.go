@@ -61,6 +61,14 @@
 // first schema of the path that exists. Schema OIDs are descriptor IDs,
 // except public's 2200.
 //
+// # Activity and locks
+//
+// pg_stat_activity and pg_locks read two providers of Config: Sessions
+// (pgwire's registry of the node's sessions) and Locks (the server's
+// snapshot of the leaseholders' lock tables). Each Session publishes the
+// id of its open KV transaction, which ties lock table entries to pids.
+// See docs/catalog.md, "Activity and locks".
+//
 // # SQLSTATE
 //
 // Errors of the KV layer get their SQLSTATE in sqlerr.FromKV (40001

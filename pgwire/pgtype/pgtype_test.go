@@ -2,6 +2,7 @@ package pgtype
 
 import (
 	"math"
+	"net/netip"
 	"reflect"
 	"testing"
 	"time"
@@ -71,6 +72,10 @@ func roundTrips() []roundTrip {
 			}},
 		{UUIDOID, uuid, [16]byte(uuid), newOf[[16]byte](), func(p any) any { return UUID(*(p.(*[16]byte))) }},
 		{OIDOID, uint32(4294967295), uint32(4294967295), newOf[uint32](), deref[uint32]},
+		{XIDOID, uint32(4294967295), uint32(4294967295), newOf[uint32](), deref[uint32]},
+		{InetOID, "127.0.0.1", netip.MustParsePrefix("127.0.0.1/32"), newOf[netip.Prefix](), prefixText},
+		{InetOID, "10.1.2.3/8", netip.MustParsePrefix("10.1.2.3/8"), newOf[netip.Prefix](), prefixText},
+		{InetOID, "::1", netip.MustParsePrefix("::1/128"), newOf[netip.Prefix](), prefixText},
 		{1016, []any{int64(1), nil, int64(-3)}, []*int64{ptr(int64(1)), nil, ptr(int64(-3))}, newOf[[]*int64](), func(p any) any {
 			var out []any
 			for _, v := range *(p.(*[]*int64)) {
@@ -254,3 +259,6 @@ func TestOIDFromInt64(t *testing.T) {
 		}
 	}
 }
+
+// prefixText is inet's text form of a pgx-decoded prefix.
+func prefixText(p any) any { return inetText(*(p.(*netip.Prefix))) }
