@@ -27,6 +27,7 @@ type localFlags struct {
 	nodes       int
 	nemesis     []string
 	quiet, hold time.Duration
+	split       bool
 }
 
 func addLocalFlags(fs *flag.FlagSet, lf *localFlags) {
@@ -39,6 +40,7 @@ func addLocalFlags(fs *flag.FlagSet, lf *localFlags) {
 	})
 	fs.DurationVar(&lf.quiet, "nemesis-quiet", 5*time.Second, "time between a heal and the next fault (±50%)")
 	fs.DurationVar(&lf.hold, "nemesis-hold", 5*time.Second, "how long each fault lasts (±50%)")
+	fs.BoolVar(&lf.split, "split", false, "without --hosts: split each workload's tables into several ranges as it starts, so transactions commit with two phases")
 }
 
 // nemesisName is the report's name of the schedule: "partition,kill".
@@ -59,6 +61,8 @@ func (lf *localFlags) validate(local bool) error {
 	switch {
 	case !local && lf.nemesisName() != "none":
 		return errors.New("--nemesis needs the cluster ordo verify starts itself: leave out --hosts and --url")
+	case !local && lf.split:
+		return errors.New("--split needs the cluster ordo verify starts itself: leave out --hosts and --url")
 	case local && (lf.nodes < 1 || lf.nodes > 9):
 		return errors.New("--nodes must be between 1 and 9")
 	case lf.quiet <= 0 || lf.hold <= 0:
@@ -103,6 +107,9 @@ func withNemesis(run *verify.Config, cfg *verifyConfig, c *nemesis.Cluster, i in
 		Quiet: cfg.local.quiet, Hold: cfg.local.hold, Log: stderr}}
 	run.Nemesis = cfg.local.nemesisName()
 	run.During = func(ctx context.Context, event func(history.Op) history.Op) {
+		if cfg.local.split {
+			splitWorkloadTables(ctx, c, run.URLs[0], stderr)
+		}
 		nr.sched.Event = event
 		nr.faults, nr.err = nr.sched.Run(ctx)
 	}
