@@ -165,6 +165,12 @@ func TestActivityAndLocks(t *testing.T) {
 		if out != want {
 			t.Fatalf("psql printed\n%s\nwant\n%s", out, want)
 		}
+		// Every column prints (xid, inet, timestamptz in text).
+		out = run(t, 30*time.Second, "psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", ordoURL(c, 0),
+			"-c", "SELECT * FROM pg_stat_activity", "-c", "SELECT * FROM pg_locks")
+		if !strings.Contains(out, "|127.0.0.1||") || !strings.Contains(out, "transactionid|") {
+			t.Fatalf("psql printed\n%s", out)
+		}
 	})
 
 	mustExec(t, holder, "COMMIT")
