@@ -62,6 +62,15 @@ func Load(eng *storage.Engine, rangeID uint64, snap SnapshotFunc) (*Storage, err
 	if err != nil {
 		return nil, err
 	}
+	if applied.Index > hs.GetCommit() {
+		// The state machine applies committed entries without waiting for
+		// the Ready that persists their commit index, so after a crash the
+		// applied index may be ahead of the durable commit index. Those
+		// entries were committed, and synced in the log before they were
+		// applied: the commit index, which Raft need not persist at all,
+		// can start at the applied index.
+		hs.Commit = proto.Uint64(applied.Index)
+	}
 	s.mu.hs, s.mu.trunc, s.mu.conf, s.mu.applied = hs, trunc, applied.Conf, applied
 	s.mu.last, s.mu.lastTerm = trunc.Index, trunc.Term
 	if err := s.loadLastLocked(); err != nil {

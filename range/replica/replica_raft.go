@@ -1,8 +1,10 @@
 package replica
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 
 	"github.com/ordodb/ordo/kv/kverr"
 	"github.com/ordodb/ordo/rpc/rpcpb"
@@ -39,11 +41,14 @@ func (r *Replica) HandleReady() error {
 			return err
 		}
 	}
-	if err := r.persist(rd); err != nil {
+	early, late := splitMessages(rd.Messages)
+	r.sendMessages(early)
+	stable, unstable := splitCommitted(rd.CommittedEntries, rd.Entries)
+	if err := r.persistAndApply(rd, stable); err != nil {
 		return err
 	}
-	r.sendMessages(rd.Messages)
-	if err := r.applyCommitted(rd.CommittedEntries); err != nil {
+	r.sendMessages(late)
+	if err := r.applyCommitted(unstable); err != nil {
 		return err
 	}
 
@@ -102,6 +107,62 @@ func (r *Replica) observeStateLocked(rd raft.Ready) (leaseLost bool) {
 		r.failProposalsLocked(func(p *proposal) bool { return p.term < term && p.index == 0 }, "term changed")
 	}
 	return leaseLost
+}
+
+// splitMessages separates the messages that must wait until this Ready's
+// entries and hard state are durable — votes for a candidate and
+// acknowledgements of appended entries — from the rest, which may go out at
+// once. It is the split etcd raft itself makes with AsyncStorageWrites
+// (raft.send puts exactly these types in msgsAfterAppend). Sending the rest
+// early is what lets the leader's MsgApp reach the followers while the
+// leader fsyncs the same entries (Raft thesis §10.2.1): the leader counts
+// itself towards a quorum only through its self-acknowledgement, which
+// RawNode steps in Advance, after persist.
+func splitMessages(msgs []*pb.Message) (early, late []*pb.Message) {
+	for _, m := range msgs {
+		switch m.GetType() {
+		case pb.MsgAppResp, pb.MsgVoteResp, pb.MsgPreVoteResp:
+			late = append(late, m)
+		default:
+			early = append(early, m)
+		}
+	}
+	return early, late
+}
+
+// splitCommitted separates the committed entries that an earlier Ready made
+// durable from those this Ready appends (a follower may learn that entries
+// are committed in the message that carries them; in raft's synchronous
+// mode they come out in the same Ready). Committed entries are never
+// overwritten, so every one below the first appended index is stable.
+func splitCommitted(committed, appended []*pb.Entry) (stable, unstable []*pb.Entry) {
+	if len(appended) == 0 {
+		return committed, nil
+	}
+	first := appended[0].GetIndex()
+	i := sort.Search(len(committed), func(i int) bool { return committed[i].GetIndex() >= first })
+	return committed[:i], committed[i:]
+}
+
+// persistAndApply persists rd's entries and hard state while it applies
+// stable committed entries: their apply need not wait for this Ready's
+// fsync. The unsynced apply batch may then become durable before the hard
+// state that carries their commit index; raftlog.Load raises a durable
+// commit index that lags the applied index on restart, which is sound
+// because only committed entries are applied and each of them was synced
+// by an earlier Ready.
+func (r *Replica) persistAndApply(rd raft.Ready, stable []*pb.Entry) error {
+	if len(stable) == 0 || !needsPersist(rd) {
+		if err := r.persist(rd); err != nil {
+			return err
+		}
+		return r.applyCommitted(stable)
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.persist(rd) }()
+	aerr := r.applyCommitted(stable)
+	perr := <-done
+	return errors.Join(perr, aerr)
 }
 
 func needsPersist(rd raft.Ready) bool {
