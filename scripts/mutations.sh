@@ -27,14 +27,14 @@ runs() {
 	mut_skip_span_locks) # scans lock no span: phantoms, both inserts of a g2 pair commit
 		echo "g2|--workload g2 --duration 30s" ;;
 	mut_ack_before_commit) # commits answered before their Raft entry commits: lost when the leader is cut off or dies
-		echo "sets+partition,kill|--workload sets --clients 6 --nemesis partition,kill --nemesis-quiet 3s --duration 45s"
-		echo "bank+partition,kill|--workload bank --nemesis partition,kill --nemesis-quiet 3s --duration 45s" ;;
+		echo "bank+partition,kill|--workload bank --nemesis partition,kill --nemesis-quiet 3s --duration 45s"
+		echo "sets+partition,kill|--workload sets --clients 6 --nemesis partition,kill --nemesis-quiet 3s --duration 45s" ;;
 	mut_stale_reads) # no ReadIndex: a deposed leader that has not noticed serves stale reads
 		echo "register+partition|--workload register --clients 12 --nemesis partition --nemesis-quiet 2s --nemesis-hold 4s --duration 60s"
-		echo "register+partition(seed+1)|--workload register --clients 12 --nemesis partition --nemesis-quiet 2s --nemesis-hold 4s --duration 60s --seed $((SEED + 1))" ;;
+		echo "register+pause|--workload register --clients 12 --nemesis pause --nemesis-quiet 2s --nemesis-hold 4s --duration 60s" ;;
 	mut_early_commit) # the anchor commits before the others prepare: a failed prepare loses half a transaction
-		echo "bank+split+partition,kill|--workload bank --split --nemesis partition,kill --nemesis-quiet 3s --duration 45s"
-		echo "registration+split+partition,kill|--workload registration --split --nemesis partition,kill --nemesis-quiet 3s --duration 45s" ;;
+		echo "registration+split+partition,kill|--workload registration --split --nemesis partition,kill --nemesis-quiet 3s --duration 45s"
+		echo "bank+split+partition,kill|--workload bank --split --nemesis partition,kill --nemesis-quiet 3s --duration 45s" ;;
 	esac
 }
 MUTATIONS="mut_skip_read_locks mut_ack_before_commit mut_stale_reads mut_early_commit mut_skip_span_locks"
@@ -82,7 +82,10 @@ for m in $WANT; do
 		res=$(verify "bin/ordo-mut-$m" "$OUT/$m-${label//[^a-z0-9+-]/_}" $args)
 		echo "$m $label: $res"
 		case $res in
-		FAIL:*) line="$m: caught by $label: ${res#FAIL: }"; caught=$((caught + 1)); break ;;
+		FAIL:*) # the workload and the checker's verdict, without the figures
+			line="$m: caught by $label: $(echo "${res#FAIL: }" | sed -E 's/^([^:]+):.*; ([^;]*\([a-z ]+\)); seed.*/\1: \2/')"
+			caught=$((caught + 1))
+			break ;;
 		esac
 	done < <(runs "$m")
 	summary+=("$line")
