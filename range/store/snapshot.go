@@ -217,42 +217,76 @@ func (s *Store) stageSnapshot(desc *rpcpb.RangeDescriptor, index uint64, first *
 	return staged, nbytes, nil
 }
 
-type stagedSnapshot struct {
-	index uint64
-	data  *replica.StagedSnapshot
+// stagedRange holds a range's received snapshots by index until Raft
+// applies one, and the highest index applied from them: a stream that
+// arrives after that snapshot was applied (the leader may send another
+// while the first is applied) is discarded, not left staged.
+type stagedRange struct {
+	byIndex map[uint64]*replica.StagedSnapshot
+	applied uint64
 }
 
-// putStaged records a staged snapshot, discarding an older one of the range.
+// putStaged records a staged snapshot. One at an index already applied is
+// discarded; one at an index already staged replaces it (same data).
 func (s *Store) putStaged(rangeID, index uint64, data *replica.StagedSnapshot) {
+	var drop []string
 	s.stagedMu.Lock()
-	old := s.staged[rangeID]
-	s.staged[rangeID] = stagedSnapshot{index: index, data: data}
+	sr := s.staged[rangeID]
+	if sr == nil {
+		sr = &stagedRange{byIndex: map[uint64]*replica.StagedSnapshot{}}
+		s.staged[rangeID] = sr
+	}
+	if index <= sr.applied {
+		drop = append(drop, data.Path)
+	} else {
+		if old := sr.byIndex[index]; old != nil {
+			drop = append(drop, old.Path)
+		}
+		sr.byIndex[index] = data
+	}
 	s.stagedMu.Unlock()
-	if old.data != nil {
-		_ = s.cfg.Engine.RemoveAux(old.data.Path)
+	for _, p := range drop {
+		_ = s.cfg.Engine.RemoveAux(p)
 	}
 }
 
-// TakeStagedSnapshot implements replica.Host.
+// TakeStagedSnapshot implements replica.Host. Staged snapshots of the
+// range at or below index are discarded: Raft will not apply them.
 func (s *Store) TakeStagedSnapshot(rangeID, index uint64) *replica.StagedSnapshot {
+	var drop []string
 	s.stagedMu.Lock()
-	defer s.stagedMu.Unlock()
-	st, ok := s.staged[rangeID]
-	if !ok || st.index != index {
-		return nil
+	sr := s.staged[rangeID]
+	if sr == nil {
+		sr = &stagedRange{byIndex: map[uint64]*replica.StagedSnapshot{}}
+		s.staged[rangeID] = sr
 	}
-	delete(s.staged, rangeID)
-	return st.data
+	out := sr.byIndex[index]
+	delete(sr.byIndex, index)
+	sr.applied = max(sr.applied, index)
+	for i, st := range sr.byIndex {
+		if i <= index {
+			drop = append(drop, st.Path)
+			delete(sr.byIndex, i)
+		}
+	}
+	s.stagedMu.Unlock()
+	for _, p := range drop {
+		_ = s.cfg.Engine.RemoveAux(p)
+	}
+	return out
 }
 
-// dropStaged discards the staged snapshot of rangeID, if any.
+// dropStaged discards the staged snapshots of rangeID (its replica is
+// destroyed).
 func (s *Store) dropStaged(rangeID uint64) {
 	s.stagedMu.Lock()
-	old, ok := s.staged[rangeID]
+	sr := s.staged[rangeID]
 	delete(s.staged, rangeID)
 	s.stagedMu.Unlock()
-	if ok {
-		_ = s.cfg.Engine.RemoveAux(old.data.Path)
+	if sr != nil {
+		for _, st := range sr.byIndex {
+			_ = s.cfg.Engine.RemoveAux(st.Path)
+		}
 	}
 }
 

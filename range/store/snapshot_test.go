@@ -6,6 +6,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/ordodb/ordo/kv/keys"
+	"github.com/ordodb/ordo/range/replica"
 	"github.com/ordodb/ordo/rpc/rpcpb"
 	"github.com/ordodb/ordo/tests/testutil"
 )
@@ -98,4 +99,51 @@ func TestSnapshotStreamedInChunks(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// The leader may stream the same snapshot again while the first copy is
+// being applied: a copy staged after its index was applied is discarded
+// at once, and applying a snapshot discards the staged ones it passes, so
+// no staged file is left behind.
+func TestStagedSnapshotsDiscarded(t *testing.T) {
+	tc := &testCluster{t: t, tr: &localTransport{stores: map[uint64]*Store{}, cut: map[uint64]bool{}}}
+	eng := tc.openEngine(vfs.NewMem())
+	defer eng.Close()
+	s := New(Config{NodeID: 1, Engine: eng, Transport: tc.tr})
+	stage := func(name string) *replica.StagedSnapshot {
+		w, err := eng.NewSSTWriter(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = w.Set([]byte("\x04k"), []byte("v"))
+		path, err := w.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &replica.StagedSnapshot{Path: path}
+	}
+	files := func() int {
+		f, _ := eng.AuxFiles()
+		return len(f)
+	}
+	a, b := stage("a.sst"), stage("b.sst")
+	s.putStaged(2, 53, a)
+	if got := s.TakeStagedSnapshot(2, 53); got != a {
+		t.Fatalf("took %v, want the staged snapshot", got)
+	}
+	s.putStaged(2, 53, b) // a second copy, after the first was applied
+	if n := files(); n != 1 {
+		t.Fatalf("%d staged files after a late copy; want only the one being applied", n)
+	}
+	_ = eng.RemoveAux(a.Path)
+	c, d := stage("c.sst"), stage("d.sst")
+	s.putStaged(2, 60, c)
+	s.putStaged(2, 61, d)
+	if got := s.TakeStagedSnapshot(2, 61); got != d {
+		t.Fatalf("took %v, want the snapshot at 61", got)
+	}
+	_ = eng.RemoveAux(d.Path)
+	if n := files(); n != 0 {
+		t.Fatalf("%d staged files left after applying past them", n)
+	}
 }

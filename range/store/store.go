@@ -91,14 +91,14 @@ type Store struct {
 	snapSem chan struct{}
 	// staged holds received snapshots until their replica applies them.
 	stagedMu sync.Mutex
-	staged   map[uint64]stagedSnapshot
+	staged   map[uint64]*stagedRange
 }
 
 // New returns a store; Start loads its replicas and starts its loops.
 func New(cfg Config) *Store {
 	cfg.setDefaults()
 	s := &Store{cfg: cfg, sched: newScheduler(), stop: make(chan struct{}),
-		snapSem: make(chan struct{}, maxOutgoingSnapshots), staged: map[uint64]stagedSnapshot{}}
+		snapSem: make(chan struct{}, maxOutgoingSnapshots), staged: map[uint64]*stagedRange{}}
 	s.mu.replicas = map[uint64]*replica.Replica{}
 	return s
 }
