@@ -162,10 +162,43 @@ func (s *Store) ReceiveSnapshot(recv func() (*rpcpb.SnapshotChunk, error)) (*rpc
 		return nil, err
 	}
 	s.putStaged(desc.RangeId, index, staged)
+	applied := s.snapshotApplied(desc.RangeId)
 	if err := s.HandleRaftMessage(header); err != nil {
 		return nil, err
 	}
+	// Answer once the snapshot is applied (or Raft passed it by): the
+	// sender then reports it finished and the leader's next probe finds
+	// the follower caught up, instead of sending the snapshot again.
+	t := time.NewTimer(snapshotApplyWait)
+	defer t.Stop()
+	for r.AppliedIndex() < index {
+		select {
+		case <-applied:
+			applied = s.snapshotApplied(desc.RangeId)
+		case <-t.C:
+			return &rpcpb.SnapshotResponse{Keys: uint64(staged.Keys + len(staged.Local)), Bytes: uint64(nbytes)}, nil
+		case <-s.stop:
+			return nil, fmt.Errorf("store: stopping")
+		}
+	}
 	return &rpcpb.SnapshotResponse{Keys: uint64(staged.Keys + len(staged.Local)), Bytes: uint64(nbytes)}, nil
+}
+
+// snapshotApplyWait bounds how long a received snapshot's answer waits for
+// Raft to apply it.
+const snapshotApplyWait = 10 * time.Second
+
+// snapshotApplied returns a channel closed when a snapshot of rangeID is
+// next applied here.
+func (s *Store) snapshotApplied(rangeID uint64) <-chan struct{} {
+	s.stagedMu.Lock()
+	defer s.stagedMu.Unlock()
+	ch, ok := s.appliedCh[rangeID]
+	if !ok {
+		ch = make(chan struct{})
+		s.appliedCh[rangeID] = ch
+	}
+	return ch
 }
 
 // stageSnapshot writes the stream's data to an sstable that, ingested,

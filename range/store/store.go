@@ -92,13 +92,15 @@ type Store struct {
 	// staged holds received snapshots until their replica applies them.
 	stagedMu sync.Mutex
 	staged   map[uint64]*stagedRange
+	// appliedCh is closed when a snapshot of the range is next applied.
+	appliedCh map[uint64]chan struct{}
 }
 
 // New returns a store; Start loads its replicas and starts its loops.
 func New(cfg Config) *Store {
 	cfg.setDefaults()
 	s := &Store{cfg: cfg, sched: newScheduler(), stop: make(chan struct{}),
-		snapSem: make(chan struct{}, maxOutgoingSnapshots), staged: map[uint64]*stagedRange{}}
+		snapSem: make(chan struct{}, maxOutgoingSnapshots), staged: map[uint64]*stagedRange{}, appliedCh: map[uint64]chan struct{}{}}
 	s.mu.replicas = map[uint64]*replica.Replica{}
 	return s
 }
@@ -370,7 +372,15 @@ func (s *Store) maybeCampaignAfterSplit(left *rpcpb.RangeDescriptor, right *repl
 }
 
 // SnapshotApplied implements replica.Host.
-func (s *Store) SnapshotApplied(desc *rpcpb.RangeDescriptor) { s.Schedule(desc.RangeId) }
+func (s *Store) SnapshotApplied(desc *rpcpb.RangeDescriptor) {
+	s.stagedMu.Lock()
+	if ch, ok := s.appliedCh[desc.RangeId]; ok {
+		close(ch)
+		delete(s.appliedCh, desc.RangeId)
+	}
+	s.stagedMu.Unlock()
+	s.Schedule(desc.RangeId)
+}
 
 // ReportUnreachable tells every replica that nodeID could not be reached.
 func (s *Store) ReportUnreachable(nodeID uint64) {
