@@ -10,6 +10,7 @@ import (
 	"github.com/ordodb/ordo/rpc/rpcpb"
 	"go.etcd.io/raft/v3"
 	pb "go.etcd.io/raft/v3/raftpb"
+	"go.etcd.io/raft/v3/tracker"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -165,8 +166,17 @@ func (r *Replica) CaughtUp(nodeID uint64) bool {
 	}
 	st := r.mu.raw.Status()
 	pr, ok := st.Progress[rd.ReplicaId]
-	return ok && pr.Match >= st.HardState.GetCommit()
+	// Replicating (its snapshot is in) and at most learnerLag entries
+	// behind the commit index: under a steady write load the commit index
+	// moves on while the learner's acknowledgement is in flight, so an
+	// exact match may never be seen and the learner would never become a
+	// voter (the range's rebalancing then stalled behind it).
+	return ok && pr.State == tracker.StateReplicate && pr.Match+learnerLag >= st.HardState.GetCommit()
 }
+
+// learnerLag is how far behind the commit index a learner may be when it
+// is promoted; it catches up as any follower does.
+const learnerLag = 64
 
 // DescNewer reports whether descriptor a is newer than b: a higher
 // generation (a split), or the same generation and a higher

@@ -137,3 +137,18 @@ func (c *InProcess) noLearners(d *rpcpb.RangeDescriptor) error {
 	}
 	return fmt.Errorf("range %d: no leaseholder found", d.RangeId)
 }
+
+// learnersOf describes, for a failure message, the learners each range's
+// leaseholder reports.
+func (c *InProcess) learnersOf(ranges []*rpcpb.RangeInfo) string {
+	out := ""
+	for _, r := range ranges {
+		if err := c.noLearners(r.Desc); err != nil {
+			out += err.Error() + "; "
+		}
+	}
+	if out == "" {
+		return "none"
+	}
+	return out
+}

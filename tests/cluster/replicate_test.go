@@ -159,7 +159,7 @@ func TestRebalanceOnJoin(t *testing.T) {
 		mean := float64(3*len(ranges)) / 5
 		for n := uint64(1); n <= 5; n++ {
 			if math.Abs(float64(replicas[n])-mean) > math.Max(1, 0.05*mean)+0.5 {
-				return fmt.Errorf("n%d holds %d replicas; mean %.1f (%v)", n, replicas[n], mean, replicas)
+				return fmt.Errorf("n%d holds %d replicas; mean %.1f (%v); learners: %s", n, replicas[n], mean, replicas, c.learnersOf(ranges))
 			}
 		}
 		leaseMean := float64(len(ranges)) / 5
