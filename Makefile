@@ -86,7 +86,7 @@ test-nemesis:
 # testing.md's R1, R2, R3 and R8 (and list-append under SIGKILL) at 60 s each.
 verify-short: build
 	@fail=""; \
-	run() { r=$$1; shift; echo "== $$r: ordo verify $$*"; \
+	run() { r=$$1; shift; echo "== $$r: ordo verify $$*"; rm -rf $(VERIFY_OUT)/$$r; \
 		./bin/ordo verify --duration 60s --out $(VERIFY_OUT)/$$r "$$@" || fail="$$fail $$r"; }; \
 	run R1 --workload register --clients 10 --nemesis partition,kill; \
 	run R2 --workload bank --nemesis partition,kill; \
@@ -102,7 +102,7 @@ VERIFY_DURATION ?= 180s
 VERIFY_OUT      ?= $(CURDIR)/verify-out
 verify-long: build
 	@fail=""; \
-	run() { r=$$1; shift; echo "== $$r: ordo verify $$*"; \
+	run() { r=$$1; shift; echo "== $$r: ordo verify $$*"; rm -rf $(VERIFY_OUT)/$$r; \
 		./bin/ordo verify --duration $(VERIFY_DURATION) --out $(VERIFY_OUT)/$$r "$$@" || fail="$$fail $$r"; }; \
 	run R1 --workload register --clients 10 --nemesis partition,kill; \
 	run R2 --workload bank --nemesis partition,kill; \
