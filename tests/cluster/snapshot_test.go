@@ -41,9 +41,6 @@ func TestRestartedNodeCatchesUpBySnapshot(t *testing.T) {
 // streams in chunks, so the receiving process's peak memory grows by far
 // less than the range's size. The figures go to the test log.
 func TestSnapshotOf100kKeysBoundedMemory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads 50 MiB")
-	}
 	p := StartSQLProcesses(t, 3).Processes
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
