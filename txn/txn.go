@@ -42,6 +42,8 @@ type participant struct {
 	// uncertain: a request was sent but no answer came; the range may hold
 	// locks of this transaction under a regime we do not know.
 	uncertain bool
+	// maxSeq is the highest write sequence number sent here (savepoint.go).
+	maxSeq uint64
 }
 
 // Txn is one attempt of a transaction. It is not safe for concurrent use.
@@ -59,6 +61,9 @@ type Txn struct {
 	// lockTimeout bounds each lock wait of this transaction (0: the
 	// coordinator's default).
 	lockTimeout time.Duration
+	// seq is the sequence number of the writes sent now, issued the
+	// highest issued so far (see savepoint.go).
+	seq, issued uint64
 }
 
 // SetLockTimeout sets this transaction's lock wait timeout (SQL's
@@ -188,6 +193,7 @@ func clampEnd(end []byte, d *rpcpb.RangeDescriptor) []byte {
 }
 
 func (t *Txn) one(ctx context.Context, op *rpcpb.Op) (*rpcpb.OpResult, error) {
+	op.Seq = t.seq
 	res, _, err := t.send(ctx, op.Key, op.Kind == rpcpb.Op_GET || op.Kind == rpcpb.Op_SCAN, func(*rpcpb.RangeDescriptor) []*rpcpb.Op {
 		return []*rpcpb.Op{op}
 	})
@@ -215,6 +221,11 @@ func (t *Txn) send(ctx context.Context, key []byte, read bool, build func(*rpcpb
 			// request still reaches this range and frees what it locked.
 			t.parts[d.RangeId] = &participant{rangeID: d.RangeId, key: bytes.Clone(key), uncertain: true}
 			t.order = append(t.order, d.RangeId)
+		}
+		if !read {
+			// Before the answer: a rollback to a savepoint must reach every
+			// range a write of a later statement may arrive at.
+			t.parts[d.RangeId].maxSeq = max(t.parts[d.RangeId].maxSeq, t.seq)
 		}
 		var err error
 		resp, err = t.c.cfg.Transport.SendTxn(ctx, node, req)

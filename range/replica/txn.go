@@ -210,6 +210,8 @@ func (r *Replica) Txn(ctx context.Context, req *rpcpb.TxnRequest) (*rpcpb.TxnRes
 		resp.Results, err = r.txnOps(ctx, term, gen, desc, req)
 	case rpcpb.TxnRequest_CONFIRM:
 		err = r.confirm(ctx, term, gen, req)
+	case rpcpb.TxnRequest_ROLLBACK_TO:
+		resp.Results, err = r.rollbackTo(term, gen, req)
 	case rpcpb.TxnRequest_COMMIT_ONE_PHASE, rpcpb.TxnRequest_PREPARE, rpcpb.TxnRequest_COMMIT:
 		err = r.commitKind(ctx, term, gen, desc, req)
 	default:
@@ -430,19 +432,19 @@ func (r *Replica) evalTxnOp(term, gen uint64, meta *rpcpb.TxnMeta, op *rpcpb.Op)
 	case rpcpb.Op_SCAN:
 		return r.scanOwn(rg, id, op)
 	case rpcpb.Op_PUT:
-		return &rpcpb.OpResult{}, lockError(rg.table.PutPending(id, op.Key, op.Value))
+		return &rpcpb.OpResult{}, lockError(rg.table.PutPending(id, op.Key, op.Value, op.Seq))
 	case rpcpb.Op_DELETE:
 		_, found, err := r.readOwn(rg, id, op.Key)
 		if err != nil {
 			return nil, err
 		}
-		return &rpcpb.OpResult{Found: found}, lockError(rg.table.DeletePending(id, op.Key))
+		return &rpcpb.OpResult{Found: found}, lockError(rg.table.DeletePending(id, op.Key, op.Seq))
 	case rpcpb.Op_INSERT:
 		v, found, err := r.readOwn(rg, id, op.Key)
 		if err != nil || found {
 			return &rpcpb.OpResult{Found: found, Value: v}, err
 		}
-		return &rpcpb.OpResult{}, lockError(rg.table.PutPending(id, op.Key, op.Value))
+		return &rpcpb.OpResult{}, lockError(rg.table.PutPending(id, op.Key, op.Value, op.Seq))
 	}
 	return nil, kverr.BadRequestf("op %v is not supported in a transaction", op.Kind)
 }

@@ -245,6 +245,11 @@ const (
 	TxnRequest_QUERY TxnRequest_Kind = 7
 	// FORGET: at the anchor, delete a resolved transaction record.
 	TxnRequest_FORGET TxnRequest_Kind = 8
+	// ROLLBACK_TO: undo the pending writes with a sequence number above
+	// rollback_seq (ROLLBACK TO SAVEPOINT) and refuse any that arrives
+	// later with one up to rollback_up_to; locks stay. The result's found
+	// says whether pending writes remain here.
+	TxnRequest_ROLLBACK_TO TxnRequest_Kind = 9
 )
 
 // Enum value maps for TxnRequest_Kind.
@@ -259,6 +264,7 @@ var (
 		6: "RESOLVE",
 		7: "QUERY",
 		8: "FORGET",
+		9: "ROLLBACK_TO",
 	}
 	TxnRequest_Kind_value = map[string]int32{
 		"OPS":              0,
@@ -270,6 +276,7 @@ var (
 		"RESOLVE":          6,
 		"QUERY":            7,
 		"FORGET":           8,
+		"ROLLBACK_TO":      9,
 	}
 )
 
@@ -771,7 +778,10 @@ type Op struct {
 	Reverse      bool   `protobuf:"varint,8,opt,name=reverse,proto3" json:"reverse,omitempty"`
 	Delta        int64  `protobuf:"varint,9,opt,name=delta,proto3" json:"delta,omitempty"`
 	// lock taken by a transactional read (writes always lock exclusively).
-	Lock          LockMode `protobuf:"varint,10,opt,name=lock,proto3,enum=ordo.rpc.LockMode" json:"lock,omitempty"`
+	Lock LockMode `protobuf:"varint,10,opt,name=lock,proto3,enum=ordo.rpc.LockMode" json:"lock,omitempty"`
+	// Transactional writes: the coordinator's sequence number, which a
+	// ROLLBACK_TO undoes (0 until the transaction sets a savepoint).
+	Seq           uint64 `protobuf:"varint,11,opt,name=seq,proto3" json:"seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -874,6 +884,13 @@ func (x *Op) GetLock() LockMode {
 		return x.Lock
 	}
 	return LockMode_LOCK_NONE
+}
+
+func (x *Op) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
 }
 
 type OpResult struct {
@@ -2862,7 +2879,9 @@ func (x *RangeListResponse) GetRanges() []*RangeInfo {
 type AdminSplitRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	SplitKey []byte                 `protobuf:"bytes,1,opt,name=split_key,json=splitKey,proto3" json:"split_key,omitempty"`
-	// range_id 0: split whichever range holds split_key.
+	// range_id 0: split whichever range holds split_key. With a range_id
+	// and no split_key, the range's leaseholder splits it at the user key
+	// that about halves its data.
 	RangeId       uint64 `protobuf:"varint,2,opt,name=range_id,json=rangeId,proto3" json:"range_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3346,7 +3365,11 @@ type TxnRequest struct {
 	// other key, so the replica checks this one: a range cache that is
 	// behind a split must get RangeKeyMismatch, not an answer from a range
 	// that never held the transaction.
-	Key           []byte `protobuf:"bytes,11,opt,name=key,proto3" json:"key,omitempty"`
+	Key []byte `protobuf:"bytes,11,opt,name=key,proto3" json:"key,omitempty"`
+	// ROLLBACK_TO: the savepoint's sequence number, and the highest one the
+	// coordinator has issued.
+	RollbackSeq   uint64 `protobuf:"varint,12,opt,name=rollback_seq,json=rollbackSeq,proto3" json:"rollback_seq,omitempty"`
+	RollbackUpTo  uint64 `protobuf:"varint,13,opt,name=rollback_up_to,json=rollbackUpTo,proto3" json:"rollback_up_to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3456,6 +3479,20 @@ func (x *TxnRequest) GetKey() []byte {
 		return x.Key
 	}
 	return nil
+}
+
+func (x *TxnRequest) GetRollbackSeq() uint64 {
+	if x != nil {
+		return x.RollbackSeq
+	}
+	return 0
+}
+
+func (x *TxnRequest) GetRollbackUpTo() uint64 {
+	if x != nil {
+		return x.RollbackUpTo
+	}
+	return 0
 }
 
 type TxnResponse struct {
@@ -3965,7 +4002,7 @@ const file_ordo_proto_rawDesc = "" +
 	"\x12RaftStreamResponse\"2\n" +
 	"\bKeyValue\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\fR\x05value\"\x8f\x03\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\"\xa1\x03\n" +
 	"\x02Op\x12%\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x11.ordo.rpc.Op.KindR\x04kind\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\fR\x03key\x12\x17\n" +
@@ -3977,7 +4014,8 @@ const file_ordo_proto_rawDesc = "" +
 	"\areverse\x18\b \x01(\bR\areverse\x12\x14\n" +
 	"\x05delta\x18\t \x01(\x03R\x05delta\x12&\n" +
 	"\x04lock\x18\n" +
-	" \x01(\x0e2\x12.ordo.rpc.LockModeR\x04lock\"r\n" +
+	" \x01(\x0e2\x12.ordo.rpc.LockModeR\x04lock\x12\x10\n" +
+	"\x03seq\x18\v \x01(\x04R\x03seq\"r\n" +
 	"\x04Kind\x12\a\n" +
 	"\x03GET\x10\x00\x12\a\n" +
 	"\x03PUT\x10\x01\x12\n" +
@@ -4185,7 +4223,7 @@ const file_ordo_proto_rawDesc = "" +
 	"\x10coordinator_node\x18\x04 \x01(\x04R\x0fcoordinatorNode\x121\n" +
 	"\x14coordinator_instance\x18\x05 \x01(\x04R\x13coordinatorInstance\x12\x1d\n" +
 	"\n" +
-	"anchor_key\x18\x06 \x01(\fR\tanchorKey\"\xea\x03\n" +
+	"anchor_key\x18\x06 \x01(\fR\tanchorKey\"\xc5\x04\n" +
 	"\n" +
 	"TxnRequest\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x04R\arangeId\x12#\n" +
@@ -4201,7 +4239,9 @@ const file_ordo_proto_rawDesc = "" +
 	"generation\x12\x14\n" +
 	"\x05wrote\x18\n" +
 	" \x01(\bR\x05wrote\x12\x10\n" +
-	"\x03key\x18\v \x01(\fR\x03key\"z\n" +
+	"\x03key\x18\v \x01(\fR\x03key\x12!\n" +
+	"\frollback_seq\x18\f \x01(\x04R\vrollbackSeq\x12$\n" +
+	"\x0erollback_up_to\x18\r \x01(\x04R\frollbackUpTo\"\x8b\x01\n" +
 	"\x04Kind\x12\a\n" +
 	"\x03OPS\x10\x00\x12\x14\n" +
 	"\x10COMMIT_ONE_PHASE\x10\x01\x12\v\n" +
@@ -4213,7 +4253,8 @@ const file_ordo_proto_rawDesc = "" +
 	"\aRESOLVE\x10\x06\x12\t\n" +
 	"\x05QUERY\x10\a\x12\n" +
 	"\n" +
-	"\x06FORGET\x10\b\"\xca\x01\n" +
+	"\x06FORGET\x10\b\x12\x0f\n" +
+	"\vROLLBACK_TO\x10\t\"\xca\x01\n" +
 	"\vTxnResponse\x12,\n" +
 	"\aresults\x18\x01 \x03(\v2\x12.ordo.rpc.OpResultR\aresults\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1e\n" +

@@ -71,9 +71,11 @@ func (h *harness) runData(d *datadriven.TestData) string {
 	case "put":
 		var val string
 		d.ScanArgs(h.t, "val", &val)
-		return h.errOr(h.table.PutPending(h.txn(d), h.span(d).Key, []byte(val)), ok)
+		return h.errOr(h.table.PutPending(h.txn(d), h.span(d).Key, []byte(val), seqArg(h.t, d)), ok)
 	case "del":
-		return h.errOr(h.table.DeletePending(h.txn(d), h.span(d).Key), ok)
+		return h.errOr(h.table.DeletePending(h.txn(d), h.span(d).Key, seqArg(h.t, d)), ok)
+	case "rollback-to":
+		return h.rollbackTo(d)
 	case "pending":
 		return formatWrites(h.table.PendingWrites(h.txn(d), h.span(d)))
 	case "scan":
@@ -88,6 +90,23 @@ func (h *harness) runData(d *datadriven.TestData) string {
 }
 
 func ok() string { return "ok" }
+
+// seqArg is a write's optional sequence number (seq=N, default 0).
+func seqArg(t *testing.T, d *datadriven.TestData) uint64 {
+	var seq uint64
+	d.MaybeScanArgs(t, "seq", &seq)
+	return seq
+}
+
+// rollbackTo runs "rollback-to txn=a seq=N [up-to=M]".
+func (h *harness) rollbackTo(d *datadriven.TestData) string {
+	var seq, upTo uint64
+	d.ScanArgs(h.t, "seq", &seq)
+	d.MaybeScanArgs(h.t, "up-to", &upTo)
+	id := h.txn(d)
+	more, err := h.table.RollbackTo(id, h.prios[id], seq, upTo)
+	return h.errOr(err, func() string { return fmt.Sprintf("ok, writes left: %t", more) })
+}
 
 func (h *harness) newTxn(d *datadriven.TestData) string {
 	var name string

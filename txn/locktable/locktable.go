@@ -24,6 +24,9 @@ type txnState struct {
 	locks    []*heldLock
 	waiting  *request
 	writes   pendingWrites
+	// ignored lists the sequence numbers rolled back (RollbackTo): a late
+	// write with one of them is refused.
+	ignored []SeqRange
 }
 
 // request is a queued Request.

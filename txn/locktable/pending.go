@@ -6,17 +6,31 @@ import (
 )
 
 // Write is a pending write of a transaction: a new value for Key, or its
-// deletion.
+// deletion. Seq is the coordinator's sequence number for the write (0 if
+// the transaction never set a savepoint); RollbackTo undoes the writes with
+// a larger one.
 type Write struct {
 	Key     []byte
 	Value   []byte
 	Deleted bool
+	Seq     uint64
 }
 
 // pendingWrites holds a transaction's writes sorted by key, one per key
-// (the last write wins).
+// (the last write wins), and an undo log of what each write with a
+// sequence number above 0 replaced, so RollbackTo can restore it.
 type pendingWrites struct {
 	sorted []Write
+	undo   []undoEntry // in the order the writes were made; seq never decreases
+}
+
+// undoEntry restores key to prev (or removes it, if !hadPrev) when the
+// transaction rolls back to a sequence number below seq.
+type undoEntry struct {
+	seq     uint64
+	key     []byte
+	prev    Write
+	hadPrev bool
 }
 
 func (p *pendingWrites) search(k []byte) (int, bool) {
@@ -25,22 +39,72 @@ func (p *pendingWrites) search(k []byte) (int, bool) {
 	})
 }
 
-// costDelta is the change in bytes held if w is put.
+// costDelta is the change in bytes held if w is put: a write that replaces
+// one of the same sequence number replaces its value; one that needs an
+// undo entry keeps the value it replaces (in the entry) as well.
 func (p *pendingWrites) costDelta(w Write) int64 {
-	if i, found := p.search(w.Key); found {
+	i, found := p.search(w.Key)
+	if found && !p.needsUndo(p.sorted[i], w) {
 		return int64(len(w.Value) - len(p.sorted[i].Value))
+	}
+	if w.Seq > 0 {
+		return writeCost(w) + undoOverhead
 	}
 	return writeCost(w)
 }
 
-// put stores w, replacing an earlier write of the same key.
+// needsUndo reports whether w, replacing old, must log old: they belong to
+// different sequence numbers, so a rollback may have to restore old.
+func (p *pendingWrites) needsUndo(old, w Write) bool { return w.Seq > 0 && old.Seq != w.Seq }
+
+// undoSeq is the sequence number w is logged under: never below the last
+// entry's, so the log stays ordered (a write that arrives late with an
+// older number is treated as part of the newest one).
+func (p *pendingWrites) undoSeq(w Write) uint64 {
+	if n := len(p.undo); n > 0 && p.undo[n-1].seq > w.Seq {
+		return p.undo[n-1].seq
+	}
+	return w.Seq
+}
+
+// put stores w, replacing an earlier write of the same key, and logs what
+// it replaced when a rollback may need it.
 func (p *pendingWrites) put(w Write) {
 	i, found := p.search(w.Key)
 	if found {
+		if p.needsUndo(p.sorted[i], w) {
+			w.Seq = p.undoSeq(w)
+			p.undo = append(p.undo, undoEntry{seq: w.Seq, key: w.Key, prev: p.sorted[i], hadPrev: true})
+		}
 		p.sorted[i] = w
 		return
 	}
+	if w.Seq > 0 {
+		w.Seq = p.undoSeq(w)
+		p.undo = append(p.undo, undoEntry{seq: w.Seq, key: w.Key})
+	}
 	p.sorted = slices.Insert(p.sorted, i, w)
+}
+
+// rollbackTo undoes every write with a sequence number above seq, newest
+// first, and returns the change in bytes held.
+func (p *pendingWrites) rollbackTo(seq uint64) int64 {
+	var delta int64
+	for n := len(p.undo); n > 0 && p.undo[n-1].seq > seq; n = len(p.undo) {
+		e := p.undo[n-1]
+		p.undo = p.undo[:n-1]
+		i, found := p.search(e.key)
+		if !found {
+			continue // cannot happen: a logged key keeps a pending write until its entry is undone
+		}
+		delta -= writeCost(p.sorted[i]) + undoOverhead
+		if e.hadPrev {
+			p.sorted[i] = e.prev
+		} else {
+			p.sorted = slices.Delete(p.sorted, i, i+1)
+		}
+	}
+	return delta
 }
 
 func writeCost(w Write) int64 {
@@ -58,15 +122,16 @@ func (p *pendingWrites) inSpan(s Span) []Write {
 }
 
 // PutPending buffers a new value for key in txn, which must hold an
-// exclusive lock containing key. Keys and values are copied.
-func (t *Table) PutPending(txn TxnID, key, value []byte) error {
-	return t.writePending(txn, Write{Key: clone(key), Value: clone(value)})
+// exclusive lock containing key. Keys and values are copied. seq is the
+// write's sequence number (see RollbackTo; 0 without savepoints).
+func (t *Table) PutPending(txn TxnID, key, value []byte, seq uint64) error {
+	return t.writePending(txn, Write{Key: clone(key), Value: clone(value), Seq: seq})
 }
 
 // DeletePending buffers the deletion of key in txn, which must hold an
 // exclusive lock containing key.
-func (t *Table) DeletePending(txn TxnID, key []byte) error {
-	return t.writePending(txn, Write{Key: clone(key), Deleted: true})
+func (t *Table) DeletePending(txn TxnID, key []byte, seq uint64) error {
+	return t.writePending(txn, Write{Key: clone(key), Deleted: true, Seq: seq})
 }
 
 func clone(b []byte) []byte { return append([]byte{}, b...) }
@@ -80,6 +145,8 @@ func (t *Table) writePending(txn TxnID, w Write) error {
 		return ErrPrepared
 	case tx.wounded:
 		return &WoundedError{Txn: txn}
+	case tx.rolledBack(w.Seq):
+		return ErrRolledBack
 	}
 	if err := t.reserve(tx, tx.writes.costDelta(w)); err != nil {
 		return err
@@ -104,4 +171,35 @@ func (t *Table) MemoryUsage(txn TxnID) int64 {
 		return tx.bytes
 	}
 	return 0
+}
+
+// SeqRange is the sequence numbers (From, To] that a RollbackTo undid.
+type SeqRange struct{ From, To uint64 }
+
+// RollbackTo undoes txn's pending writes with a sequence number above seq,
+// restoring the values they replaced (ROLLBACK TO SAVEPOINT), and records
+// that every sequence number in (seq, upTo] was rolled back: a write with
+// one of them that arrives later (a request of a cancelled statement still
+// in flight) is refused with ErrRolledBack. Locks stay held. A transaction
+// the table does not know is created with prio, so the record holds until
+// it is released. It reports whether txn still has pending writes here.
+func (t *Table) RollbackTo(txn TxnID, prio Priority, seq, upTo uint64) (bool, error) {
+	tx := t.txn(txn, prio)
+	if tx.prepared {
+		return false, ErrPrepared
+	}
+	tx.bytes += tx.writes.rollbackTo(seq)
+	if upTo > seq {
+		tx.ignored = append(tx.ignored, SeqRange{From: seq, To: upTo})
+	}
+	return len(tx.writes.sorted) > 0, nil
+}
+
+func (tx *txnState) rolledBack(seq uint64) bool {
+	for _, r := range tx.ignored {
+		if seq > r.From && seq <= r.To {
+			return true
+		}
+	}
+	return false
 }

@@ -152,6 +152,10 @@ var (
 	// ErrNotLocked means a pending write on a key the transaction does not
 	// hold exclusively.
 	ErrNotLocked = errors.New("locktable: key not locked exclusively")
+	// ErrRolledBack means a write carries a sequence number that the
+	// transaction already rolled back to a savepoint before (RollbackTo):
+	// it comes from a statement that was cancelled, and is dropped.
+	ErrRolledBack = errors.New("locktable: write belongs to a statement rolled back to a savepoint")
 	// ErrMemoryLimit is matched by every *MemoryLimitError.
 	ErrMemoryLimit = errors.New("locktable: transaction memory limit exceeded")
 )
@@ -199,6 +203,7 @@ const DefaultMaxTxnBytes = 64 << 20
 const (
 	lockOverhead  = 64
 	writeOverhead = 48
+	undoOverhead  = 32
 )
 
 func (c Config) limit() int64 {
