@@ -178,6 +178,14 @@ func (x *sqlTxn) Restart(ctx context.Context) (kvapi.Txn, error) {
 	return &sqlTxn{t: x.t.Coordinator().BeginWithPriority(x.t.Priority())}, nil
 }
 
+// Savepoint implements kvapi.Savepointer.
+func (x *sqlTxn) Savepoint() uint64 { return x.t.Savepoint() }
+
+// RollbackTo implements kvapi.Savepointer.
+func (x *sqlTxn) RollbackTo(ctx context.Context, token uint64) error {
+	return x.t.RollbackTo(ctx, token)
+}
+
 // SetLockTimeout implements kvapi.LockTimeoutSetter (SQL's lock_timeout):
 // every lock wait of the transaction is bounded by d at the leaseholder.
 func (x *sqlTxn) SetLockTimeout(d time.Duration) { x.t.SetLockTimeout(d) }

@@ -32,7 +32,7 @@ func (s *Session) Prepare(ctx context.Context, sql string, paramTypes []uint32) 
 	st, err := s.prepare(ctx, sql, paramTypes)
 	if err != nil {
 		s.exec.cfg.Metrics.failed(err)
-		s.fail(ctx)
+		s.fail(ctx, err)
 		return nil, err
 	}
 	return st, nil
@@ -147,7 +147,7 @@ func (st *stmt) Bind(ctx context.Context, args pgwirebase.BindArgs) (_ pgwirebas
 		}
 		v, err := types.DecodeParam(t, raw, args.ParamFormats[i], s.loc)
 		if err != nil {
-			s.fail(ctx)
+			s.fail(ctx, err)
 			if e, ok := err.(*pgcode.Error); ok {
 				e.Where = fmt.Sprintf("unnamed portal parameter $%d", i+1)
 			}
@@ -187,7 +187,7 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwirebase.ResultWr
 	if isUtility(p.st.ast) {
 		err := s.timeStatement(p.st.ast, func() error { return s.utility(ctx, p.st.ast, w) })
 		if err != nil {
-			s.fail(ctx)
+			s.fail(ctx, err)
 		}
 		return false, err
 	}
@@ -203,7 +203,7 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwirebase.ResultWr
 			err = ferr
 		}
 		if err != nil {
-			s.fail(ctx)
+			s.fail(ctx, err)
 			return false, err
 		}
 		p.res = res

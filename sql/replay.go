@@ -147,7 +147,14 @@ func (s *Session) restartTxn(ctx context.Context) error {
 }
 
 func (s *Session) replayOnce(ctx context.Context) (bool, error) {
+	s.sp.reset() // rebuilt by the logged SAVEPOINTs
 	for _, e := range s.log.entries {
+		if t := e.ast.GetTransactionStmt(); t != nil {
+			if err := s.savepointOp(ctx, t); err != nil {
+				return false, err
+			}
+			continue
+		}
 		res, _, err := s.runPlanned(ctx, e.ast, e.st, e.params)
 		if err != nil {
 			return false, err

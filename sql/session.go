@@ -59,7 +59,8 @@ type Session struct {
 	// sent (flushNotices) before its result or error. A retried attempt
 	// starts them afresh, so a client sees each once.
 	notices []*pgcode.Error
-	seqs    seqState // currval/lastval
+	seqs    seqState   // currval/lastval
+	sp      savepoints // SAVEPOINTs of the open block (savepoint.go)
 	// txnID is the id of the open KV transaction (0 if none or unknown),
 	// read by other sessions' pg_stat_activity and pg_locks.
 	txnID atomic.Uint64
@@ -88,16 +89,16 @@ func (s *Session) Close() error {
 }
 
 // Abort implements pgwirebase.Session.
-func (s *Session) Abort(error) { s.fail(context.Background()) }
+func (s *Session) Abort(err error) { s.fail(context.Background(), err) }
 
-// fail handles an error: an explicit block becomes failed, an implicit
+// fail handles err: an explicit block becomes failed (keeping its KV
+// transaction for a ROLLBACK TO SAVEPOINT when it can), an implicit
 // transaction rolls back.
-func (s *Session) fail(ctx context.Context) {
+func (s *Session) fail(ctx context.Context, err error) {
 	switch s.mode {
 	case explicitTxn, failedTxn:
-		if s.cat != nil {
-			_ = s.cat.KV.Rollback(ctx)
-			s.cat = nil
+		if s.cat != nil && !s.keepsKV(err) {
+			s.endKV(ctx, err)
 		}
 		s.mode = failedTxn
 	case implicitTxn:
@@ -111,6 +112,7 @@ func (s *Session) rollback(ctx context.Context) {
 	}
 	s.cat, s.mode = nil, noTxn
 	s.log.reset()
+	s.sp.reset()
 }
 
 // begin opens a KV transaction if none is open.
@@ -143,6 +145,7 @@ func (s *Session) begin(ctx context.Context, mode txnMode) error {
 // again when possible (see txnLog).
 func (s *Session) commit(ctx context.Context) error {
 	defer s.log.reset()
+	defer s.sp.reset()
 	for attempt := 0; ; attempt++ {
 		cat := s.cat
 		if cat == nil {
@@ -180,7 +183,7 @@ func (s *Session) Query(ctx context.Context, sql string, w pgwirebase.ResultWrit
 	}
 	stmts, err := parser.Parse(sql)
 	if err != nil {
-		s.fail(ctx)
+		s.fail(ctx, err)
 		return err
 	}
 	if len(stmts) == 0 {
@@ -198,7 +201,7 @@ func (s *Session) Query(ctx context.Context, sql string, w pgwirebase.ResultWrit
 			})
 		})
 		if err != nil {
-			s.fail(ctx)
+			s.fail(ctx, err)
 			return err
 		}
 	}

@@ -68,6 +68,9 @@ func (s *Session) txnStmt(ctx context.Context, t *pg.TransactionStmt, w pgwireba
 		}
 		s.rollback(ctx)
 		return w.Complete("ROLLBACK")
+	case pg.TransactionStmtKind_TRANS_STMT_SAVEPOINT, pg.TransactionStmtKind_TRANS_STMT_RELEASE,
+		pg.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
+		return s.savepointStmt(ctx, &pg.Node{Node: &pg.Node_TransactionStmt{TransactionStmt: t}}, t, w)
 	}
 	return sqlerr.Unsupported("%s is not supported yet", strings.TrimPrefix(t.Kind.String(), "TRANS_STMT_"))
 }

@@ -38,6 +38,7 @@ const (
 	IdleInTransactionSessionTimeout   Code = "25P03"
 	ActiveSQLTransaction              Code = "25001"
 	NoActiveSQLTransaction            Code = "25P01"
+	InvalidSavepointSpecification     Code = "3B001"
 	TooManyConnections                Code = "53300"
 	OutOfMemory                       Code = "53200"
 	ProgramLimitExceeded              Code = "54000"

@@ -96,6 +96,17 @@ type Restarter interface {
 	Restart(ctx context.Context) (Txn, error)
 }
 
+// Savepointer may be implemented by a Txn that can undo its writes back to
+// a savepoint (SQL's SAVEPOINT / ROLLBACK TO SAVEPOINT). Savepoint returns
+// a token; RollbackTo(ctx, token) undoes every write made after it was
+// taken (locks may stay held) and the transaction goes on. If RollbackTo
+// fails the transaction is unusable and must be rolled back; a retryable
+// error (IsRetryable) says it may be retried from the start.
+type Savepointer interface {
+	Savepoint() uint64
+	RollbackTo(ctx context.Context, token uint64) error
+}
+
 // IsResourceLimit reports whether err says a transaction exceeded a memory
 // limit of the KV layer.
 func IsResourceLimit(err error) bool {

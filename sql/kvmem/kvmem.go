@@ -245,6 +245,43 @@ func (t *txn) Rollback(context.Context) error {
 	return nil
 }
 
+// Savepoint implements kvapi.Savepointer: the token is the length of the
+// undo log.
+func (t *txn) Savepoint() uint64 {
+	t.db.mu.Lock()
+	defer t.db.mu.Unlock()
+	return uint64(len(t.undo))
+}
+
+// RollbackTo implements kvapi.Savepointer: it undoes the writes logged
+// after token, newest first; locks stay held.
+func (t *txn) RollbackTo(_ context.Context, token uint64) error {
+	t.db.mu.Lock()
+	defer t.db.mu.Unlock()
+	if err := t.checkLocked(); err != nil {
+		return err
+	}
+	if token > uint64(len(t.undo)) {
+		return fmt.Errorf("kvmem: rollback to savepoint %d beyond the undo log (%d)", token, len(t.undo))
+	}
+	t.undoLocked(int(token))
+	return nil
+}
+
+// undoLocked undoes the writes logged after the first n.
+func (t *txn) undoLocked(n int) {
+	data := t.db.mu.data
+	for i := len(t.undo) - 1; i >= n; i-- {
+		u := t.undo[i]
+		if u.existed {
+			data.ReplaceOrInsert(u.key, u.old)
+		} else {
+			data.Delete(u.key)
+		}
+	}
+	t.undo = t.undo[:n]
+}
+
 // abortLocked undoes the transaction's writes and releases its locks.
 func (t *txn) abortLocked(s txnState) {
 	data := t.db.mu.data
