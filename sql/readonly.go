@@ -101,6 +101,8 @@ func writeCommand(n *pg.Node) string {
 		return "CREATE INDEX"
 	case *pg.Node_CreateSeqStmt:
 		return "CREATE SEQUENCE"
+	case *pg.Node_ViewStmt:
+		return "CREATE VIEW"
 	case *pg.Node_AlterSeqStmt:
 		return "ALTER SEQUENCE"
 	case *pg.Node_CreateSchemaStmt:

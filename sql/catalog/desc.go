@@ -15,6 +15,7 @@ const (
 	KindSchema   Kind = "schema"
 	KindTable    Kind = "table"
 	KindSequence Kind = "sequence"
+	KindView     Kind = "view"
 )
 
 // Descriptor describes one named catalog object.
@@ -29,6 +30,11 @@ type Descriptor struct {
 	Owner    string    `json:"owner,omitempty"`
 	Table    *Table    `json:"table,omitempty"`
 	Sequence *Sequence `json:"sequence,omitempty"`
+	View     *View     `json:"view,omitempty"`
+	// Dependents are the views whose definitions name this table or
+	// view (PostgreSQL's pg_depend entries of their _RETURN rules), so
+	// DROP finds them (2BP01, or dropped too under CASCADE).
+	Dependents []uint64 `json:"dependents,omitempty"`
 }
 
 // Table is a table's schema.

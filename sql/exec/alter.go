@@ -34,6 +34,9 @@ func alterTable(c *Ctx, s *pg.AlterTableStmt) (*Result, error) {
 	if d, err = c.Cat.Mutable(c.Context, d.ID); err != nil {
 		return nil, err
 	}
+	if err := refuseColumnChanges(d, s.Cmds); err != nil {
+		return nil, err
+	}
 	for _, n := range s.Cmds {
 		if err := alterCmd(c, d, n.GetAlterTableCmd()); err != nil {
 			return nil, err

@@ -418,6 +418,8 @@ func drop(c *Ctx, s *pg.DropStmt) (*Result, error) {
 		return dropSequences(c, s)
 	case pg.ObjectType_OBJECT_SCHEMA:
 		return dropSchemas(c, s)
+	case pg.ObjectType_OBJECT_VIEW:
+		return dropViews(c, s)
 	}
 	return nil, sqlerr.Unsupported("DROP %s is not supported yet", s.RemoveType)
 }
@@ -477,6 +479,9 @@ func dropTable(c *Ctx, name string, id uint64, found, missingOK, cascade bool, d
 			return nil
 		}
 		return sqlerr.UndefinedTable(name)
+	}
+	if err := dropDependentViews(c, d, cascade, dropping); err != nil {
+		return err
 	}
 	others := func(child *catalog.Descriptor, _ *catalog.ForeignKey) bool {
 		return child.ID != d.ID && !dropping[child.Name]

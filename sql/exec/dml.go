@@ -101,6 +101,9 @@ func (p *Planner) planInsert(s *pg.InsertStmt) (Plan, error) {
 		}
 		defer pop()
 	}
+	if err := p.refuseViewWrite(s.Relation, "insert into"); err != nil {
+		return nil, err
+	}
 	d, err := p.resolveTable(s.Relation)
 	if err != nil {
 		return nil, err
@@ -600,6 +603,9 @@ func (p *Planner) planUpdate(s *pg.UpdateStmt) (Plan, error) {
 		}
 		defer pop()
 	}
+	if err := p.refuseViewWrite(s.Relation, "update"); err != nil {
+		return nil, err
+	}
 	mp, scope, err := p.planMutate(s.Relation, s.FromClause, s.WhereClause, s.ReturningList)
 	if err != nil {
 		return nil, err
@@ -624,6 +630,9 @@ func (p *Planner) planDelete(s *pg.DeleteStmt) (Plan, error) {
 			return nil, err
 		}
 		defer pop()
+	}
+	if err := p.refuseViewWrite(s.Relation, "delete from"); err != nil {
+		return nil, err
 	}
 	mp, _, err := p.planMutate(s.Relation, s.UsingClause, s.WhereClause, s.ReturningList)
 	if err != nil {

@@ -215,6 +215,8 @@ func descClassRows(d *catalog.Descriptor, nsp int64) []sem.Row {
 		return nil
 	case d.Kind == catalog.KindSequence:
 		return []sem.Row{classRow(int64(d.ID), d.Name, nsp, "S", 0, 3, false, 0)}
+	case d.Kind == catalog.KindView:
+		return []sem.Row{viewClassRow(d, nsp)}
 	case d.Kind != catalog.KindTable:
 		return nil
 	}

@@ -45,7 +45,7 @@ func init() {
 	add := func(name string, rows func(*Ctx) ([]sem.Row, error), cols ...vcol) {
 		vtables[name] = &vtable{cols: cols, rows: rows}
 	}
-	add("pg_attribute", attributeRows, vcol{"attrelid", oid}, vcol{"attname", nm}, vcol{"atttypid", oid},
+	add("pg_attribute", withViews(attributeRows, viewAttributeRows), vcol{"attrelid", oid}, vcol{"attname", nm}, vcol{"atttypid", oid},
 		vcol{"attstattarget", i4}, vcol{"attlen", i2}, vcol{"attnum", i2}, vcol{"attndims", i4},
 		vcol{"attcacheoff", i4}, vcol{"atttypmod", i4}, vcol{"attbyval", b}, vcol{"attalign", txt},
 		vcol{"attstorage", txt}, vcol{"attcompression", txt}, vcol{"attnotnull", b}, vcol{"atthasdef", b},
@@ -99,7 +99,7 @@ func init() {
 	add("pg_tables", tablesViewRows, vcol{"schemaname", nm}, vcol{"tablename", nm}, vcol{"tableowner", nm},
 		vcol{"tablespace", nm}, vcol{"hasindexes", b}, vcol{"hasrules", b}, vcol{"hastriggers", b},
 		vcol{"rowsecurity", b})
-	add("pg_views", emptyRows, vcol{"schemaname", nm}, vcol{"viewname", nm}, vcol{"viewowner", nm},
+	add("pg_views", pgViewsRows, vcol{"schemaname", nm}, vcol{"viewname", nm}, vcol{"viewowner", nm},
 		vcol{"definition", txt})
 	add("pg_indexes", indexesViewRows, vcol{"schemaname", nm}, vcol{"tablename", nm}, vcol{"indexname", nm},
 		vcol{"tablespace", nm}, vcol{"indexdef", txt})
@@ -485,12 +485,11 @@ func init() {
 		{"pronamespace", oid}, {"proowner", oid}, {"prolang", oid}, {"prokind", txt}, {"proretset", b},
 		{"prosrc", txt}}}
 	null := func(*sem.Ctx, []types.Datum) (types.Datum, error) { return nil, nil }
-	// No statistics objects, triggers, rules or views exist, so these
+	// No statistics objects, triggers or rules exist, so these
 	// are never given the OID of one.
 	sem.RegisterFunc("pg_get_statisticsobjdef_columns", []types.T{oid}, 1, txt, null)
 	sem.RegisterFunc("pg_get_triggerdef", []types.T{oid, b}, 1, txt, null)
 	sem.RegisterFunc("pg_get_ruledef", []types.T{oid, b}, 1, txt, null)
-	sem.RegisterFunc("pg_get_viewdef", []types.T{oid, b}, 1, txt, null)
 	// ordo's functions have no pg_proc argument metadata.
 	sem.RegisterFunc("pg_get_function_result", []types.T{oid}, 1, txt, null)
 	sem.RegisterFunc("pg_get_function_arguments", []types.T{oid}, 1, txt, null)

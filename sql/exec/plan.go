@@ -73,6 +73,11 @@ type Planner struct {
 	// innermost last.
 	outer []*sem.OuterScope
 	ctes  []map[string]*cte
+	// views are the views being expanded, innermost last (a view that
+	// names itself is 42P17); refs collects the relations the statement
+	// names directly (outside any view), for CREATE VIEW's dependencies.
+	views []uint64
+	refs  []uint64
 }
 
 // Prepare plans a DML or DDL statement.
@@ -102,6 +107,8 @@ func (p *Planner) Prepare(stmt *pg.Node) (Plan, error) {
 		return ddl(func(c *Ctx) (*Result, error) { return createSchema(c, s.CreateSchemaStmt) }), nil
 	case *pg.Node_TruncateStmt:
 		return ddl(func(c *Ctx) (*Result, error) { return truncate(c, s.TruncateStmt) }), nil
+	case *pg.Node_ViewStmt:
+		return ddl(func(c *Ctx) (*Result, error) { return createView(c, s.ViewStmt) }), nil
 	}
 	return nil, sqlerr.Unsupported("statement not supported: %T", stmt.Node)
 }

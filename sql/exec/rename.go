@@ -16,10 +16,13 @@ import (
 // the old name wait for this transaction.
 func rename(c *Ctx, s *pg.RenameStmt) (*Result, error) {
 	switch s.RenameType {
-	case pg.ObjectType_OBJECT_TABLE, pg.ObjectType_OBJECT_SEQUENCE:
+	case pg.ObjectType_OBJECT_TABLE, pg.ObjectType_OBJECT_SEQUENCE, pg.ObjectType_OBJECT_VIEW:
 		return renameRelation(c, s)
 	case pg.ObjectType_OBJECT_COLUMN:
-		return alterForRename(c, s, renameColumn)
+		if s.RelationType == pg.ObjectType_OBJECT_VIEW {
+			return nil, sqlerr.Unsupported("ALTER VIEW ... RENAME COLUMN is not supported yet")
+		}
+		return alterForRename(c, s, refuseWithViews(renameColumn))
 	case pg.ObjectType_OBJECT_TABCONSTRAINT:
 		return alterForRename(c, s, renameConstraint)
 	case pg.ObjectType_OBJECT_INDEX:
@@ -109,8 +112,11 @@ func renameConstraint(c *Ctx, d *catalog.Descriptor, s *pg.RenameStmt) error {
 func renameRelation(c *Ctx, s *pg.RenameStmt) (*Result, error) {
 	tag := "ALTER TABLE"
 	want := catalog.KindTable
-	if s.RenameType == pg.ObjectType_OBJECT_SEQUENCE {
+	switch s.RenameType {
+	case pg.ObjectType_OBJECT_SEQUENCE:
 		tag, want = "ALTER SEQUENCE", catalog.KindSequence
+	case pg.ObjectType_OBJECT_VIEW:
+		tag, want = "ALTER VIEW", catalog.KindView
 	}
 	old := s.Relation.Relname
 	_, id, found, err := c.names().Lookup(c.Context, s.Relation.Schemaname, old, kvapi.LockExclusive)
@@ -137,6 +143,9 @@ func renameRelation(c *Ctx, s *pg.RenameStmt) (*Result, error) {
 		return nil, pgcode.New(sqlerr.WrongObjectType, "%q is not a %s", old, want)
 	}
 	if err := moveName(c, d, s.Newname); err != nil {
+		return nil, err
+	}
+	if err := renameInViews(c, d, old); err != nil {
 		return nil, err
 	}
 	return &Result{Tag: tag}, c.Cat.Put(c.Context, d)

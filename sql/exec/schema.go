@@ -123,6 +123,8 @@ func schemaDependents(ds []*catalog.Descriptor, schema string) []string {
 		switch {
 		case d.Kind == catalog.KindTable:
 			out = append(out, "table "+schema+"."+d.Name)
+		case d.Kind == catalog.KindView:
+			out = append(out, "view "+schema+"."+d.Name)
 		case d.Kind == catalog.KindSequence && d.Sequence.OwnedBy == 0:
 			out = append(out, "sequence "+schema+"."+d.Name)
 		}
@@ -150,6 +152,13 @@ func dropSchemaContents(c *Ctx, ds []*catalog.Descriptor) error {
 	for _, d := range ds {
 		if d.Kind == catalog.KindTable {
 			dropping[d.Name] = true
+		}
+	}
+	for _, d := range ds {
+		if d.Kind == catalog.KindView {
+			if err := dropView(c, d.ID); err != nil {
+				return err
+			}
 		}
 	}
 	for _, d := range ds {

@@ -7,6 +7,7 @@ import (
 	pg "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/ordodb/ordo/pgwire/pgcode"
+	"github.com/ordodb/ordo/sql/catalog"
 	"github.com/ordodb/ordo/sql/kvapi"
 	"github.com/ordodb/ordo/sql/rowenc"
 	"github.com/ordodb/ordo/sql/sem"
@@ -218,9 +219,12 @@ func (p *Planner) planFromItem(f *pg.Node, lock kvapi.Lock) (node, sem.Scope, er
 		if v, ok := p.virtual(x.RangeVar); ok {
 			return &vtableNode{v: v}, v.scope(aliasOr(x.RangeVar)), nil
 		}
-		d, err := p.resolveTable(x.RangeVar)
+		d, err := p.resolveRelation(x.RangeVar)
 		if err != nil {
 			return nil, nil, err
+		}
+		if d.Kind == catalog.KindView {
+			return p.planView(d, x.RangeVar)
 		}
 		alias := ""
 		if x.RangeVar.Alias != nil {

@@ -124,6 +124,10 @@ func (b *Builder) buildScalar(name string, args []Expr, loc int32) (Expr, error)
 			}
 			continue
 		}
+		if want.Family == types.OidFamily && args[i].Type().IsReg() {
+			args[i] = buildRegCast(want, args[i]) // pg_get_viewdef('v'::regclass)
+			continue
+		}
 		c, err := b.Coerce(args[i], want)
 		if err != nil {
 			return nil, posErr(noFunc(name, args), loc)
