@@ -7,6 +7,7 @@ import (
 
 	"github.com/ordodb/ordo/pgwire/pgcode"
 	"github.com/ordodb/ordo/pgwire/pgwirebase"
+	"github.com/ordodb/ordo/sql/exec"
 	"github.com/ordodb/ordo/sql/sqlerr"
 )
 
@@ -95,6 +96,10 @@ func writeCommand(n *pg.Node) string {
 		return "DELETE"
 	case *pg.Node_SelectStmt:
 		return selectWriteCommand(x.SelectStmt)
+	case *pg.Node_ExplainStmt:
+		if exec.ExplainAnalyzes(x.ExplainStmt) {
+			return writeCommand(x.ExplainStmt.Query) // it runs the statement
+		}
 	case *pg.Node_CreateStmt:
 		return "CREATE TABLE"
 	case *pg.Node_IndexStmt:

@@ -322,7 +322,8 @@ func (s *Session) planFor(ctx context.Context, ast *pg.Node, st *stmt) (exec.Pla
 }
 
 func (s *Session) planner(ctx context.Context, params *[]types.T) *exec.Planner {
-	return &exec.Planner{Ctx: ctx, Cat: s.cat, DBID: s.dbID, SearchPath: s.searchPath(), Params: params, Env: s.env(ctx)}
+	return &exec.Planner{Ctx: ctx, Cat: s.cat, DBID: s.dbID, SearchPath: s.searchPath(), Params: params, Env: s.env(ctx),
+		Clock: s.exec.cfg.Now}
 }
 
 func (s *Session) execCtx(ctx context.Context, params []any) *exec.Ctx {

@@ -147,15 +147,16 @@ func (ct *cte) scan(alias string, a *pg.Alias, inSubquery bool) (node, sem.Scope
 			return nil, nil, pgcode.New(sqlerr.InvalidRecursion, "recursive reference to query %q must not appear within a subquery", ct.name)
 		}
 		ct.referenced = true
-		return &cteScanNode{ct: ct, work: true}, scope, nil
+		return &cteScanNode{ct: ct, work: true, alias: alias}, scope, nil
 	}
-	return &cteScanNode{ct: ct}, scope, nil
+	return &cteScanNode{ct: ct, alias: alias}, scope, nil
 }
 
 // cteScanNode reads a CTE's rows.
 type cteScanNode struct {
-	ct   *cte
-	work bool
+	ct    *cte
+	work  bool
+	alias string // for EXPLAIN
 }
 
 func (n *cteScanNode) rows(c *Ctx) ([]sem.Row, error) {

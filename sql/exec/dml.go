@@ -686,9 +686,9 @@ func (mp *mutatePlan) Exec(c *Ctx) (*Result, error) {
 // the joined rows, one per target row.
 func (mp *mutatePlan) targetRows(c *Ctx) ([]sem.Row, error) {
 	if mp.src == nil {
-		return mp.scan.rows(c)
+		return runNode(c, mp.scan)
 	}
-	rows, err := mp.src.rows(c)
+	rows, err := runNode(c, mp.src)
 	if err != nil {
 		return nil, err
 	}

@@ -114,11 +114,11 @@ func (jn *joinNode) findHashKeys() {
 }
 
 func (jn *joinNode) rows(c *Ctx) ([]sem.Row, error) {
-	left, err := jn.left.rows(c)
+	left, err := runNode(c, jn.left)
 	if err != nil {
 		return nil, err
 	}
-	right, err := jn.right.rows(c)
+	right, err := runNode(c, jn.right)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ type usingNode struct {
 }
 
 func (u *usingNode) rows(c *Ctx) ([]sem.Row, error) {
-	rows, err := u.src.rows(c)
+	rows, err := runNode(c, u.src)
 	if err != nil {
 		return nil, err
 	}

@@ -74,7 +74,10 @@ func (v *vtable) scope(alias string) sem.Scope {
 }
 
 // vtableNode reads a virtual table.
-type vtableNode struct{ v *vtable }
+type vtableNode struct {
+	v    *vtable
+	name string // for EXPLAIN
+}
 
 func (n *vtableNode) rows(c *Ctx) ([]sem.Row, error) { return n.v.rows(c) }
 

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"time"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
@@ -43,6 +44,8 @@ type Ctx struct {
 	// and workRows the working table of each recursive CTE being computed.
 	cteRows  map[*cte][]sem.Row
 	workRows map[*cte][]sem.Row
+	// analyze collects EXPLAIN ANALYZE's figures; nil otherwise.
+	analyze *analysis
 }
 
 func (c *Ctx) kv() kvapi.Txn { return c.Cat.KV }
@@ -67,7 +70,9 @@ type Planner struct {
 	SearchPath []string
 	Params     *[]types.T
 	Env        sem.Env
-	deps       []Dep
+	// Clock times EXPLAIN ANALYZE (time.Now when nil).
+	Clock func() time.Time
+	deps  []Dep
 	// outer are the scopes of the queries enclosing the subquery being
 	// planned, innermost last; ctes are the WITH clauses in effect,
 	// innermost last.
@@ -107,6 +112,8 @@ func (p *Planner) Prepare(stmt *pg.Node) (Plan, error) {
 		return ddl(func(c *Ctx) (*Result, error) { return createSchema(c, s.CreateSchemaStmt) }), nil
 	case *pg.Node_TruncateStmt:
 		return ddl(func(c *Ctx) (*Result, error) { return truncate(c, s.TruncateStmt) }), nil
+	case *pg.Node_ExplainStmt:
+		return p.planExplain(s.ExplainStmt)
 	case *pg.Node_ViewStmt:
 		return ddl(func(c *Ctx) (*Result, error) { return createView(c, s.ViewStmt) }), nil
 	}

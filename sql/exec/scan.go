@@ -52,6 +52,8 @@ type scanNode struct {
 	// index (used when the primary key has no equality on its first column).
 	idx   *catalog.Index
 	idxEq []sem.Expr
+	// alias is the name the query gave the table, for EXPLAIN.
+	alias string
 }
 
 func newScan(d *catalog.Descriptor, lock kvapi.Lock) *scanNode {
@@ -174,6 +176,7 @@ func (s *scanNode) rows(c *Ctx) ([]sem.Row, error) {
 		}
 		out = append(out, row)
 	}
+	c.analyze.scanned(s, len(kvs), len(out))
 	return out, nil
 }
 

@@ -217,7 +217,7 @@ func (p *Planner) planFromItem(f *pg.Node, lock kvapi.Lock) (node, sem.Scope, er
 			return ct.scan(aliasOr(x.RangeVar), x.RangeVar.Alias, len(p.outer) > 0)
 		}
 		if v, ok := p.virtual(x.RangeVar); ok {
-			return &vtableNode{v: v}, v.scope(aliasOr(x.RangeVar)), nil
+			return &vtableNode{v: v, name: x.RangeVar.Relname}, v.scope(aliasOr(x.RangeVar)), nil
 		}
 		d, err := p.resolveRelation(x.RangeVar)
 		if err != nil {
@@ -230,7 +230,9 @@ func (p *Planner) planFromItem(f *pg.Node, lock kvapi.Lock) (node, sem.Scope, er
 		if x.RangeVar.Alias != nil {
 			alias = x.RangeVar.Alias.Aliasname
 		}
-		return newScan(d, lock), tableScope(d, alias), nil
+		s := newScan(d, lock)
+		s.alias = alias
+		return s, tableScope(d, alias), nil
 	case *pg.Node_JoinExpr:
 		return p.planJoin(x.JoinExpr, lock)
 	case *pg.Node_RangeSubselect:
@@ -253,10 +255,17 @@ func (p *Planner) planSubquery(rs *pg.RangeSubselect) (node, sem.Scope, error) {
 	if rs.Alias != nil {
 		scope = aliasScope(scope, rs.Alias)
 	}
-	return &subqueryNode{plan: sub}, scope, nil
+	alias := ""
+	if rs.Alias != nil {
+		alias = rs.Alias.Aliasname
+	}
+	return &subqueryNode{plan: sub, alias: alias}, scope, nil
 }
 
-type subqueryNode struct{ plan *selectPlan }
+type subqueryNode struct {
+	plan  *selectPlan
+	alias string // for EXPLAIN
+}
 
 func (s *subqueryNode) rows(c *Ctx) ([]sem.Row, error) {
 	res, err := s.plan.Exec(c)
@@ -524,13 +533,15 @@ func (p *Planner) sortColumn(sp *selectPlan, n *pg.Node, b *sem.Builder, visible
 
 // Exec runs the SELECT.
 func (sp *selectPlan) Exec(c *Ctx) (*Result, error) {
-	rows, err := sp.src.rows(c)
+	run := c.analyze.startSelect(sp) // nil unless EXPLAIN ANALYZE
+	rows, err := runNode(c, sp.src)
 	if err != nil {
 		return nil, err
 	}
 	if rows, err = filterRows(c, sp.where, rows); err != nil {
 		return nil, err
 	}
+	run.mark(stageWhere, len(rows))
 	if sp.grouping {
 		if rows, err = sp.group(c, rows); err != nil {
 			return nil, err
@@ -540,13 +551,17 @@ func (sp *selectPlan) Exec(c *Ctx) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	run.mark(stageGroup, len(out))
 	if sp.distinct {
 		out = distinctRows(out, len(sp.cols))
 	}
+	run.mark(stageDistinct, len(out))
 	sortRows(out, sp.order)
+	run.mark(stageSort, len(out))
 	if out, err = sp.applyLimit(c, out); err != nil {
 		return nil, err
 	}
+	run.mark(stageLimit, len(out))
 	for i := range out {
 		out[i] = out[i][:len(sp.cols)]
 	}
