@@ -188,6 +188,9 @@ func describeRange(d *rpcpb.RangeDescriptor, infosOf func(uint64) map[uint64]*rp
 // repaired by the meta repair loop.
 func (s *Server) adminSplit(ctx context.Context, req *rpcpb.AdminSplitRequest) (left, right *rpcpb.RangeDescriptor, err error) {
 	key := req.SplitKey
+	if len(key) == 0 && req.RangeId != 0 {
+		return s.splitLocal(ctx, req.RangeId, nil) // at the middle of its data
+	}
 	if !keys.Addressable(key) || bytes.Compare(key, keys.UserMin) <= 0 {
 		return nil, nil, kverr.BadRequestf("cannot split at %s: split keys lie in the user key space", keys.Pretty(key))
 	}
@@ -227,6 +230,13 @@ func (s *Server) splitLocal(ctx context.Context, rangeID uint64, key []byte) (le
 			err = kverr.ErrUnavailable
 		}
 		return nil, nil, err
+	}
+	if key == nil {
+		mid, ok := r.MidKey()
+		if !ok {
+			return nil, nil, kverr.BadRequestf("range %d holds fewer than two user keys: nowhere to split it", rangeID)
+		}
+		key = mid
 	}
 	newID, err := s.db.Increment(ctx, keys.RangeIDGenKey(), 1)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 
+	"github.com/ordodb/ordo/kv/failpoint"
 	"github.com/ordodb/ordo/server/console"
 )
 
@@ -60,6 +61,10 @@ func registerPprof(mux *http.ServeMux) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if h := failpoint.Handler(); h != nil { // -tags failpoints only
+		mux.Handle("/debug/failpoints", h)
+		mux.Handle("/debug/failpoints/", h)
+	}
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {

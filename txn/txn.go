@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ordodb/ordo/kv"
+	"github.com/ordodb/ordo/kv/failpoint"
 	"github.com/ordodb/ordo/kv/kverr"
 	"github.com/ordodb/ordo/rpc/rpcpb"
 	"google.golang.org/protobuf/proto"
@@ -358,6 +359,7 @@ func (t *Txn) commit(ctx context.Context) error {
 	if err := t.fanOut(ctx, others, anchor); err != nil {
 		return t.abortOnError(ctx, err)
 	}
+	failpoint.Hit(failpoint.CoordAfterPrepareAll)
 	if k := t.c.cfg.Knobs.CrashAfterPrepare; k != nil && k(t.meta.Id) {
 		return errCrashed
 	}
@@ -374,6 +376,7 @@ func (t *Txn) commit(ctx context.Context) error {
 		}
 		return t.abortOnError(ctx, err)
 	}
+	failpoint.Hit(failpoint.CoordAfterCommitBeforeResolve)
 	if k := t.c.cfg.Knobs.CrashAfterCommit; k != nil && k(t.meta.Id) {
 		return nil
 	}

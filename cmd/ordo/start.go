@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/ordodb/ordo/kv/failpoint"
 	"github.com/ordodb/ordo/server"
 )
 
@@ -40,6 +41,10 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer closeLog()
+	if err := failpoint.ArmFromEnv(); err != nil { // -tags failpoints only
+		fmt.Fprintf(stderr, "ordo start: %v\n", err)
+		return 2
+	}
 	cfg := server.Config{
 		StoreDir:      *store,
 		ListenAddr:    *listen,

@@ -8,9 +8,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/ordodb/ordo/kv/failpoint"
 	"github.com/ordodb/ordo/tests/checker/history"
 	"github.com/ordodb/ordo/tests/nemesis"
 	"github.com/ordodb/ordo/tests/verify"
@@ -65,6 +67,8 @@ func (lf *localFlags) validate(local bool) error {
 		return errors.New("--split needs the cluster ordo verify starts itself: leave out --hosts and --url")
 	case local && (lf.nodes < 1 || lf.nodes > 9):
 		return errors.New("--nodes must be between 1 and 9")
+	case slices.Contains(lf.nemesis, nemesis.FailpointName) && !failpoint.Enabled:
+		return errors.New("--nemesis failpoint needs an ordo built with -tags failpoints (make build-failpoints: bin/ordo-failpoints)")
 	case lf.quiet <= 0 || lf.hold <= 0:
 		return errors.New("--nemesis-quiet and --nemesis-hold must be positive")
 	}
@@ -130,6 +134,9 @@ func (nr *nemesisRun) finish(r *verify.Report, ops []history.Op) error {
 		return nr.err
 	case len(nr.sched.Nemeses) > 0 && nr.faults == 0:
 		return fmt.Errorf("%s: the nemesis never fired: --duration is too short for --nemesis-quiet and --nemesis-hold", r.Workload)
+	}
+	if armed, fired := nemesis.FailpointsFired(ops); armed >= 2 && fired == 0 {
+		return fmt.Errorf("%s: failpoints were armed %d times and never reached: no transaction spanned ranges (try --split)", r.Workload, armed)
 	}
 	return nil
 }

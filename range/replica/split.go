@@ -67,3 +67,48 @@ func abs64(v int64) int64 {
 	}
 	return v
 }
+
+// MidKey returns the user key that about halves the range's data by size,
+// for a split at no key given (AdminSplit with only a range id). False if
+// the range holds fewer than two user keys, so no split could leave data
+// on both sides.
+func (r *Replica) MidKey() ([]byte, bool) {
+	desc := r.Desc()
+	if desc == nil {
+		return nil, false
+	}
+	start := desc.StartKey
+	if bytes.Compare(start, keys.UserMin) < 0 {
+		start = keys.UserMin
+	}
+	var total int64
+	n := 0
+	_ = r.cfg.Engine.Scan(start, desc.EndKey, false, func(k, v []byte) bool {
+		total += int64(len(k) + len(v))
+		n++
+		return true
+	})
+	if n < 2 {
+		return nil, false
+	}
+	var size int64
+	var mid, last []byte
+	i := 0
+	_ = r.cfg.Engine.Scan(start, desc.EndKey, false, func(k, v []byte) bool {
+		if i > 0 && size >= total/2 {
+			mid = bytes.Clone(k)
+			return false
+		}
+		size += int64(len(k) + len(v))
+		last = append(last[:0], k...)
+		i++
+		return true
+	})
+	if mid == nil && i > 1 {
+		mid = last // the last key outweighs all the others
+	}
+	if mid == nil || !ContainsKey(desc, mid) || bytes.Compare(mid, desc.StartKey) <= 0 {
+		return nil, false
+	}
+	return mid, true
+}

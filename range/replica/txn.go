@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ordodb/ordo/kv/failpoint"
 	"github.com/ordodb/ordo/kv/keys"
 	"github.com/ordodb/ordo/kv/kverr"
 	"github.com/ordodb/ordo/rpc/rpcpb"
@@ -615,6 +616,9 @@ func (r *Replica) commitKind(ctx context.Context, term, gen uint64, desc *rpcpb.
 	}
 	select {
 	case err := <-done:
+		if err == nil && req.Kind == rpcpb.TxnRequest_PREPARE {
+			failpoint.Hit(failpoint.ParticipantAfterPrepareBeforeAck)
+		}
 		return err
 	case <-ctx.Done():
 		return &kverr.AmbiguousError{Reason: fmt.Sprintf("range %d: %v while the commit was in flight", r.rangeID, ctx.Err())}

@@ -97,7 +97,7 @@ func (s *Schedule) Run(ctx context.Context) (int, error) {
 			s.event(EventError, f.String(), err)
 			return faults, err
 		}
-		s.event(EventEnd, f.String(), nil)
+		s.event(EventEnd, f.ended(), nil)
 	}
 }
 
@@ -283,6 +283,9 @@ func Summarize(ops []history.Op) string {
 	}
 	if len(rate) > 0 {
 		line += fmt.Sprintf(" (half the ok rate: max %.1f s)", slices.Max(rate).Seconds())
+	}
+	if armed, fired := FailpointsFired(ops); armed > 0 {
+		line += fmt.Sprintf("; failpoints fired %d of %d", fired, armed)
 	}
 	if never > 0 {
 		line += fmt.Sprintf("; %d heals never followed by an ok operation", never)

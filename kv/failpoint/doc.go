@@ -1,0 +1,39 @@
+// Package failpoint holds ordo's named failpoints: places in the commit
+// protocol where a fault-injection run (tests/nemesis, `ordo verify
+// --nemesis failpoint`) can make the process crash or stall at exactly
+// that point.
+//
+// In a normal build (no build tag) Hit is an empty function the compiler
+// removes, and there is no way to arm anything. Built with -tags
+// failpoints, a failpoint is armed through the node's HTTP endpoint
+// (PUT /debug/failpoints/NAME with the action as the body, DELETE to
+// disarm, GET /debug/failpoints to list) or at start-up through
+// ORDO_FAILPOINTS="NAME=ACTION;NAME=ACTION". Actions:
+//
+//	crash       the process SIGKILLs itself (as a power cut would, less
+//	            the loss of unsynced data)
+//	sleep(MS)   the goroutine that hit the point sleeps MS milliseconds
+//	off         disarmed
+//
+// An action may be prefixed with a count, "1*crash", to fire that many
+// times and then disarm.
+package failpoint
+
+// The failpoints. Every name Hit is called with is one of these, and an
+// unknown name is refused when arming.
+const (
+	// CoordAfterPrepareAll: the coordinator of a transaction over several
+	// ranges has every participant prepared (or confirmed) and has not yet
+	// sent the anchor its COMMIT.
+	CoordAfterPrepareAll = "coordAfterPrepareAll"
+	// CoordAfterCommitBeforeResolve: the anchor has answered the COMMIT
+	// (the transaction committed) and the coordinator has not started
+	// resolving the other participants.
+	CoordAfterCommitBeforeResolve = "coordAfterCommitBeforeResolve"
+	// ParticipantAfterPrepareBeforeAck: a participant's prepared record
+	// has applied and the leaseholder has not yet answered the PREPARE.
+	ParticipantAfterPrepareBeforeAck = "participantAfterPrepareBeforeAck"
+)
+
+// Names lists every failpoint.
+var Names = []string{CoordAfterPrepareAll, CoordAfterCommitBeforeResolve, ParticipantAfterPrepareBeforeAck}
