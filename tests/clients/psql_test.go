@@ -17,14 +17,15 @@ import (
 
 // psqlSchema is the schema the meta-command outputs are compared on: a
 // serial primary key, UNIQUE, NOT NULL, CHECK, defaults, a secondary
-// index, a bigserial (sequences), numeric and varchar modifiers. ordo has
-// no FOREIGN KEY, CREATE VIEW or CREATE SEQUENCE yet, so the schema has
-// none (\dv lists nothing on either side).
+// index, a bigserial (sequences), numeric and varchar modifiers, and a
+// view (a join with GROUP BY: not automatically updatable in PostgreSQL
+// either, so information_schema agrees).
 var psqlSchema = []string{
 	"CREATE TABLE users (id serial PRIMARY KEY, name text NOT NULL UNIQUE, age int CHECK (age >= 0), created timestamptz DEFAULT now())",
 	"CREATE INDEX users_created_idx ON users (created)",
 	"CREATE TABLE orders (id bigserial PRIMARY KEY, user_id int NOT NULL, amount numeric(10,2) NOT NULL DEFAULT 0, note varchar(40))",
 	"CREATE TABLE notes (body text)",
+	"CREATE VIEW user_orders AS SELECT u.name, count(o.id) AS orders FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.name",
 	"CREATE ROLE alice LOGIN",
 }
 
@@ -32,6 +33,7 @@ var psqlSchema = []string{
 var psqlCommands = []string{
 	`\l postgres`, `\dt`, `\d`, `\d users`, `\d+ users`, `\d orders`, `\d+ orders`, `\d notes`,
 	`\d users_pkey`, `\d users_name_key`, `\d users_id_seq`, `\d orders_id_seq`, `\d nosuch`,
+	`\d user_orders`, `\d+ user_orders`,
 	`\di`, `\dn`, `\du alice`, `\dv`, `\ds`, `\df`, `\dT`, `\dx`, `\dp`, `\dp users`, `\conninfo`,
 	`\x on \\ \d users`, `\timing on \\ \dt`,
 }
