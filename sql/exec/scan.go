@@ -54,6 +54,9 @@ type scanNode struct {
 	idxEq []sem.Expr
 	// alias is the name the query gave the table, for EXPLAIN.
 	alias string
+	// limit and offset are the SELECT's, when it pushed its LIMIT down
+	// (see maybePushLimit): the scan reads at most limit+offset rows.
+	limit, offset sem.Expr
 }
 
 func newScan(d *catalog.Descriptor, lock kvapi.Lock) *scanNode {
@@ -201,7 +204,11 @@ func (s *scanNode) fetch(c *Ctx) ([]kvapi.KeyValue, error) {
 	if err != nil || start == nil {
 		return nil, err
 	}
-	return c.kv().Scan(c.Context, start, end, 0, false, s.lock)
+	limit, err := s.kvLimit(c)
+	if err != nil {
+		return nil, err
+	}
+	return c.kv().Scan(c.Context, start, end, limit, false, s.lock)
 }
 
 // eqPrefix encodes the leading primary key columns bound by equality.

@@ -88,7 +88,11 @@ func (p *Planner) planSelect(s *pg.SelectStmt) (*selectPlan, error) {
 	if err := p.planWhere(sp, s.WhereClause, scope); err != nil {
 		return nil, err
 	}
-	return sp, p.planProjection(sp, s, scope)
+	if err := p.planProjection(sp, s, scope); err != nil {
+		return nil, err
+	}
+	sp.maybePushLimit()
+	return sp, nil
 }
 
 func lockingStrength(lc []*pg.Node) kvapi.Lock {
