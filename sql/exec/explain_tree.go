@@ -278,6 +278,13 @@ func (d *describer) node(n node) (*xnode, []colName) {
 			out.title += " on " + quoteIdent(x.alias)
 		}
 		return out, withTable(cols, x.alias)
+	case *viewNode:
+		// As PostgreSQL, which inlines a view's query into the plan.
+		k, cols := d.selectNode(x.plan)
+		if len(cols) > x.width {
+			cols = cols[:x.width]
+		}
+		return k, cols
 	case *cteScanNode:
 		return d.cteScan(x)
 	case *setOpNode:
