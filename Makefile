@@ -7,12 +7,17 @@ VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.Version=$(VERSION)
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: build demo test test-unit test-race test-nemesis lint proto bench-kv bench bench-rereplicate tools clean verify-long verify-short mutations
+.PHONY: build build-failpoints demo test test-unit test-race test-nemesis lint proto bench-kv bench bench-rereplicate tools clean verify-long verify-short mutations
 
 build: bin/ordo
 
 bin/ordo: FORCE
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ordo ./cmd/ordo
+
+# ordo with the commit protocol's crash failpoints compiled in (kv/failpoint),
+# for `ordo verify --nemesis failpoint`; never a binary to deploy.
+build-failpoints:
+	$(GO) build -tags failpoints -ldflags "$(LDFLAGS)" -o bin/ordo-failpoints ./cmd/ordo
 
 FORCE:
 
@@ -83,16 +88,18 @@ test-nemesis:
 	ORDO_NODE_LOG_LEVEL=debug $(GO) test -count=$(or $(RUNS),10) -failfast -v -timeout 60m -run 'ListAppendProcessesKill' ./tests/cluster/
 
 # The short form of the fault runs that .ci/run adds after make test:
-# testing.md's R1, R2, R3 and R8 (and list-append under SIGKILL) at 60 s each.
-verify-short: build
+# testing.md's R1, R2, R3 (pauses, lease moves, splits), R4 (SIGKILL and
+# crashes at the 2PC failpoints, tables split so transactions span ranges)
+# and R8, at 60 s each.
+verify-short: build build-failpoints
 	@fail=""; \
-	run() { r=$$1; shift; echo "== $$r: ordo verify $$*"; rm -rf $(VERIFY_OUT)/$$r; \
-		./bin/ordo verify --duration 60s --out $(VERIFY_OUT)/$$r "$$@" || fail="$$fail $$r"; }; \
-	run R1 --workload register --clients 10 --nemesis partition,kill; \
-	run R2 --workload bank --nemesis partition,kill; \
-	run R3 --workload list-append --nemesis pause; \
-	run R4-kill --workload list-append --nemesis kill; \
-	run R8 --workload g2 --nemesis partition; \
+	run() { r=$$1; b=$$2; shift 2; echo "== $$r: $$b verify $$*"; rm -rf $(VERIFY_OUT)/$$r; \
+		$$b verify --duration 60s --out $(VERIFY_OUT)/$$r "$$@" || fail="$$fail $$r"; }; \
+	run R1 ./bin/ordo --workload register --clients 10 --nemesis partition,kill; \
+	run R2 ./bin/ordo --workload bank --nemesis partition,kill; \
+	run R3 ./bin/ordo --workload list-append --nemesis pause,lease,split; \
+	run R4 ./bin/ordo-failpoints --workload list-append --split --nemesis kill,failpoint; \
+	run R8 ./bin/ordo --workload g2 --nemesis partition; \
 	if [ -n "$$fail" ]; then echo "verify-short: failed:$$fail"; exit 1; fi; echo "verify-short: all passed"
 
 # Issue 8's fault runs: testing.md §8.2's R1-R9 as far as the workloads and
@@ -100,19 +107,20 @@ verify-short: build
 # verify starting its own local cluster. All run; the target fails if any did.
 VERIFY_DURATION ?= 180s
 VERIFY_OUT      ?= $(CURDIR)/verify-out
-verify-long: build
+verify-long: build build-failpoints
 	@fail=""; \
-	run() { r=$$1; shift; echo "== $$r: ordo verify $$*"; rm -rf $(VERIFY_OUT)/$$r; \
-		./bin/ordo verify --duration $(VERIFY_DURATION) --out $(VERIFY_OUT)/$$r "$$@" || fail="$$fail $$r"; }; \
-	run R1 --workload register --clients 10 --nemesis partition,kill; \
-	run R2 --workload bank --nemesis partition,kill; \
-	run R3 --workload list-append --nemesis pause; \
-	run R4 --workload list-append --nemesis kill; \
-	run R5 --workload comments,counter --nemesis delay,pause; \
-	run R6 --workload sets --clients 6 --nemesis kill; \
-	run R8 --workload g2 --nemesis partition; \
-	run R9 --workload list-append --nemesis partition,kill; \
-	run registration --workload registration --nemesis partition,kill,pause; \
+	run() { r=$$1; b=$$2; shift 2; echo "== $$r: $$b verify $$*"; rm -rf $(VERIFY_OUT)/$$r; \
+		$$b verify --duration $(VERIFY_DURATION) --out $(VERIFY_OUT)/$$r "$$@" || fail="$$fail $$r"; }; \
+	run R1 ./bin/ordo --workload register --clients 10 --nemesis partition,kill; \
+	run R2 ./bin/ordo --workload bank --nemesis partition,kill; \
+	run R3 ./bin/ordo --workload list-append --nemesis pause,lease,split; \
+	run R4 ./bin/ordo-failpoints --workload list-append --split --nemesis kill,failpoint; \
+	run R5 ./bin/ordo --workload comments,counter --nemesis delay,pause,lease; \
+	run R6 ./bin/ordo --workload sets --clients 6 --nemesis kill; \
+	run R7 ./bin/ordo --workload register --nemesis loss,delay,partition; \
+	run R8 ./bin/ordo --workload g2 --nemesis partition; \
+	run R9 ./bin/ordo --workload list-append --split --nemesis partition,kill,split,lease; \
+	run registration ./bin/ordo-failpoints --workload registration --split --nemesis partition,kill,pause,failpoint; \
 	if [ -n "$$fail" ]; then echo "verify-long: failed:$$fail"; exit 1; fi; echo "verify-long: all passed"
 
 # Issue 8's mutation score: ordo built broken on purpose, once per mutation
