@@ -52,7 +52,14 @@
 //
 // Execution is a materializing pipeline: each operator returns all its rows
 // before the next runs. Results are therefore bounded by memory; streaming
-// and a per-query memory budget (53200) are still to do. Reads take
+// and a per-query memory budget (53200) are still to do. A LIMIT over a
+// bare scan is passed to the KV scan (limit.go), so leaseholders stop
+// reading there.
+//
+// EXPLAIN (explain*.go) describes the plan tree the statement runs;
+// EXPLAIN ANALYZE runs it with Ctx.analyze set, which runNode and the
+// SELECT stages consult (one nil check per operator run otherwise). See
+// docs/sql.md. Reads take
 // LockShared (LockExclusive for UPDATE, DELETE and FOR UPDATE), so results
 // are strictly serializable under the KV layer's 2PL.
 package exec
