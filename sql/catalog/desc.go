@@ -61,9 +61,14 @@ type ForeignKey struct {
 	RefTable   uint64   `json:"ref_table"`
 	RefColumns []uint32 `json:"ref_columns"`
 	// OnUpdate and OnDelete are PostgreSQL's action codes: "a" NO ACTION
-	// (the default), "r" RESTRICT.
+	// (the default), "r" RESTRICT, "c" CASCADE, "n" SET NULL, "d" SET
+	// DEFAULT.
 	OnUpdate string `json:"on_update,omitempty"`
 	OnDelete string `json:"on_delete,omitempty"`
+	// DeleteSetColumns are the columns ON DELETE SET NULL (...) or SET
+	// DEFAULT (...) sets (PostgreSQL's confdelsetcols); empty: all of
+	// Columns.
+	DeleteSetColumns []uint32 `json:"delete_set_columns,omitempty"`
 }
 
 // Action returns a FOREIGN KEY action code, NO ACTION when unset.

@@ -25,11 +25,15 @@ import (
 // point: unless the key is present again, the child table is scanned for
 // rows that still reference it. Both sides lock the parent key (the
 // deleter writes it), so a concurrent insert of a child and delete of its
-// parent serialize on it.
+// parent serialize on it. Referential actions (CASCADE, SET NULL, SET
+// DEFAULT) run at the same point, before the checks: see fk_action.go.
 
 const (
-	fkNoAction = "a"
-	fkRestrict = "r"
+	fkNoAction   = "a"
+	fkRestrict   = "r"
+	fkCascade    = "c"
+	fkSetNull    = "n"
+	fkSetDefault = "d"
 )
 
 // fkChild is a FOREIGN KEY of the table being written (it is the child).
@@ -54,8 +58,13 @@ type fkParent struct {
 
 // fkPending are the keys to check when the statement's writes are done.
 type fkPending struct {
-	inserted []sem.Row // child rows whose key must exist in the parent
-	removed  []sem.Row // our old rows whose key must not be referenced
+	inserted []sem.Row  // child rows whose key must exist in the parent
+	removed  []fkChange // our rows whose key may still be referenced
+}
+
+// fkChange is a write to a referenced row: new is nil for a delete.
+type fkChange struct {
+	old, new sem.Row
 }
 
 // referencedIndex finds the primary or unique index of t on exactly cols.
@@ -157,17 +166,23 @@ func (w *writer) noteFK(old, new sem.Row) {
 		}
 	}
 	for _, fp := range w.fkParents {
-		if old != nil && !anyNullAt(old, fp.refPos) && (new == nil || fkKeyChanged(old, new, fp.refPos)) {
-			w.pending.removed = append(w.pending.removed, old)
+		if fp.keyRemoved(fkChange{old, new}) {
+			w.pending.removed = append(w.pending.removed, fkChange{old, new})
 			break
 		}
 	}
 }
 
-// finishFK checks the foreign keys of the statement's writes.
+// finishFK runs the referential actions of the statement's writes, then
+// checks their foreign keys.
 func (w *writer) finishFK(c *Ctx) error {
 	pend := w.pending
 	w.pending = fkPending{}
+	for i := range w.fkParents {
+		if err := w.runActions(c, &w.fkParents[i], pend.removed); err != nil {
+			return err
+		}
+	}
 	width := len(w.desc.Table.Columns)
 	for _, r := range pend.inserted {
 		row, old := r[:width], sem.Row(nil)
@@ -182,11 +197,33 @@ func (w *writer) finishFK(c *Ctx) error {
 		return nil
 	}
 	for i := range w.fkParents {
-		if err := w.checkChildren(c, &w.fkParents[i], pend.removed); err != nil {
+		if err := w.checkRemoved(c, &w.fkParents[i], pend.removed); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// checkRemoved checks the removed keys of fp whose action is a check:
+// NO ACTION (and SET DEFAULT, whose default may be the removed key, as
+// PostgreSQL) passes when the key is present again, RESTRICT does not.
+func (w *writer) checkRemoved(c *Ctx, fp *fkParent, removed []fkChange) error {
+	var noAction, restrict []sem.Row
+	for _, ch := range removed {
+		if !fp.keyRemoved(ch) {
+			continue
+		}
+		switch fp.action(ch) {
+		case fkNoAction, fkSetDefault:
+			noAction = append(noAction, ch.old)
+		case fkRestrict:
+			restrict = append(restrict, ch.old)
+		}
+	}
+	if err := w.checkChildren(c, fp, noAction, true); err != nil {
+		return err
+	}
+	return w.checkChildren(c, fp, restrict, false)
 }
 
 // checkParents checks that the row's keys exist in the parents, reading
@@ -241,14 +278,18 @@ func encodeAt(t *catalog.Table, row sem.Row, pos []int) string {
 	return string(b)
 }
 
-// checkChildren fails if a removed key (not present again) is still
-// referenced by a row of the child table.
-func (w *writer) checkChildren(c *Ctx, fp *fkParent, removed []sem.Row) error {
+// checkChildren fails if a removed key (with present, one not present
+// again) is still referenced by a row of the child table.
+func (w *writer) checkChildren(c *Ctx, fp *fkParent, removed []sem.Row, present bool) error {
 	t := w.desc.Table
 	gone := map[string]sem.Row{}
 	pcodec := w.codec
 	for _, row := range removed {
 		if anyNullAt(row, fp.refPos) {
+			continue
+		}
+		if !present {
+			gone[encodeAt(t, row, fp.refPos)] = row
 			continue
 		}
 		var key []byte
@@ -303,15 +344,22 @@ func childIndex(fp *fkParent) *catalog.Index {
 	return nil
 }
 
+// childPrefix is the key prefix of idx's entries of the child rows
+// referencing the parent row.
+func childPrefix(fp *fkParent, idx *catalog.Index, row sem.Row) []byte {
+	ct := fp.child.Table
+	start := keys.IndexPrefix(fp.child.ID, uint64(idx.ID))
+	for _, id := range idx.Columns[:len(fp.fk.Columns)] {
+		j := slices.Index(fp.fk.Columns, id)
+		start = rowenc.AppendDatum(start, ct.Columns[ct.ColumnByID(id)].Type, row[fp.refPos[j]])
+	}
+	return start
+}
+
 // lookupChildren looks each removed key up in the child's index.
 func (w *writer) lookupChildren(c *Ctx, fp *fkParent, idx *catalog.Index, gone map[string]sem.Row) error {
-	ct := fp.child.Table
 	for _, row := range gone {
-		start := keys.IndexPrefix(fp.child.ID, uint64(idx.ID))
-		for _, id := range idx.Columns[:len(fp.fk.Columns)] {
-			j := slices.Index(fp.fk.Columns, id)
-			start = rowenc.AppendDatum(start, ct.Columns[ct.ColumnByID(id)].Type, row[fp.refPos[j]])
-		}
+		start := childPrefix(fp, idx, row)
 		kvs, err := c.kv().Scan(c.Context, start, keys.PrefixEnd(start), 1, false, kvapi.LockShared)
 		if err != nil {
 			return err
@@ -344,6 +392,9 @@ func buildForeignKey(child, parent *catalog.Descriptor, cn *pg.Constraint, col s
 	if err := fkRefColumns(&fk, parent, cn); err != nil {
 		return fk, err
 	}
+	if err := fkDeleteSetColumns(&fk, child, cn); err != nil {
+		return fk, err
+	}
 	fk.Name = cn.Conname
 	if fk.Name == "" {
 		fk.Name = freeConstraintName(child.Table, fmt.Sprintf("%s_%s_fkey", child.Name, strings.Join(names, "_")))
@@ -351,20 +402,40 @@ func buildForeignKey(child, parent *catalog.Descriptor, cn *pg.Constraint, col s
 	return fk, fkTypesMatch(&fk, child, parent)
 }
 
-// fkActionRule is an action code as information_schema spells it.
+// fkDeleteSetColumns resolves ON DELETE SET NULL (...) / SET DEFAULT
+// (...)'s columns, which must be among the foreign key's.
+func fkDeleteSetColumns(fk *catalog.ForeignKey, child *catalog.Descriptor, cn *pg.Constraint) error {
+	for _, n := range keyNames(cn.FkDelSetCols) {
+		p := child.Table.ColumnIndex(n)
+		if p < 0 || child.Table.Columns[p].Hidden {
+			return pgcode.New(sqlerr.UndefinedColumn, "column %q referenced in foreign key constraint does not exist", n)
+		}
+		id := child.Table.Columns[p].ID
+		if !slices.Contains(fk.Columns, id) {
+			return pgcode.New(sqlerr.InvalidColumnReference, "column %q referenced in ON DELETE SET action must be part of foreign key", n)
+		}
+		fk.DeleteSetColumns = append(fk.DeleteSetColumns, id)
+	}
+	return nil
+}
+
+// fkActionRule is an action code as information_schema (and
+// pg_get_constraintdef) spell it.
 func fkActionRule(code string) string {
-	if catalog.Action(code) == fkRestrict {
+	switch catalog.Action(code) {
+	case fkRestrict:
 		return "RESTRICT"
+	case fkCascade:
+		return "CASCADE"
+	case fkSetNull:
+		return "SET NULL"
+	case fkSetDefault:
+		return "SET DEFAULT"
 	}
 	return "NO ACTION"
 }
 
 func checkFKActions(cn *pg.Constraint) error {
-	for _, a := range []string{cn.FkUpdAction, cn.FkDelAction} {
-		if a != "" && a != fkNoAction && a != fkRestrict {
-			return posErr(sqlerr.Unsupported("foreign key actions other than NO ACTION and RESTRICT are not supported yet"), cn.Location)
-		}
-	}
 	if cn.FkMatchtype == "f" || cn.FkMatchtype == "p" {
 		return posErr(sqlerr.Unsupported("MATCH FULL and MATCH PARTIAL are not supported yet"), cn.Location)
 	}

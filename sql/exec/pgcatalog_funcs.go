@@ -102,11 +102,14 @@ func fkConstraintDef(c *sem.Ctx, d *catalog.Descriptor, fk *catalog.ForeignKey) 
 		return nil, err
 	}
 	def := fmt.Sprintf("FOREIGN KEY (%s) REFERENCES %s(%s)", columnList(d.Table, fk.Columns), quoteIdent(p.Name), columnList(p.Table, fk.RefColumns))
-	if catalog.Action(fk.OnUpdate) == fkRestrict {
-		def += " ON UPDATE RESTRICT"
+	if a := catalog.Action(fk.OnUpdate); a != fkNoAction {
+		def += " ON UPDATE " + fkActionRule(a)
 	}
-	if catalog.Action(fk.OnDelete) == fkRestrict {
-		def += " ON DELETE RESTRICT"
+	if a := catalog.Action(fk.OnDelete); a != fkNoAction {
+		def += " ON DELETE " + fkActionRule(a)
+	}
+	if len(fk.DeleteSetColumns) > 0 {
+		def += " (" + columnList(d.Table, fk.DeleteSetColumns) + ")"
 	}
 	return def, nil
 }

@@ -58,7 +58,7 @@ func init() {
 		vcol{"conrelid", oid}, vcol{"contypid", oid}, vcol{"conindid", oid}, vcol{"conparentid", oid},
 		vcol{"confrelid", oid}, vcol{"confupdtype", txt}, vcol{"confdeltype", txt}, vcol{"confmatchtype", txt},
 		vcol{"conislocal", b}, vcol{"coninhcount", i4}, vcol{"connoinherit", b}, vcol{"conkey", int2Array},
-		vcol{"confkey", int2Array}, vcol{"conbin", txt})
+		vcol{"confkey", int2Array}, vcol{"confdelsetcols", int2Array}, vcol{"conbin", txt})
 	add("pg_type", typeRows, vcol{"oid", oid}, vcol{"typname", nm}, vcol{"typnamespace", oid},
 		vcol{"typowner", oid}, vcol{"typlen", i2}, vcol{"typbyval", b}, vcol{"typtype", txt},
 		vcol{"typcategory", txt}, vcol{"typispreferred", b}, vcol{"typisdefined", b}, vcol{"typdelim", txt},
@@ -291,6 +291,7 @@ func attnums(t *catalog.Table, ids []uint32) []types.Datum {
 func constraintRow(c *Ctx, d *catalog.Descriptor, con constraint) (sem.Row, error) {
 	indid, key, bin := int64(0), []types.Datum(nil), any(nil)
 	frel, fkey, upd, del, match := int64(0), any(nil), " ", " ", " "
+	var delset any
 	switch {
 	case con.index != nil:
 		indid = IndexOID(d.ID, con.index.ID)
@@ -303,13 +304,16 @@ func constraintRow(c *Ctx, d *catalog.Descriptor, con constraint) (sem.Row, erro
 		key, frel, fkey = attnums(d.Table, con.fk.Columns), int64(p.ID), attnums(p.Table, con.fk.RefColumns)
 		indid = IndexOID(p.ID, idx.ID)
 		upd, del, match = catalog.Action(con.fk.OnUpdate), catalog.Action(con.fk.OnDelete), "s"
+		if len(con.fk.DeleteSetColumns) > 0 {
+			delset = attnums(d.Table, con.fk.DeleteSetColumns)
+		}
 	default:
 		bin = con.check.Expr
 		key = nil
 	}
 	return sem.Row{con.oid, con.name, nspOf(c, d), con.typ, false, false, true,
 		int64(d.ID), int64(0), indid, int64(0), frel, upd, del, match,
-		true, int64(0), false, key, fkey, bin}, nil
+		true, int64(0), false, key, fkey, delset, bin}, nil
 }
 
 // builtinTypes are the types pg_type lists, in OID order.

@@ -27,6 +27,7 @@ type writer struct {
 	fkChildren []fkChild
 	fkParents  []fkParent
 	pending    fkPending
+	depth      int // levels of referential actions above this writer
 }
 
 func (p *Planner) newWriter(d *catalog.Descriptor) (*writer, error) {
