@@ -38,6 +38,7 @@ func (s *Server) startSQL() error {
 	exec := sql.NewExecutor(sql.Config{
 		DB: sqlDB{s.coord}, NodeID: uint16(s.NodeID()), ClusterSettings: clusterSettings{s},
 		DefaultStatementTimeout: func() time.Duration { return settings.StatementTimeout.Get(s.settings.Load()) },
+		SequenceNodeCache:       func() int64 { return settings.SequenceNodeCache.Get(s.settings.Load()) },
 		Metrics:                 s.metrics.sql,
 		Sessions:                sessions,
 		Locks:                   lockTable{s},

@@ -85,7 +85,14 @@ func (e *env) NextVal(ctx context.Context, name string) (int64, error) {
 	if err := e.s.checkReadOnlyFunc("nextval"); err != nil {
 		return 0, err
 	}
-	v, err := catalog.NextVal(ctx, e.s.exec.cfg.DB, d.ID, d.Sequence)
+	var v int64
+	if e.s.wroteSequence(d.ID) {
+		// This transaction's setval wrote a version of the descriptor no
+		// other node may ever see: take a value past the node's cache.
+		v, err = catalog.NextVal(ctx, e.s.exec.cfg.DB, d.ID, d.Sequence)
+	} else {
+		v, err = e.s.exec.seqs.next(ctx, d)
+	}
 	if errors.Is(err, catalog.ErrSequenceLimit) {
 		if d.Sequence.Increment < 0 {
 			return 0, pgcode.New(sqlerr.SequenceGeneratorLimit, "nextval: reached minimum value of sequence %q (%d)", d.Name, d.Sequence.Min)
@@ -96,6 +103,24 @@ func (e *env) NextVal(ctx context.Context, name string) (int64, error) {
 		e.s.seqs.record(d.ID, v)
 	}
 	return v, err
+}
+
+// ForgetSequence drops the node's cached block of a dropped sequence.
+func (e *env) ForgetSequence(id uint64) { e.s.exec.seqs.forget(id) }
+
+// noteSequenceWrite records that the open transaction wrote the
+// sequence's descriptor.
+func (s *Session) noteSequenceWrite(id uint64) {
+	if s.seqWrites.txn != s.cat {
+		s.seqWrites.txn, s.seqWrites.ids = s.cat, map[uint64]bool{}
+	}
+	s.seqWrites.ids[id] = true
+}
+
+// wroteSequence reports whether the open transaction wrote the
+// sequence's descriptor.
+func (s *Session) wroteSequence(id uint64) bool {
+	return s.seqWrites.txn == s.cat && s.seqWrites.ids[id]
 }
 
 // CurrVal returns what nextval last returned for the sequence in this
@@ -133,6 +158,19 @@ func (e *env) SetVal(ctx context.Context, name string, v int64, called bool) err
 	if s := d.Sequence; v < s.Min || v > s.Max {
 		return pgcode.New(pgcode.NumericValueOutOfRange, "setval: value %d is out of bounds for sequence %q (%d..%d)", v, d.Name, s.Min, s.Max)
 	}
+	// A new version of the descriptor, written in the session's
+	// transaction, retires every node's cached block once it commits
+	// (docs/catalog.md, "Sequences"); the value itself is written in a
+	// transaction of its own, as PostgreSQL's setval is not rolled back.
+	m, err := e.s.cat.Mutable(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	if err := e.s.cat.Put(ctx, m); err != nil {
+		return err
+	}
+	e.s.noteSequenceWrite(d.ID)
+	e.s.exec.seqs.forget(d.ID)
 	if err := catalog.SetVal(ctx, e.s.exec.cfg.DB, d.ID, v, called); err != nil {
 		return err
 	}

@@ -33,6 +33,10 @@ type Config struct {
 	// statement_timeout (the cluster setting sql.defaults.statement_timeout);
 	// RESET returns to it. A startup parameter or SET overrides it.
 	DefaultStatementTimeout func() time.Duration
+	// SequenceNodeCache, if set, gives the number of values a node
+	// reserves at a time from a sequence whose CACHE is 1 (the cluster
+	// setting sql.sequence.node_cache); nil means 32.
+	SequenceNodeCache func() int64
 	// Metrics count statements and errors; nil records into a private,
 	// unregistered set.
 	Metrics *Metrics
@@ -86,6 +90,7 @@ type Executor struct {
 	// take its exclusive lock again (which serialised every connection
 	// setup across the cluster).
 	bootstrapped atomic.Bool
+	seqs         *seqCache // the node's cached sequence blocks
 }
 
 // NewExecutor returns an executor over cfg.DB.
@@ -99,7 +104,7 @@ func NewExecutor(cfg Config) *Executor {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics()
 	}
-	return &Executor{cfg: cfg}
+	return &Executor{cfg: cfg, seqs: newSeqCache(cfg.DB, cfg.SequenceNodeCache)}
 }
 
 // rowIDEpoch keeps row IDs positive with room for the node ID.

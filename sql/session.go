@@ -59,8 +59,14 @@ type Session struct {
 	// sent (flushNotices) before its result or error. A retried attempt
 	// starts them afresh, so a client sees each once.
 	notices []*pgcode.Error
-	seqs    seqState   // currval/lastval
-	sp      savepoints // SAVEPOINTs of the open block (savepoint.go)
+	seqs    seqState // currval/lastval
+	// seqWrites are the sequences whose descriptor setval wrote in the
+	// transaction txn (valid while it is the open one).
+	seqWrites struct {
+		txn *catalog.Txn
+		ids map[uint64]bool
+	}
+	sp savepoints // SAVEPOINTs of the open block (savepoint.go)
 	// txnID is the id of the open KV transaction (0 if none or unknown),
 	// read by other sessions' pg_stat_activity and pg_locks.
 	txnID atomic.Uint64

@@ -61,6 +61,9 @@ var (
 	StatementTimeout = Cluster.RegisterDuration("sql.defaults.statement_timeout",
 		"default statement_timeout of new SQL sessions; 0 for none",
 		0)
+	SequenceNodeCache = Cluster.RegisterInt("sql.sequence.node_cache",
+		"number of values a node reserves at a time from a sequence whose CACHE is 1, and hands out to its sessions (values then interleave across nodes)",
+		32, Min(1), Max(1000000))
 	ClusterOrganization = Cluster.RegisterString("cluster.organization",
 		"organization name shown by the status pages",
 		"")

@@ -27,8 +27,9 @@
 // non-transactional nextval; setval writes in its own transaction too. The
 // stored value is the last one handed out and whether nextval returned it
 // yet (is_called), so setval(s, v, false) makes the next nextval return v.
-// Gaps are possible. CACHE is recorded but per-node cached blocks are not
-// implemented yet: each nextval is one KV transaction.
+// Gaps are possible. Nodes take values in blocks (ReserveBlock, one short
+// transaction per block) and hand them out locally; see docs/catalog.md,
+// "Sequences", for how setval retires every node's block.
 //
 // Schemas are descriptors named under their database; tables and
 // sequences are named under their schema. Statements resolve names through

@@ -11,20 +11,44 @@ import (
 // ErrSequenceLimit is returned when a sequence passes its bound.
 var ErrSequenceLimit = errors.New("catalog: sequence reached its limit")
 
-// NextVal increments the sequence in its own transaction (as PostgreSQL's
-// nextval, it is not rolled back with the caller), retrying on conflicts.
-func NextVal(ctx context.Context, db kvapi.DB, id uint64, seq *Sequence) (int64, error) {
+// SeqBlock is a run of values reserved from a sequence's counter: Take
+// hands them out in order. It is not safe for concurrent use.
+type SeqBlock struct {
+	seq  Sequence
+	next int64
+	left int64
+}
+
+// Take returns the block's next value; false when it is used up.
+func (b *SeqBlock) Take() (int64, bool) {
+	if b == nil || b.left <= 0 {
+		return 0, false
+	}
+	v := b.next
+	b.left--
+	if b.left > 0 {
+		b.next, _ = b.seq.step(seqValue{last: v, called: true})
+	}
+	return v, true
+}
+
+// ReserveBlock takes up to n (at least 1) values from the sequence's
+// counter in its own transaction (as PostgreSQL's nextval, it is not
+// rolled back with the caller), retrying on conflicts. A block stops
+// early at MAXVALUE/MINVALUE without CYCLE; ErrSequenceLimit when not even
+// one value is left.
+func ReserveBlock(ctx context.Context, db kvapi.DB, id uint64, seq *Sequence, n int64) (*SeqBlock, error) {
 	kv, err := db.Begin(ctx)
 	for attempt := 0; ; attempt++ {
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		v, err2 := nextValOnce(ctx, kv, id, seq)
+		b, err2 := reserveOnce(ctx, kv, id, seq, max(n, 1))
 		if err2 == nil || !kvapi.IsRetryable(err2) || attempt >= 100 {
 			if err2 != nil {
 				_ = kv.Rollback(ctx)
 			}
-			return v, err2
+			return b, err2
 		}
 		// Retry with the same conflict priority, so this nextval ages.
 		if r, ok := kv.(kvapi.Restarter); ok {
@@ -36,19 +60,39 @@ func NextVal(ctx context.Context, db kvapi.DB, id uint64, seq *Sequence) (int64,
 	}
 }
 
-func nextValOnce(ctx context.Context, kv kvapi.Txn, id uint64, seq *Sequence) (int64, error) {
+// NextVal takes one value from the counter in its own transaction.
+func NextVal(ctx context.Context, db kvapi.DB, id uint64, seq *Sequence) (int64, error) {
+	b, err := ReserveBlock(ctx, db, id, seq, 1)
+	if err != nil {
+		return 0, err
+	}
+	v, _ := b.Take()
+	return v, nil
+}
+
+func reserveOnce(ctx context.Context, kv kvapi.Txn, id uint64, seq *Sequence, n int64) (*SeqBlock, error) {
 	cur, found, err := kv.Get(ctx, seqKey(id), kvapi.LockExclusive)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	next, err := seq.step(decodeSeqValue(cur, found, seq))
+	v := decodeSeqValue(cur, found, seq)
+	first, err := seq.step(v)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	if err := kv.Put(ctx, seqKey(id), encodeSeqValue(next, true)); err != nil {
-		return 0, err
+	b := &SeqBlock{seq: *seq, next: first, left: 1}
+	last := first
+	for ; b.left < n; b.left++ {
+		next, err := seq.step(seqValue{last: last, called: true})
+		if err != nil {
+			break
+		}
+		last = next
 	}
-	return next, kv.Commit(ctx)
+	if err := kv.Put(ctx, seqKey(id), encodeSeqValue(last, true)); err != nil {
+		return nil, err
+	}
+	return b, kv.Commit(ctx)
 }
 
 // seqValue is a sequence's stored state: its last value and whether

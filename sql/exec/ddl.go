@@ -529,6 +529,7 @@ func dropOwnedSequences(c *Ctx, d *catalog.Descriptor) error {
 		if err := c.Cat.DeleteSequenceValue(c.Context, id); err != nil {
 			return err
 		}
+		forgetSequence(c, id)
 	}
 	return nil
 }

@@ -254,7 +254,17 @@ func deleteSequence(c *Ctx, d *catalog.Descriptor) error {
 	if err := c.Cat.Delete(c.Context, d.ID); err != nil {
 		return err
 	}
+	forgetSequence(c, d.ID)
 	return c.Cat.DeleteSequenceValue(c.Context, d.ID)
+}
+
+// forgetSequence drops this node's cached block of a dropped sequence;
+// other nodes' blocks are never used again (the descriptor is gone and
+// IDs are not reused).
+func forgetSequence(c *Ctx, id uint64) {
+	if f, ok := c.Eval.Env.(interface{ ForgetSequence(uint64) }); ok {
+		f.ForgetSequence(id)
+	}
 }
 
 // defaultSequence returns the sequence a column default draws from.
