@@ -10,28 +10,53 @@ import (
 	"github.com/ordodb/ordo/rpc/rpcpb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 )
 
 // MaxMessageBytes bounds one gRPC message (snapshots travel inline).
 const MaxMessageBytes = 256 << 20
 
-// Dialer keeps one client connection per address.
+// Dialer keeps one client connection per address, and probes each: a
+// connection that is up but whose peer stops answering — a paused process,
+// a partition that blackholes packets, a host gone without a reset — would
+// otherwise hold every request sent on it until the request's own deadline,
+// and every later one too, since nothing tells the sender to look
+// elsewhere. A peer that leaves probeFailures probes in a row unanswered
+// for probeTimeout each is suspect: its connection is closed, failing the
+// requests in flight on it (a request that may have been delivered fails
+// as such: the callers decide what is ambiguous), and Ready refuses it at
+// once until a probe on a fresh connection is answered again.
 type Dialer struct {
 	// source, if set, is the local IP outgoing connections are bound to.
 	source net.IP
+	stop   chan struct{}
 	mu     struct {
 		sync.Mutex
-		conns  map[string]*grpc.ClientConn
-		closed bool
+		conns   map[string]*grpc.ClientConn
+		suspect map[string]error
+		probing map[string]bool
+		closed  bool
 	}
 }
 
+// Probing of connections (see Dialer). Any answer to a probe, an error
+// included, proves the peer alive; only silence counts.
+const (
+	probeInterval = time.Second
+	probeTimeout  = 2 * time.Second
+	probeFailures = 2
+)
+
 // NewDialer returns an empty pool.
 func NewDialer() *Dialer {
-	d := &Dialer{}
+	d := &Dialer{stop: make(chan struct{})}
 	d.mu.conns = map[string]*grpc.ClientConn{}
+	d.mu.suspect = map[string]error{}
+	d.mu.probing = map[string]bool{}
 	return d
 }
 
@@ -97,7 +122,71 @@ func (d *Dialer) Conn(addr string) (*grpc.ClientConn, error) {
 		return nil, fmt.Errorf("rpc: dial %s: %w", addr, err)
 	}
 	d.mu.conns[addr] = c
+	if !d.mu.probing[addr] {
+		d.mu.probing[addr] = true
+		go d.probe(addr)
+	}
 	return c, nil
+}
+
+// probe checks the connection to addr every probeInterval while it is up
+// (one that is not up is Ready's to wait for), until the dialer closes.
+func (d *Dialer) probe(addr string) {
+	t := time.NewTicker(probeInterval)
+	defer t.Stop()
+	fails := 0
+	for {
+		select {
+		case <-d.stop:
+			return
+		case <-t.C:
+		}
+		c, err := d.Conn(addr)
+		if err != nil {
+			return // closed
+		}
+		if st := c.GetState(); st != connectivity.Ready {
+			if st == connectivity.Idle && d.isSuspect(addr) {
+				c.Connect()
+			}
+			fails = 0
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+		_, err = healthpb.NewHealthClient(c).Check(ctx, &healthpb.HealthCheckRequest{})
+		cancel()
+		if code := status.Code(err); code != codes.DeadlineExceeded && code != codes.Canceled {
+			fails = 0
+			d.setSuspect(addr, nil, nil)
+			continue
+		}
+		if fails++; fails >= probeFailures {
+			fails = 0
+			d.setSuspect(addr, fmt.Errorf("rpc: %s does not answer (%d probes of %s unanswered)", addr, probeFailures, probeTimeout), c)
+		}
+	}
+}
+
+// setSuspect marks addr suspect with err (and closes its connection c,
+// failing what is in flight on it), or clears the mark if err is nil.
+func (d *Dialer) setSuspect(addr string, err error, c *grpc.ClientConn) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err == nil {
+		delete(d.mu.suspect, addr)
+		return
+	}
+	d.mu.suspect[addr] = err
+	if d.mu.conns[addr] == c {
+		delete(d.mu.conns, addr)
+		_ = c.Close()
+	}
+}
+
+func (d *Dialer) isSuspect(addr string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.mu.suspect[addr] != nil
 }
 
 // Client returns a Node client for addr.
@@ -114,6 +203,12 @@ func (d *Dialer) Client(addr string) (rpcpb.NodeClient, error) {
 // delivered, so a client may safely try elsewhere.
 func (d *Dialer) Ready(ctx context.Context, addr string, timeout time.Duration) error {
 	c, err := d.Conn(addr)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	err = d.mu.suspect[addr]
+	d.mu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -137,6 +232,9 @@ func (d *Dialer) Ready(ctx context.Context, addr string, timeout time.Duration) 
 func (d *Dialer) Close() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if !d.mu.closed {
+		close(d.stop)
+	}
 	d.mu.closed = true
 	for _, c := range d.mu.conns {
 		_ = c.Close()

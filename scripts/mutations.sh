@@ -30,8 +30,8 @@ runs() {
 		echo "bank+partition,kill|--workload bank --nemesis partition,kill --nemesis-quiet 3s --duration 45s"
 		echo "sets+partition,kill|--workload sets --clients 6 --nemesis partition,kill --nemesis-quiet 3s --duration 45s" ;;
 	mut_stale_reads) # no ReadIndex: a deposed leader that has not noticed serves stale reads
-		echo "register+partition|--workload register --clients 12 --nemesis partition --nemesis-quiet 2s --nemesis-hold 4s --duration 60s"
-		echo "register+pause|--workload register --clients 12 --nemesis pause --nemesis-quiet 2s --nemesis-hold 4s --duration 60s" ;;
+		echo "register+zombie|--workload register --clients 12 --nemesis zombie --nemesis-quiet 3s --nemesis-hold 3s --duration 60s"
+		echo "register+partition,pause|--workload register --clients 12 --nemesis partition,pause --nemesis-quiet 2s --nemesis-hold 4s --duration 60s" ;;
 	mut_early_commit) # the anchor commits before the others prepare: a failed prepare loses half a transaction
 		echo "registration+split+partition,kill|--workload registration --split --nemesis partition,kill --nemesis-quiet 3s --duration 45s"
 		echo "bank+split+partition,kill|--workload bank --split --nemesis partition,kill --nemesis-quiet 3s --duration 45s" ;;

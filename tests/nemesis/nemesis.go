@@ -20,10 +20,11 @@ const (
 	LeaseName     = "lease"
 	SplitName     = "split"
 	FailpointName = "failpoint"
+	ZombieName    = "zombie"
 )
 
 // Names lists every nemesis, in the order help texts show them.
-var Names = []string{PartitionName, KillName, PauseName, DelayName, LossName, LeaseName, SplitName, FailpointName}
+var Names = []string{PartitionName, KillName, PauseName, DelayName, LossName, LeaseName, SplitName, FailpointName, ZombieName}
 
 // Nemesis injects one kind of fault.
 type Nemesis interface {
@@ -80,6 +81,8 @@ func Parse(names []string) ([]Nemesis, error) {
 			out = append(out, split{})
 		case FailpointName:
 			out = append(out, failpointNemesis{})
+		case ZombieName:
+			out = append(out, zombie{})
 		default:
 			return nil, fmt.Errorf("nemesis: unknown nemesis %q (want some of %s)", n, strings.Join(Names, ","))
 		}
@@ -101,6 +104,16 @@ func (partition) Name() string { return PartitionName }
 
 func (partition) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (*Fault, error) {
 	desc, grudge := Shape(c.Net.Nodes(), rng)
+	if lh, r, ok := c.aimAtLeaseholder(ctx, rng); ok {
+		perm := rng.Perm(c.Net.Nodes())
+		for j, n := range perm {
+			if n == lh {
+				perm[0], perm[j] = perm[j], perm[0]
+			}
+		}
+		desc, grudge = ShapeOf("one", perm)
+		desc = fmt.Sprintf("%s (the leaseholder of r%d cut off)", desc, r)
+	}
 	c.Net.Cut(grudge)
 	if err := checkCut(ctx, c, grudge); err != nil {
 		c.Net.Heal()
@@ -262,11 +275,15 @@ func (pause) Name() string { return PauseName }
 
 func (pause) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (*Fault, error) {
 	i := rng.IntN(len(c.Nodes))
+	aim := ""
+	if lh, r, ok := c.aimAtLeaseholder(ctx, rng); ok {
+		i, aim = lh, fmt.Sprintf(", the leaseholder of r%d", r)
+	}
 	if err := c.Pause(i); err != nil {
 		_ = c.Resume(i)
 		return nil, err
 	}
-	return &Fault{Name: PauseName, Desc: fmt.Sprintf("n%d (pid %d)", i+1, c.Pid(i)), heal: func(context.Context) error {
+	return &Fault{Name: PauseName, Desc: fmt.Sprintf("n%d (pid %d%s)", i+1, c.Pid(i), aim), heal: func(context.Context) error {
 		return c.Resume(i)
 	}}, nil
 }

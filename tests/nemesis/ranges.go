@@ -104,6 +104,47 @@ func (c *Cluster) UserRanges(ctx context.Context, i int) ([]UserRange, error) {
 	return out, nil
 }
 
+// aimAtLeaseholder decides, with probability 1/2, to aim a fault at the
+// leaseholder of a random user range (testing.md §4: the leaseholder is
+// where a stale read or a lost write would come from) and returns its node
+// index and the range id. False (aim at random) on the other half, or if
+// no running node answers the range list in time.
+func (c *Cluster) aimAtLeaseholder(ctx context.Context, rng *rand.Rand) (int, uint64, bool) {
+	if rng.IntN(2) == 0 {
+		return 0, 0, false
+	}
+	return c.leaseholderOf(ctx, rng)
+}
+
+// leaseholderOf returns the node index of the leaseholder of a random user
+// range and the range id, asking a running node; false if none answers in
+// time or no user range has a leaseholder.
+func (c *Cluster) leaseholderOf(ctx context.Context, rng *rand.Rand) (int, uint64, bool) {
+	for _, i := range rng.Perm(len(c.Nodes)) {
+		if st, err := ProcState(c.Pid(i)); err != nil || st == 'T' || !c.Running(i) {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		ranges, err := c.UserRanges(ctx, i)
+		cancel()
+		if err != nil {
+			continue
+		}
+		var held []UserRange
+		for _, r := range ranges {
+			if r.Leaseholder >= 0 {
+				held = append(held, r)
+			}
+		}
+		if len(held) == 0 {
+			return 0, 0, false
+		}
+		r := held[rng.IntN(len(held))]
+		return r.Leaseholder, r.Desc.RangeId, true
+	}
+	return 0, 0, false
+}
+
 // nodeID is the node id of node index i, from idx.
 func nodeID(idx map[uint64]int, i int) (uint64, bool) {
 	for id, j := range idx {
