@@ -210,7 +210,7 @@ func verifyOne(ctx context.Context, cfg *verifyConfig, run verify.Config, i int,
 		r.Hosts = cfg.urls
 	}
 	if nr != nil {
-		return r, nr.finish(r, ops)
+		return r, nr.finish(ctx, cfg.cluster, r, ops)
 	}
 	return r, nil
 }

@@ -120,9 +120,21 @@ func withNemesis(run *verify.Config, cfg *verifyConfig, c *nemesis.Cluster, i in
 	return nr
 }
 
-// finish fills r's nemesis figures from the history; the error is a fault
-// that did not take effect or heal, or a schedule that never fired.
-func (nr *nemesisRun) finish(r *verify.Report, ops []history.Op) error {
+// settleBound is how long after a run its locks and prepared records may
+// take to go (recovery asks dead coordinators every second, resolves
+// prepared records after 2 s, and a restarted node's ranges need a lease).
+const settleBound = 30 * time.Second
+
+// finish fills r's nemesis figures from the history and checks that the
+// cluster settled: every lock and prepared record gone within settleBound.
+// The error is a fault that did not take effect or heal, a schedule that
+// never fired, or a cluster that did not settle.
+func (nr *nemesisRun) finish(ctx context.Context, c *nemesis.Cluster, r *verify.Report, ops []history.Op) error {
+	took, serr := c.Settled(ctx, settleBound)
+	r.SettledMs = msOrNone(took)
+	if serr != nil {
+		r.SettledMs = -1
+	}
 	r.Faults = nr.faults
 	r.NemesisSummary = nemesis.Summarize(ops)
 	for _, rc := range nemesis.Recoveries(ops) {
@@ -134,6 +146,9 @@ func (nr *nemesisRun) finish(r *verify.Report, ops []history.Op) error {
 		return nr.err
 	case len(nr.sched.Nemeses) > 0 && nr.faults == 0:
 		return fmt.Errorf("%s: the nemesis never fired: --duration is too short for --nemesis-quiet and --nemesis-hold", r.Workload)
+	}
+	if serr != nil {
+		return fmt.Errorf("%s: locks or prepared records left: %w", r.Workload, serr)
 	}
 	if armed, fired := nemesis.FailpointsFired(ops); armed >= 2 && fired == 0 {
 		return fmt.Errorf("%s: failpoints were armed %d times and never reached: no transaction spanned ranges (try --split)", r.Workload, armed)
@@ -151,6 +166,9 @@ func msOrNone(d time.Duration) float64 {
 
 // printNemesis prints r's fault summary and the recovery after each heal.
 func printNemesis(w io.Writer, r *verify.Report) {
+	if r.SettledMs > 0 {
+		fmt.Fprintf(w, "  settled: no lock or prepared record left %.1f s after the run\n", r.SettledMs/1000)
+	}
 	if r.NemesisSummary == "" {
 		return
 	}

@@ -67,6 +67,9 @@ type UserRange struct {
 	// known; Replicas the node indexes of its replicas.
 	Leaseholder int
 	Replicas    []int
+	// Locks and Prepared count the locks held and the prepared records
+	// awaiting resolution at the leaseholder.
+	Locks, Prepared int
 }
 
 // UserRanges lists the ranges holding user keys (tables), asking node i.
@@ -92,6 +95,7 @@ func (c *Cluster) UserRanges(ctx context.Context, i int) ([]UserRange, error) {
 		ur := UserRange{Desc: d, Leaseholder: -1}
 		if j, ok := idx[ri.NodeId]; ok && ri.IsLeaseholder {
 			ur.Leaseholder = j
+			ur.Locks, ur.Prepared = int(ri.LocksHeld), len(ri.Prepared)
 		}
 		for _, r := range d.Replicas {
 			if j, ok := idx[r.NodeId]; ok {
@@ -323,4 +327,39 @@ func joinWords(ws []string) string {
 		b.WriteString(w)
 	}
 	return b.String()
+}
+
+// Settled waits (up to bound) until every user range has a leaseholder
+// holding no lock and no prepared record: what a finished run must leave
+// (testing.md §8.2, R4: in-doubt transactions resolved, lock tables empty).
+// It returns how long that took, or what was left at the bound.
+func (c *Cluster) Settled(ctx context.Context, bound time.Duration) (time.Duration, error) {
+	start := time.Now()
+	var left string
+	for {
+		left = ""
+		ranges, err := c.UserRanges(ctx, int(time.Since(start)/time.Second)%len(c.Nodes))
+		if err != nil {
+			left = err.Error()
+		}
+		for _, r := range ranges {
+			switch {
+			case r.Leaseholder < 0:
+				left += fmt.Sprintf(" r%d has no leaseholder;", r.Desc.RangeId)
+			case r.Locks > 0 || r.Prepared > 0:
+				left += fmt.Sprintf(" r%d at n%d holds %d locks and %d prepared records;", r.Desc.RangeId, r.Leaseholder+1, r.Locks, r.Prepared)
+			}
+		}
+		if left == "" {
+			return time.Since(start), nil
+		}
+		if time.Since(start) > bound {
+			return time.Since(start), fmt.Errorf("%s after the run:%s", bound, left)
+		}
+		select {
+		case <-ctx.Done():
+			return time.Since(start), ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }

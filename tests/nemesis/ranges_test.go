@@ -83,4 +83,22 @@ func TestLeaseAndSplitNemeses(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 200 {
 		t.Fatalf("after the lease moves: count %d, %v", n, err)
 	}
+
+	// Settled sees a lock held open, and its release.
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "SELECT v FROM t WHERE id = 7 FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Settled(ctx, time.Second); err == nil || !strings.Contains(err.Error(), "locks") {
+		t.Fatalf("Settled with a lock held: %v", err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if took, err := c.Settled(ctx, 30*time.Second); err != nil {
+		t.Fatalf("Settled after the rollback: %v (%s)", err, took)
+	}
 }

@@ -47,6 +47,10 @@ type Report struct {
 	Faults         int        `json:"faults,omitempty"`
 	Recovery       []Recovery `json:"recovery,omitempty"`
 	NemesisSummary string     `json:"nemesisSummary,omitempty"`
+	// SettledMs (local cluster only, filled in by the caller): how long
+	// after the run every lock and prepared record was gone from every
+	// user range; -1 if they were not within the bound (a failure).
+	SettledMs float64 `json:"settledMs,omitempty"`
 }
 
 // Recovery is the time from one heal until an operation invoked after it
