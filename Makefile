@@ -29,6 +29,7 @@ test: lint test-unit test-race
 # Every package's tests, two packages at a time (the machine has 2 cores).
 test-unit:
 	$(GO) test -p 2 -timeout 25m ./...
+	$(GO) test -tags failpoints ./kv/failpoint
 
 # The race detector on the packages with concurrency at their core.
 test-race:
@@ -115,7 +116,7 @@ verify-long: build build-failpoints
 	run R2 ./bin/ordo --workload bank --nemesis partition,kill; \
 	run R3 ./bin/ordo --workload list-append --nemesis pause,lease,split; \
 	run R4 ./bin/ordo-failpoints --workload list-append --split --nemesis kill,failpoint; \
-	run R5 ./bin/ordo --workload comments,counter --nemesis delay,pause,lease; \
+	run R5 ./bin/ordo-failpoints --workload comments,counter --nemesis clock,lease,delay; \
 	run R6 ./bin/ordo --workload sets --clients 6 --nemesis kill; \
 	run R7 ./bin/ordo --workload register --nemesis loss,delay,partition; \
 	run R8 ./bin/ordo --workload g2 --nemesis partition; \

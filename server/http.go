@@ -64,6 +64,7 @@ func registerPprof(mux *http.ServeMux) {
 	if h := failpoint.Handler(); h != nil { // -tags failpoints only
 		mux.Handle("/debug/failpoints", h)
 		mux.Handle("/debug/failpoints/", h)
+		mux.Handle("/debug/clock", h)
 	}
 }
 

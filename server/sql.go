@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ordodb/ordo/kv/failpoint"
 	"github.com/ordodb/ordo/pgwire"
 	"github.com/ordodb/ordo/rpc/rpcpb"
 	"github.com/ordodb/ordo/server/settings"
@@ -37,6 +38,7 @@ func (s *Server) startSQL() error {
 	sessions := &sessionRegistry{}
 	exec := sql.NewExecutor(sql.Config{
 		DB: sqlDB{s.coord}, NodeID: uint16(s.NodeID()), ClusterSettings: clusterSettings{s},
+		Now:                     failpoint.Now, // skewed only in a -tags failpoints build
 		DefaultStatementTimeout: func() time.Duration { return settings.StatementTimeout.Get(s.settings.Load()) },
 		SequenceNodeCache:       func() int64 { return settings.SequenceNodeCache.Get(s.settings.Load()) },
 		Metrics:                 s.metrics.sql,

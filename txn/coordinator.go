@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ordodb/ordo/kv"
+	"github.com/ordodb/ordo/kv/failpoint"
 	"github.com/ordodb/ordo/kv/kverr"
 	"github.com/ordodb/ordo/rpc/rpcpb"
 )
@@ -113,7 +114,7 @@ type Priority struct {
 
 // NewPriority returns the priority of a transaction starting now.
 func NewPriority() Priority {
-	return Priority{Start: time.Now().UnixNano(), Tiebreak: rand.Uint64()}
+	return Priority{Start: failpoint.Now().UnixNano(), Tiebreak: rand.Uint64()}
 }
 
 // Begin starts an interactive transaction with a fresh priority.

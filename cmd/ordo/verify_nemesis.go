@@ -67,8 +67,8 @@ func (lf *localFlags) validate(local bool) error {
 		return errors.New("--split needs the cluster ordo verify starts itself: leave out --hosts and --url")
 	case local && (lf.nodes < 1 || lf.nodes > 9):
 		return errors.New("--nodes must be between 1 and 9")
-	case slices.Contains(lf.nemesis, nemesis.FailpointName) && !failpoint.Enabled:
-		return errors.New("--nemesis failpoint needs an ordo built with -tags failpoints (make build-failpoints: bin/ordo-failpoints)")
+	case (slices.Contains(lf.nemesis, nemesis.FailpointName) || slices.Contains(lf.nemesis, nemesis.ClockName)) && !failpoint.Enabled:
+		return errors.New("--nemesis failpoint and clock need an ordo built with -tags failpoints (make build-failpoints: bin/ordo-failpoints)")
 	case lf.quiet <= 0 || lf.hold <= 0:
 		return errors.New("--nemesis-quiet and --nemesis-hold must be positive")
 	}

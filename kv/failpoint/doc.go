@@ -17,6 +17,14 @@
 //
 // An action may be prefixed with a count, "1*crash", to fire that many
 // times and then disarm.
+//
+// The package also holds the wall clock ordo reads where it wants a time
+// rather than a duration (Now: transaction priorities, SQL's now()). With
+// -tags failpoints, PUT /debug/clock skews it: "offset=1h", "offset=-10s",
+// "strobe=10s/10ms" (off by 10 s every other 10 ms), "off". No safety
+// decision of ordo reads a clock, so no skew may cause an anomaly; it may
+// only cost liveness (a node whose clock runs ahead starts its
+// transactions younger, so they lose more conflicts).
 package failpoint
 
 // The failpoints. Every name Hit is called with is one of these, and an

@@ -2,7 +2,10 @@
 
 package failpoint
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+)
 
 // Enabled reports whether this build has failpoints (-tags failpoints).
 const Enabled = false
@@ -15,3 +18,8 @@ func Handler() http.Handler { return nil }
 
 // ArmFromEnv does nothing in this build.
 func ArmFromEnv() error { return nil }
+
+// Now is the wall clock ordo reads for what is not a duration — the start
+// time that orders transactions' priorities, SQL's now(). In this build it
+// is time.Now.
+func Now() time.Time { return time.Now() }

@@ -147,9 +147,14 @@ func armed() string {
 }
 
 // Handler serves /debug/failpoints[/NAME]: GET lists the armed ones, PUT
-// arms NAME with the body as action, DELETE disarms it.
+// arms NAME with the body as action, DELETE disarms it; and /debug/clock
+// (clock_on.go).
 func Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/debug/clock" {
+			clockHandler(w, r)
+			return
+		}
 		name := strings.Trim(strings.TrimPrefix(r.URL.Path, "/debug/failpoints"), "/")
 		switch {
 		case r.Method == http.MethodGet && name == "":

@@ -21,10 +21,11 @@ const (
 	SplitName     = "split"
 	FailpointName = "failpoint"
 	ZombieName    = "zombie"
+	ClockName     = "clock"
 )
 
 // Names lists every nemesis, in the order help texts show them.
-var Names = []string{PartitionName, KillName, PauseName, DelayName, LossName, LeaseName, SplitName, FailpointName, ZombieName}
+var Names = []string{PartitionName, KillName, PauseName, DelayName, LossName, LeaseName, SplitName, FailpointName, ZombieName, ClockName}
 
 // Nemesis injects one kind of fault.
 type Nemesis interface {
@@ -83,6 +84,8 @@ func Parse(names []string) ([]Nemesis, error) {
 			out = append(out, failpointNemesis{})
 		case ZombieName:
 			out = append(out, zombie{})
+		case ClockName:
+			out = append(out, clockNemesis{})
 		default:
 			return nil, fmt.Errorf("nemesis: unknown nemesis %q (want some of %s)", n, strings.Join(Names, ","))
 		}
