@@ -22,10 +22,12 @@ import (
 // verify_* table into several ranges, so its transactions span ranges and
 // commit with two phases (a small table shares one range otherwise, and
 // every transaction over it is one-phase). Each table is split at its
-// start, at the start of its first secondary index (a UNIQUE or CREATE
-// INDEX entry then lives in another range than its row), and its primary
-// index at the integer keys 1..splitKeys-1 (the bank's accounts, the first
-// list-append and register keys each get a range of their own).
+// start, at the start of its first secondary index if it has one (a UNIQUE
+// or CREATE INDEX entry then lives in another range than its row), and —
+// when the workload has at most two tables — its primary index at the
+// integer keys 1..splitKeys-1 (the bank's accounts, the first list-append
+// and register keys each get a range of their own; bank-multitable's eight
+// tables are eight ranges already).
 const splitKeys = 8
 
 // splitWorkloadTables splits the tables of the workload that has just set
@@ -44,8 +46,8 @@ func splitWorkloadTables(ctx context.Context, c *nemesis.Cluster, url string, w 
 	defer func() { _ = conn.Close() }()
 	node := rpcpb.NewNodeClient(conn)
 	n := 0
-	for _, id := range ids {
-		for _, k := range splitKeysOf(id) {
+	for _, t := range ids {
+		for _, k := range splitKeysOf(t, len(ids) > 2) {
 			if err := adminSplit(ctx, node, k); err != nil {
 				fmt.Fprintf(w, "ordo verify --split: at %s: %v\n", keys.Pretty(k), err)
 				continue
@@ -56,12 +58,28 @@ func splitWorkloadTables(ctx context.Context, c *nemesis.Cluster, url string, w 
 	fmt.Fprintf(w, "ordo verify --split: %d tables, %d splits\n", len(ids), n)
 }
 
-func splitKeysOf(tableID uint64) [][]byte {
-	out := [][]byte{keys.TablePrefix(tableID), keys.IndexPrefix(tableID, catalog.PrimaryIndexID+1)}
+// splitKeysOf is where to split t: at its start, at its first secondary
+// index if it has one, and — unless the workload has many tables, each of
+// which is then a range of its own already — at the integer keys.
+func splitKeysOf(t verifyTable, manyTables bool) [][]byte {
+	out := [][]byte{keys.TablePrefix(t.id)}
+	if t.indexed {
+		out = append(out, keys.IndexPrefix(t.id, catalog.PrimaryIndexID+1))
+	}
+	if manyTables {
+		return out
+	}
 	for v := int64(1); v < splitKeys; v++ {
-		out = append(out, encoding.AppendInt(keys.IndexPrefix(tableID, catalog.PrimaryIndexID), v, encoding.Ascending))
+		out = append(out, encoding.AppendInt(keys.IndexPrefix(t.id, catalog.PrimaryIndexID), v, encoding.Ascending))
 	}
 	return out
+}
+
+// verifyTable is a verify_* table: its descriptor id (pg_class OID) and
+// whether it has a secondary index.
+type verifyTable struct {
+	id      uint64
+	indexed bool
 }
 
 func adminSplit(ctx context.Context, node rpcpb.NodeClient, key []byte) error {
@@ -77,28 +95,28 @@ func adminSplit(ctx context.Context, node rpcpb.NodeClient, key []byte) error {
 	return nil
 }
 
-// verifyTableIDs returns the descriptor IDs (pg_class OIDs) of the verify_*
-// tables.
-func verifyTableIDs(ctx context.Context, url string) ([]uint64, error) {
+// verifyTableIDs returns the verify_* tables.
+func verifyTableIDs(ctx context.Context, url string) ([]verifyTable, error) {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = conn.Close(ctx) }()
-	rows, err := conn.Query(ctx, "SELECT oid, relname FROM pg_class WHERE relkind = 'r'")
+	rows, err := conn.Query(ctx, "SELECT c.oid, c.relname, EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND NOT i.indisprimary) FROM pg_class c WHERE c.relkind = 'r'")
 	if err != nil {
 		return nil, err
 	}
-	var ids []uint64
+	var out []verifyTable
 	for rows.Next() {
 		var oid uint32
 		var name string
-		if err := rows.Scan(&oid, &name); err != nil {
+		var indexed bool
+		if err := rows.Scan(&oid, &name, &indexed); err != nil {
 			return nil, err
 		}
 		if strings.HasPrefix(name, "verify_") {
-			ids = append(ids, uint64(oid))
+			out = append(out, verifyTable{id: uint64(oid), indexed: indexed})
 		}
 	}
-	return ids, rows.Err()
+	return out, rows.Err()
 }

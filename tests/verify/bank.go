@@ -23,6 +23,11 @@ type BankConfig struct {
 	Initial int64
 	// MaxTransfer is the largest amount moved at once. Default 5.
 	MaxTransfer int64
+	// MultiTable puts every account in a table of its own (Table_0,
+	// Table_1, …, one row each), so a transfer spans two tables and a read
+	// eight (testing.md R2, Jepsen's bank-multitable); with --split each
+	// table is its own range.
+	MultiTable bool
 }
 
 func (c BankConfig) withDefaults() BankConfig {
@@ -57,16 +62,32 @@ func NewBank(cfg BankConfig) *Bank { return &Bank{cfg: cfg.withDefaults()} }
 var errInsufficient = errors.New("bank: insufficient funds")
 
 // Name implements Workload.
-func (w *Bank) Name() string { return BankName }
+func (w *Bank) Name() string {
+	if w.cfg.MultiTable {
+		return BankMultiTableName
+	}
+	return BankName
+}
+
+// table is the table holding account i, and the row's id in it.
+func (w *Bank) table(i int) (string, int) {
+	if w.cfg.MultiTable {
+		return fmt.Sprintf("%s_%d", w.cfg.Table, i), 0
+	}
+	return w.cfg.Table, i
+}
 
 // Setup implements Workload.
 func (w *Bank) Setup(ctx context.Context, conn *pgx.Conn) error {
-	stmts := []string{
-		"DROP TABLE IF EXISTS " + w.cfg.Table,
-		"CREATE TABLE " + w.cfg.Table + " (id INT PRIMARY KEY, balance INT NOT NULL)",
-	}
+	var stmts []string
+	created := map[string]bool{}
 	for i := range w.cfg.Accounts {
-		stmts = append(stmts, fmt.Sprintf("INSERT INTO %s (id, balance) VALUES (%d, %d)", w.cfg.Table, i, w.cfg.Initial))
+		t, id := w.table(i)
+		if !created[t] {
+			created[t] = true
+			stmts = append(stmts, "DROP TABLE IF EXISTS "+t, "CREATE TABLE "+t+" (id INT PRIMARY KEY, balance INT NOT NULL)")
+		}
+		stmts = append(stmts, fmt.Sprintf("INSERT INTO %s (id, balance) VALUES (%d, %d)", t, id, w.cfg.Initial))
 	}
 	return execAll(ctx, conn, stmts...)
 }
@@ -96,6 +117,23 @@ func (w *Bank) Exec(ctx context.Context, tx pgx.Tx, op history.Op) (history.Op, 
 }
 
 func (w *Bank) readAll(ctx context.Context, tx pgx.Tx) (map[string]int64, error) {
+	if w.cfg.MultiTable {
+		// One SELECT per table, as Jepsen's bank-multitable reads.
+		out := map[string]int64{}
+		for i := range w.cfg.Accounts {
+			t, id := w.table(i)
+			var bal int64
+			err := tx.QueryRow(ctx, "SELECT balance FROM "+t+" WHERE id = $1", id).Scan(&bal)
+			if errors.Is(err, pgx.ErrNoRows) {
+				continue // a missing account: the checker's nil balance
+			}
+			if err != nil {
+				return nil, err
+			}
+			out[strconv.Itoa(i)] = bal
+		}
+		return out, nil
+	}
 	rows, err := tx.Query(ctx, "SELECT id, balance FROM "+w.cfg.Table)
 	if err != nil {
 		return nil, err
@@ -115,18 +153,20 @@ func (w *Bank) transfer(ctx context.Context, tx pgx.Tx, t *history.Transfer) err
 	if err := errors.Join(err1, err2); err != nil {
 		return fmt.Errorf("bank: %w", err)
 	}
+	ft, fid := w.table(from)
+	tt, tid := w.table(to)
 	var bal int64
-	if err := tx.QueryRow(ctx, "SELECT balance FROM "+w.cfg.Table+" WHERE id = $1", from).Scan(&bal); err != nil {
+	if err := tx.QueryRow(ctx, "SELECT balance FROM "+ft+" WHERE id = $1", fid).Scan(&bal); err != nil {
 		return err
 	}
 	if bal < t.Amount {
 		return errInsufficient
 	}
-	upd := "UPDATE " + w.cfg.Table + " SET balance = balance + $2 WHERE id = $1"
-	if _, err := tx.Exec(ctx, upd, from, -t.Amount); err != nil {
+	const upd = "UPDATE %s SET balance = balance + $2 WHERE id = $1"
+	if _, err := tx.Exec(ctx, fmt.Sprintf(upd, ft), fid, -t.Amount); err != nil {
 		return err
 	}
-	_, err := tx.Exec(ctx, upd, to, t.Amount)
+	_, err := tx.Exec(ctx, fmt.Sprintf(upd, tt), tid, t.Amount)
 	return err
 }
 

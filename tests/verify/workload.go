@@ -50,18 +50,20 @@ type Verdict struct {
 
 // Names of the workloads New knows.
 const (
-	ListAppendName   = "list-append"
-	BankName         = "bank"
-	RegisterName     = "register"
-	SetsName         = "sets"
-	G2Name           = "g2"
-	RegistrationName = "registration"
-	CounterName      = "counter"
-	CommentsName     = "comments"
+	ListAppendName = "list-append"
+	BankName       = "bank"
+	// BankMultiTableName is the bank with each account in its own table.
+	BankMultiTableName = "bank-multitable"
+	RegisterName       = "register"
+	SetsName           = "sets"
+	G2Name             = "g2"
+	RegistrationName   = "registration"
+	CounterName        = "counter"
+	CommentsName       = "comments"
 )
 
 // Workloads lists the workload names, in the order they are run.
-var Workloads = []string{ListAppendName, BankName, RegisterName, SetsName, G2Name,
+var Workloads = []string{ListAppendName, BankName, BankMultiTableName, RegisterName, SetsName, G2Name,
 	RegistrationName, CounterName, CommentsName}
 
 // New returns a fresh workload by name.
@@ -71,6 +73,8 @@ func New(name string) (Workload, error) {
 		return NewListAppend(ListAppendConfig{}), nil
 	case BankName:
 		return NewBank(BankConfig{}), nil
+	case BankMultiTableName:
+		return NewBank(BankConfig{MultiTable: true}), nil
 	case RegisterName:
 		return NewRegister(RegisterConfig{}), nil
 	case SetsName:
