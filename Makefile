@@ -113,14 +113,14 @@ verify-long: build build-failpoints
 	run() { r=$$1; b=$$2; shift 2; echo "== $$r: $$b verify $$*"; rm -rf $(VERIFY_OUT)/$$r; \
 		$$b verify --duration $(VERIFY_DURATION) --out $(VERIFY_OUT)/$$r "$$@" || fail="$$fail $$r"; }; \
 	run R1 ./bin/ordo --workload register --clients 10 --nemesis partition,kill,zombie; \
-	run R2 ./bin/ordo --workload bank-multitable --split --nemesis partition,kill; \
+	run R2 ./bin/ordo --workload bank-multitable --split --nemesis partition,kill,killall; \
 	run R3 ./bin/ordo --workload list-append --nemesis pause,lease,split; \
 	run R4 ./bin/ordo-failpoints --workload list-append --split --nemesis kill,failpoint; \
 	run R5 ./bin/ordo-failpoints --workload comments,counter --nemesis clock,lease,delay; \
-	run R6 ./bin/ordo --workload sets --clients 6 --nemesis kill; \
+	run R6 ./bin/ordo --workload sets --clients 6 --nemesis kill,killall; \
 	run R7 ./bin/ordo --workload register --nemesis loss,delay,partition; \
 	run R8 ./bin/ordo --workload g2 --nemesis partition; \
-	run R9 ./bin/ordo --workload list-append --split --nemesis partition,kill,split,lease; \
+	run R9 ./bin/ordo --nodes 5 --workload list-append --split --nemesis partition,kill,split,lease,membership; \
 	run registration ./bin/ordo-failpoints --workload registration --split --nemesis partition,kill,pause,failpoint; \
 	if [ -n "$$fail" ]; then echo "verify-long: failed:$$fail"; exit 1; fi; echo "verify-long: all passed"
 

@@ -22,10 +22,13 @@ const (
 	FailpointName = "failpoint"
 	ZombieName    = "zombie"
 	ClockName     = "clock"
+	// KillAllName kills every node at once.
+	KillAllName    = "killall"
+	MembershipName = "membership"
 )
 
 // Names lists every nemesis, in the order help texts show them.
-var Names = []string{PartitionName, KillName, PauseName, DelayName, LossName, LeaseName, SplitName, FailpointName, ZombieName, ClockName}
+var Names = []string{PartitionName, KillName, PauseName, DelayName, LossName, LeaseName, SplitName, FailpointName, ZombieName, ClockName, KillAllName, MembershipName}
 
 // Nemesis injects one kind of fault.
 type Nemesis interface {
@@ -86,6 +89,10 @@ func Parse(names []string) ([]Nemesis, error) {
 			out = append(out, zombie{})
 		case ClockName:
 			out = append(out, clockNemesis{})
+		case KillAllName:
+			out = append(out, killAll{})
+		case MembershipName:
+			out = append(out, membership{})
 		default:
 			return nil, fmt.Errorf("nemesis: unknown nemesis %q (want some of %s)", n, strings.Join(Names, ","))
 		}
@@ -352,4 +359,42 @@ func (c *Cluster) lost() int64 {
 		n += p.Lost.Load()
 	}
 	return n
+}
+
+// killAll sends SIGKILL to every node at once; healing restarts them all.
+type killAll struct{}
+
+func (killAll) Name() string { return KillAllName }
+
+func (killAll) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (*Fault, error) {
+	var killed []int
+	var errs []error
+	for i := range c.Nodes {
+		if !c.Running(i) {
+			continue
+		}
+		if err := c.Kill(i); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		killed = append(killed, i)
+	}
+	heal := func(ctx context.Context) error {
+		for _, i := range killed {
+			if err := c.Start(i); err != nil {
+				return err
+			}
+		}
+		for _, i := range killed {
+			if err := c.WaitHealthy(ctx, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(errs) > 0 {
+		_ = heal(ctx)
+		return nil, errors.Join(errs...)
+	}
+	return &Fault{Name: KillAllName, Desc: fmt.Sprintf("%s (every node)", nodeList(killed)), heal: heal}, nil
 }

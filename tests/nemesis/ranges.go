@@ -363,3 +363,51 @@ func (c *Cluster) Settled(ctx context.Context, bound time.Duration) (time.Durati
 		}
 	}
 }
+
+// membership decommissions a random node (the replicate queue moves its
+// replicas and leases to the others: replication changes, snapshots,
+// learners promoted) and recommissions it at the heal (they come back as
+// the queue rebalances). It needs more nodes than the replication factor
+// to move anything; with three it only marks the node.
+type membership struct{}
+
+func (membership) Name() string { return MembershipName }
+
+func (membership) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (*Fault, error) {
+	i := rng.IntN(len(c.Nodes))
+	via := (i + 1) % len(c.Nodes)
+	idx, err := c.nodeIndex(ctx, via)
+	if err != nil {
+		return nil, fmt.Errorf("nemesis: membership: %w", err)
+	}
+	id, ok := nodeID(idx, i)
+	if !ok {
+		return nil, fmt.Errorf("nemesis: membership: n%d has no node id", i+1)
+	}
+	if err := c.decommission(ctx, via, id, false); err != nil {
+		return nil, err
+	}
+	return &Fault{Name: MembershipName, Desc: fmt.Sprintf("n%d decommissioned", i+1), heal: func(ctx context.Context) error {
+		return c.decommission(ctx, via, id, true)
+	}}, nil
+}
+
+// decommission marks node id as being decommissioned (or, with recommission,
+// clears the mark), asking node index via, and checks the mark.
+func (c *Cluster) decommission(ctx context.Context, via int, id uint64, recommission bool) error {
+	return c.admin(ctx, via, func(ctx context.Context, nc rpcpb.NodeClient) error {
+		if _, err := nc.Decommission(ctx, &rpcpb.DecommissionRequest{NodeId: id, Recommission: recommission}, grpc.WaitForReady(true)); err != nil {
+			return fmt.Errorf("nemesis: membership: decommission node %d (recommission %v): %w", id, recommission, err)
+		}
+		resp, err := nc.NodeStatus(ctx, &rpcpb.NodeStatusRequest{}, grpc.WaitForReady(true))
+		if err != nil {
+			return err
+		}
+		for _, ns := range resp.Nodes {
+			if ns.GetNode().GetNodeId() == id && ns.Decommissioning == recommission {
+				return fmt.Errorf("nemesis: membership: node %d shows decommissioning=%v after the change", id, ns.Decommissioning)
+			}
+		}
+		return nil
+	})
+}
