@@ -32,15 +32,16 @@ const (
 	replicatedInfix   = 'R'
 	storeInfix        = 's'
 
-	raftLogSuffix    = 'l'
-	hardStateSuffix  = 'h'
-	truncStateSuffix = 't'
-	tombstoneSuffix  = 'z'
-	ingestSuffix     = 'i'
-	appliedSuffix    = 'a'
-	descSuffix       = 'd'
-	preparedSuffix   = 'p'
-	txnRecordSuffix  = 'x'
+	raftLogSuffix     = 'l'
+	hardStateSuffix   = 'h'
+	truncStateSuffix  = 't'
+	tombstoneSuffix   = 'z'
+	ingestSuffix      = 'i'
+	appliedSuffix     = 'a'
+	descSuffix        = 'd'
+	preparedSuffix    = 'p'
+	txnRecordSuffix   = 'x'
+	provisionalSuffix = 'w'
 )
 
 func rangePrefix(infix byte, rangeID uint64) []byte {
@@ -118,6 +119,34 @@ func TxnRecordKey(rangeID, txnID uint64) []byte {
 // TxnRecordPrefix spans the transaction records of range rangeID.
 func TxnRecordPrefix(rangeID uint64) []byte {
 	return append(rangePrefix(replicatedInfix, rangeID), txnRecordSuffix)
+}
+
+// ProvisionalKey holds a provisional (spilled) write of txnID to key at
+// range rangeID: replicated, invisible to every reader but txnID, moved to
+// key when txnID commits and deleted when it aborts.
+func ProvisionalKey(rangeID, txnID uint64, key []byte) []byte {
+	return append(ProvisionalTxnPrefix(rangeID, txnID), key...)
+}
+
+// ProvisionalTxnPrefix spans the provisional writes of txnID at range rangeID.
+func ProvisionalTxnPrefix(rangeID, txnID uint64) []byte {
+	return binary.BigEndian.AppendUint64(ProvisionalPrefix(rangeID), txnID)
+}
+
+// ProvisionalPrefix spans the provisional writes of every transaction at
+// range rangeID.
+func ProvisionalPrefix(rangeID uint64) []byte {
+	return append(rangePrefix(replicatedInfix, rangeID), provisionalSuffix)
+}
+
+// DecodeProvisionalKey returns the transaction and user key of a key under
+// ProvisionalPrefix(rangeID).
+func DecodeProvisionalKey(rangeID uint64, k []byte) (txnID uint64, key []byte, ok bool) {
+	p := ProvisionalPrefix(rangeID)
+	if len(k) < len(p)+8 || !bytes.HasPrefix(k, p) {
+		return 0, nil, false
+	}
+	return binary.BigEndian.Uint64(k[len(p):]), k[len(p)+8:], true
 }
 
 // ReplicatedSpan covers all replicated range-local state of range rangeID.

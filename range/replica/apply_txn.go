@@ -27,7 +27,7 @@ func (a *applier) applyTxn(id uint64, tc *rpcpb.TxnCommand) error {
 		return nil
 	}
 	switch tc.Kind {
-	case rpcpb.TxnCommand_COMMIT_ONE_PHASE, rpcpb.TxnCommand_PREPARE, rpcpb.TxnCommand_COMMIT:
+	case rpcpb.TxnCommand_COMMIT_ONE_PHASE, rpcpb.TxnCommand_PREPARE, rpcpb.TxnCommand_COMMIT, rpcpb.TxnCommand_SPILL:
 		held := a.applied.Term == tc.LockTerm && a.desc.Generation == tc.LockGeneration
 		if _, err := record.Commit(record.None, held); err != nil {
 			return fail(&kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: %v", a.r.rangeID, err)})
@@ -97,9 +97,21 @@ func (a *applier) applyTxnKind(tc *rpcpb.TxnCommand) (*rpcpb.OpResult, error) {
 	rangeID, txnID := a.r.rangeID, tc.Txn.GetId()
 	switch tc.Kind {
 	case rpcpb.TxnCommand_COMMIT_ONE_PHASE:
+		if err := a.maybeMoveProvisional(txnID, tc.Spilled); err != nil {
+			return nil, err
+		}
 		return &rpcpb.OpResult{}, a.writeAll(tc.Writes, tc.Deletes)
 	case rpcpb.TxnCommand_PREPARE:
-		return &rpcpb.OpResult{}, a.putProto(keys.PreparedKey(rangeID, txnID), &rpcpb.PreparedRecord{Txn: tc.Txn, Writes: tc.Writes, Deletes: tc.Deletes})
+		return &rpcpb.OpResult{}, a.putProto(keys.PreparedKey(rangeID, txnID), &rpcpb.PreparedRecord{Txn: tc.Txn, Writes: tc.Writes, Deletes: tc.Deletes, Spilled: tc.Spilled})
+	case rpcpb.TxnCommand_SPILL:
+		return &rpcpb.OpResult{}, a.writeProvisional(txnID, tc.Writes, tc.Deletes)
+	case rpcpb.TxnCommand_CLEAN_PROVISIONAL:
+		// A prepared transaction's provisional writes go with its record.
+		if _, found, err := a.b.Get(keys.PreparedKey(rangeID, txnID)); err != nil || found {
+			return &rpcpb.OpResult{Found: found}, err
+		}
+		p := keys.ProvisionalTxnPrefix(rangeID, txnID)
+		return &rpcpb.OpResult{}, a.b.DeleteRange(p, keys.PrefixEnd(p))
 	case rpcpb.TxnCommand_COMMIT:
 		rec, err := a.txnRecord(txnID)
 		if err != nil {
@@ -107,6 +119,9 @@ func (a *applier) applyTxnKind(tc *rpcpb.TxnCommand) (*rpcpb.OpResult, error) {
 		}
 		if _, err := record.Commit(statusOf(rec), true); err != nil {
 			return nil, &kverr.TxnRetryError{Reason: err.Error()}
+		}
+		if err := a.maybeMoveProvisional(txnID, tc.Spilled); err != nil {
+			return nil, err
 		}
 		if err := a.writeAll(tc.Writes, tc.Deletes); err != nil {
 			return nil, err
@@ -153,7 +168,16 @@ func (a *applier) applyResolve(txnID uint64, commit bool) (*rpcpb.OpResult, erro
 	if err := proto.Unmarshal(v, rec); err != nil {
 		return nil, fmt.Errorf("corrupt prepared record: %w", err)
 	}
+	if rec.Spilled && !commit {
+		p := keys.ProvisionalTxnPrefix(a.r.rangeID, txnID)
+		if err := a.b.DeleteRange(p, keys.PrefixEnd(p)); err != nil {
+			return nil, err
+		}
+	}
 	if commit {
+		if err := a.maybeMoveProvisional(txnID, rec.Spilled); err != nil {
+			return nil, err
+		}
 		if err := a.writeAll(rec.Writes, rec.Deletes); err != nil {
 			return nil, err
 		}
@@ -200,15 +224,28 @@ func (a *applier) txnRecord(txnID uint64) (*rpcpb.TxnRecord, error) {
 // the split key (the writes on the right go to the new range), and each
 // transaction record whose anchor key lies on the right moves there. Locks
 // need no moving: the split starts a new lock regime on both sides, which
-// rebuilds the prepared transactions' locks from these records.
+// rebuilds the prepared transactions' locks from these records. Provisional
+// writes are cut or dropped with them (splitProvisional).
 func (a *applier) splitRecords(split []byte, right uint64) error {
 	left := a.r.rangeID
 	recs, err := a.scanPrepared()
 	if err != nil {
 		return err
 	}
+	prepared := map[uint64]bool{}
+	for _, rec := range recs {
+		prepared[rec.Txn.GetId()] = true
+	}
+	provLeft, provRight, err := a.splitProvisional(split, right, prepared)
+	if err != nil {
+		return err
+	}
 	for _, rec := range recs {
 		l, r := cutRecord(rec, split)
+		if rec.Spilled {
+			l = withSpilled(l, rec, provLeft[rec.Txn.GetId()])
+			r = withSpilled(r, rec, provRight[rec.Txn.GetId()])
+		}
 		if err := a.b.Delete(keys.PreparedKey(left, rec.Txn.GetId())); err != nil {
 			return err
 		}
@@ -242,6 +279,19 @@ func (a *applier) scanPrepared() ([]*rpcpb.PreparedRecord, error) {
 		err = derr
 	}
 	return out, err
+}
+
+// withSpilled marks half of a cut record as having provisional writes on
+// its side, creating it if the cut left it empty.
+func withSpilled(half, rec *rpcpb.PreparedRecord, spilled bool) *rpcpb.PreparedRecord {
+	if !spilled {
+		return half
+	}
+	if half == nil {
+		half = &rpcpb.PreparedRecord{Txn: rec.Txn}
+	}
+	half.Spilled = true
+	return half
 }
 
 // cutRecord splits a prepared record at key; either half may be nil.

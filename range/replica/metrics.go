@@ -23,6 +23,9 @@ type Metrics struct {
 	// LockWaitTime is how long queued lock requests waited, whatever the
 	// outcome (granted, timed out, cancelled, aborted).
 	LockWaitTime prometheus.Histogram
+	// TxnSpills counts spills: a large transaction's pending writes at a
+	// range replicated early as provisional writes.
+	TxnSpills prometheus.Counter
 }
 
 // NewMetrics returns an unregistered set of replica metrics.
@@ -50,12 +53,16 @@ func NewMetrics() *Metrics {
 			Help:    "Time queued lock requests waited, granted or not.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
 		}),
+		TxnSpills: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ordo_txn_spills_total",
+			Help: "Times a transaction's pending writes at a range passed kv.transaction.spill_bytes and were replicated as provisional writes.",
+		}),
 	}
 }
 
 // Collectors returns the metrics, to register.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.Proposals, m.CommitLatency, m.LeaderChanges, m.LockWaits, m.LockWaitTime}
+	return []prometheus.Collector{m.Proposals, m.CommitLatency, m.LeaderChanges, m.LockWaits, m.LockWaitTime, m.TxnSpills}
 }
 
 // LogEntries is the number of entries in the replica's Raft log (from the

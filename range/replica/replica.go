@@ -57,6 +57,10 @@ type Config struct {
 	// Metrics, shared by the store's replicas; nil records into a private,
 	// unregistered set.
 	Metrics *Metrics
+	// SpillBytes is read at each write: a transaction's pending writes
+	// here beyond it are replicated as provisional writes (nil or <= 0:
+	// DefaultSpillBytes).
+	SpillBytes func() int64
 }
 
 func (c *Config) setDefaults() {

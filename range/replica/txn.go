@@ -35,6 +35,7 @@ type txnRegime struct {
 	aborted   map[locktable.TxnID]string
 	records   map[uint64]time.Time     // COMMITTED records: when first seen
 	marked    map[locktable.TxnID]bool // marked prepared in the lock table
+	spilling  map[locktable.TxnID]bool // a SPILL of its writes is in flight
 }
 
 // txnState guards the current regime.
@@ -64,6 +65,7 @@ func newRegime(term, gen uint64) *txnRegime {
 		prepared: map[locktable.TxnID]time.Time{},
 		aborted:  map[locktable.TxnID]string{},
 		marked:   map[locktable.TxnID]bool{},
+		spilling: map[locktable.TxnID]bool{},
 	}
 }
 
@@ -94,6 +96,9 @@ func (r *Replica) regimeLocked(term, gen uint64) (*txnRegime, error) {
 	r.endRegimeLocked("lease moved")
 	rg := newRegime(term, gen)
 	if err := r.rebuildPrepared(rg); err != nil {
+		return nil, err
+	}
+	if err := r.cleanOrphansLocked(rg); err != nil {
 		return nil, err
 	}
 	r.txn.regime = rg
@@ -134,8 +139,23 @@ func (r *Replica) rebuildPrepared(rg *txnRegime) error {
 	for _, rec := range recs {
 		id := locktable.TxnID(rec.Txn.Id)
 		prio := priority(rec.Txn)
+		spans := make([]locktable.Span, 0, len(rec.Writes)+len(rec.Deletes)+1)
 		for _, k := range recordKeys(rec) {
-			if _, err := rg.table.Acquire(locktable.Request{Txn: id, Priority: prio, Span: locktable.PointSpan(k), Mode: locktable.Exclusive}); err != nil {
+			spans = append(spans, locktable.PointSpan(k))
+		}
+		if rec.Spilled {
+			// One span lock over its provisional writes: coarser than the
+			// locks it held, never finer.
+			s, ok, err := r.provisionalSpan(rec.Txn.Id)
+			if err != nil {
+				return err
+			}
+			if ok {
+				spans = append(spans, s)
+			}
+		}
+		for _, s := range spans {
+			if _, err := rg.table.Acquire(locktable.Request{Txn: id, Priority: prio, Span: s, Mode: locktable.Exclusive}); err != nil {
 				return err
 			}
 		}
@@ -281,7 +301,11 @@ func (r *Replica) txnOp(ctx context.Context, term, gen uint64, meta *rpcpb.TxnMe
 	if err := r.acquire(ctx, term, gen, meta, span, mode, timeout); err != nil {
 		return nil, err
 	}
-	return r.evalTxnOp(term, gen, meta, op)
+	res, err := r.evalTxnOp(term, gen, meta, op)
+	if err == nil && mode == locktable.Exclusive && op.Kind != rpcpb.Op_GET && op.Kind != rpcpb.Op_SCAN {
+		err = r.maybeSpill(ctx, term, gen, meta)
+	}
+	return res, err
 }
 
 // acquire takes a lock, waiting for it up to timeout.
@@ -402,6 +426,9 @@ func (r *Replica) abortLocked(rg *txnRegime, id locktable.TxnID, why string) {
 	delete(rg.meta, id)
 	delete(rg.touched, id)
 	delete(rg.marked, id)
+	if rg.table.Spilled(id) && !rg.spilling[id] {
+		r.cleanProvisionalAsync(&rpcpb.TxnMeta{Id: uint64(id)}) // a spill in flight cleans when it ends
+	}
 	r.wakeLocked(rg, rg.table.Abort(id))
 }
 
@@ -458,12 +485,25 @@ func (r *Replica) readOwn(rg *txnRegime, id locktable.TxnID, key []byte) ([]byte
 		}
 		return bytes.Clone(ws[0].Value), true, nil
 	}
+	if rg.table.Spilled(id) {
+		w, found, err := r.provisionalGet(uint64(id), key)
+		if err != nil || found {
+			return w.Value, found && !w.Deleted, err
+		}
+	}
 	return r.cfg.Engine.Get(key)
 }
 
 func (r *Replica) scanOwn(rg *txnRegime, id locktable.TxnID, op *rpcpb.Op) (*rpcpb.OpResult, error) {
 	span := locktable.Span{Key: op.Key, EndKey: op.EndKey}
 	pending := rg.table.PendingWrites(id, span)
+	if rg.table.Spilled(id) {
+		prov, err := r.provisionalScan(uint64(id), span)
+		if err != nil {
+			return nil, err
+		}
+		pending = overlay(prov, pending)
+	}
 	limit := int(op.Limit)
 	if limit <= 0 || limit > maxScanRows {
 		limit = maxScanRows
@@ -503,7 +543,7 @@ func (r *Replica) prepareLocked(rg *txnRegime, id locktable.TxnID, desc *rpcpb.R
 		return nil, &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: the transaction holds no locks here", r.rangeID)}
 	}
 	writes := rg.table.PendingWrites(id, locktable.Span{Key: desc.StartKey, EndKey: desc.EndKey})
-	if wrote && len(writes) == 0 {
+	if wrote && len(writes) == 0 && !rg.table.Spilled(id) {
 		// Checked before marking: a marked transaction is never aborted
 		// here, so its locks would outlive this refusal.
 		why := fmt.Sprintf("range %d: the transaction's writes here were lost", r.rangeID)
@@ -571,7 +611,12 @@ func (r *Replica) commitKind(ctx context.Context, term, gen uint64, desc *rpcpb.
 	r.txn.mu.Lock()
 	rg, err := r.regimeLocked(term, gen)
 	var writes []locktable.Write
+	spilled := false
+	if err == nil && rg.spilling[id] {
+		err = &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: commit while the transaction's writes were spilling", r.rangeID)}
+	}
 	if err == nil {
+		spilled = rg.table.Spilled(id)
 		writes, err = r.prepareLocked(rg, id, desc, req.Wrote || req.Kind != rpcpb.TxnRequest_COMMIT_ONE_PHASE)
 	}
 	if err == nil {
@@ -581,12 +626,12 @@ func (r *Replica) commitKind(ctx context.Context, term, gen uint64, desc *rpcpb.
 	if err != nil {
 		return err
 	}
-	if len(writes) == 0 {
+	if len(writes) == 0 && !spilled {
 		// A read-only transaction on one range.
 		defer r.release(rg, id)
 		return r.confirmLease(ctx, term, gen)
 	}
-	cmd := &rpcpb.TxnCommand{Txn: req.Txn, LockTerm: term, LockGeneration: gen, Participants: req.Participants}
+	cmd := &rpcpb.TxnCommand{Txn: req.Txn, LockTerm: term, LockGeneration: gen, Participants: req.Participants, Spilled: spilled}
 	for _, w := range writes {
 		if w.Deleted {
 			cmd.Deletes = append(cmd.Deletes, w.Key)
@@ -609,6 +654,12 @@ func (r *Replica) commitKind(ctx context.Context, term, gen uint64, desc *rpcpb.
 	go func() {
 		_, err := r.propose(context.WithoutCancel(ctx), &rpcpb.RaftCommand{Txn: cmd})
 		r.afterCommitKind(rg, id, req.Kind, err)
+		var refused *kverr.TxnRetryError
+		if spilled && errors.As(err, &refused) {
+			// Refused at apply in this regime (a later regime cleans up
+			// by itself): its provisional writes go too.
+			r.cleanProvisionalAsync(req.Txn)
+		}
 		done <- err
 	}()
 	if mutAckBeforeCommit {

@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -24,6 +25,11 @@ func (r *Replica) rollbackTo(term, gen uint64, req *rpcpb.TxnRequest) ([]*rpcpb.
 		return nil, &kverr.TxnRetryError{Reason: why}
 	}
 	more, err := rg.table.RollbackTo(id, priority(req.Txn), req.RollbackSeq, req.RollbackUpTo)
+	if errors.Is(err, locktable.ErrSpilledRollback) {
+		why := fmt.Sprintf("range %d: cannot roll back to a savepoint taken before writes that spilled (the transaction's writes here passed kv.transaction.spill_bytes); the transaction was aborted", r.rangeID)
+		r.abortLocked(rg, id, why)
+		return nil, &kverr.TxnRetryError{Reason: why}
+	}
 	if err != nil {
 		return nil, &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: rollback to savepoint: %v", r.rangeID, err)}
 	}

@@ -50,6 +50,9 @@ type Config struct {
 	// (1 MiB); SnapshotRate the bytes per second they are sent at (0: no
 	// limit). Both are read for each snapshot.
 	SnapshotChunkBytes, SnapshotRate func() int64
+	// SpillBytes is the size of a transaction's pending writes at a range
+	// beyond which they spill (replica.Config.SpillBytes; nil: default).
+	SpillBytes func() int64
 }
 
 func (c *Config) setDefaults() {
@@ -117,6 +120,7 @@ func (s *Store) replicaConfig() replica.Config {
 		ElectionTicks: s.cfg.ElectionTicks,
 		LogKeep:       s.cfg.LogKeep,
 		Metrics:       s.cfg.Metrics,
+		SpillBytes:    s.cfg.SpillBytes,
 	}
 }
 

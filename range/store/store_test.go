@@ -86,6 +86,8 @@ type testCluster struct {
 	tr     *localTransport
 	stores []*Store
 	fss    []vfs.FS
+	// spillBytes is the stores' transaction spill threshold (0: default).
+	spillBytes int64
 }
 
 func userDesc(id uint64, start, end []byte, nodes int) *rpcpb.RangeDescriptor {
@@ -97,7 +99,13 @@ func userDesc(id uint64, start, end []byte, nodes int) *rpcpb.RangeDescriptor {
 }
 
 func newTestCluster(t *testing.T, nodes int) *testCluster {
-	tc := &testCluster{t: t, tr: &localTransport{stores: map[uint64]*Store{}, cut: map[uint64]bool{}}}
+	return newTestClusterSpill(t, nodes, 0)
+}
+
+// newTestClusterSpill starts a cluster whose transactions spill their
+// writes at a range past spillBytes (0: the default threshold).
+func newTestClusterSpill(t *testing.T, nodes int, spillBytes int64) *testCluster {
+	tc := &testCluster{t: t, tr: &localTransport{stores: map[uint64]*Store{}, cut: map[uint64]bool{}}, spillBytes: spillBytes}
 	descs := []*rpcpb.RangeDescriptor{userDesc(2, keys.UserMin, keys.MaxKey, nodes)}
 	for i := 1; i <= nodes; i++ {
 		fs := vfs.NewMem()
@@ -121,7 +129,11 @@ func (tc *testCluster) openEngine(fs vfs.FS) *storage.Engine {
 }
 
 func (tc *testCluster) startStore(id uint64, eng *storage.Engine) *Store {
-	s := New(Config{NodeID: id, Engine: eng, Transport: tc.tr, TickInterval: 10 * time.Millisecond, LogKeep: 20})
+	cfg := Config{NodeID: id, Engine: eng, Transport: tc.tr, TickInterval: 10 * time.Millisecond, LogKeep: 20}
+	if n := tc.spillBytes; n > 0 {
+		cfg.SpillBytes = func() int64 { return n }
+	}
+	s := New(cfg)
 	tc.tr.mu.Lock()
 	tc.tr.stores[id] = s
 	tc.tr.mu.Unlock()

@@ -365,6 +365,12 @@ const (
 	TxnCommand_RESOLVE          TxnCommand_Kind = 3
 	TxnCommand_ABORT_RECORD     TxnCommand_Kind = 4
 	TxnCommand_FORGET           TxnCommand_Kind = 5
+	// SPILL writes part of a large transaction's pending writes as
+	// provisional writes (same regime check as a commit).
+	TxnCommand_SPILL TxnCommand_Kind = 6
+	// CLEAN_PROVISIONAL deletes the provisional writes of a transaction
+	// that aborted (kept if it has a prepared record here).
+	TxnCommand_CLEAN_PROVISIONAL TxnCommand_Kind = 7
 )
 
 // Enum value maps for TxnCommand_Kind.
@@ -376,14 +382,18 @@ var (
 		3: "RESOLVE",
 		4: "ABORT_RECORD",
 		5: "FORGET",
+		6: "SPILL",
+		7: "CLEAN_PROVISIONAL",
 	}
 	TxnCommand_Kind_value = map[string]int32{
-		"COMMIT_ONE_PHASE": 0,
-		"PREPARE":          1,
-		"COMMIT":           2,
-		"RESOLVE":          3,
-		"ABORT_RECORD":     4,
-		"FORGET":           5,
+		"COMMIT_ONE_PHASE":  0,
+		"PREPARE":           1,
+		"COMMIT":            2,
+		"RESOLVE":           3,
+		"ABORT_RECORD":      4,
+		"FORGET":            5,
+		"SPILL":             6,
+		"CLEAN_PROVISIONAL": 7,
 	}
 )
 
@@ -3658,10 +3668,13 @@ func (x *TxnRecord) GetAbortTerm() uint64 {
 // PreparedRecord is a participant's replicated vote: the writes it will
 // apply if the transaction commits.
 type PreparedRecord struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Txn           *TxnMeta               `protobuf:"bytes,1,opt,name=txn,proto3" json:"txn,omitempty"`
-	Writes        []*KeyValue            `protobuf:"bytes,2,rep,name=writes,proto3" json:"writes,omitempty"`
-	Deletes       [][]byte               `protobuf:"bytes,3,rep,name=deletes,proto3" json:"deletes,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Txn     *TxnMeta               `protobuf:"bytes,1,opt,name=txn,proto3" json:"txn,omitempty"`
+	Writes  []*KeyValue            `protobuf:"bytes,2,rep,name=writes,proto3" json:"writes,omitempty"`
+	Deletes [][]byte               `protobuf:"bytes,3,rep,name=deletes,proto3" json:"deletes,omitempty"`
+	// spilled: the transaction also has provisional writes at this range
+	// (keys.ProvisionalTxnPrefix), applied or discarded with the record.
+	Spilled       bool `protobuf:"varint,4,opt,name=spilled,proto3" json:"spilled,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3717,6 +3730,13 @@ func (x *PreparedRecord) GetDeletes() [][]byte {
 	return nil
 }
 
+func (x *PreparedRecord) GetSpilled() bool {
+	if x != nil {
+		return x.Spilled
+	}
+	return false
+}
+
 // TxnCommand is the transactional part of a Raft command. lock_term is the
 // term under which the locks were granted; the command is rejected at
 // apply if it was not appended in that term.
@@ -3732,7 +3752,11 @@ type TxnCommand struct {
 	LockGeneration uint64                 `protobuf:"varint,8,opt,name=lock_generation,json=lockGeneration,proto3" json:"lock_generation,omitempty"`
 	// RESOLVE: the key the resolution was routed by; refused at apply unless
 	// the range (after any split applied meanwhile) still holds it.
-	Key           []byte `protobuf:"bytes,9,opt,name=key,proto3" json:"key,omitempty"`
+	Key []byte `protobuf:"bytes,9,opt,name=key,proto3" json:"key,omitempty"`
+	// COMMIT_ONE_PHASE, PREPARE, COMMIT: the transaction spilled provisional
+	// writes here; they are moved into place (or kept with the prepared
+	// record) before writes and deletes apply.
+	Spilled       bool `protobuf:"varint,10,opt,name=spilled,proto3" json:"spilled,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3828,6 +3852,13 @@ func (x *TxnCommand) GetKey() []byte {
 		return x.Key
 	}
 	return nil
+}
+
+func (x *TxnCommand) GetSpilled() bool {
+	if x != nil {
+		return x.Spilled
+	}
+	return false
 }
 
 type TxnAliveRequest struct {
@@ -4274,11 +4305,12 @@ const file_ordo_proto_rawDesc = "" +
 	"\x06Status\x12\v\n" +
 	"\aPENDING\x10\x00\x12\r\n" +
 	"\tCOMMITTED\x10\x01\x12\v\n" +
-	"\aABORTED\x10\x02\"{\n" +
+	"\aABORTED\x10\x02\"\x95\x01\n" +
 	"\x0ePreparedRecord\x12#\n" +
 	"\x03txn\x18\x01 \x01(\v2\x11.ordo.rpc.TxnMetaR\x03txn\x12*\n" +
 	"\x06writes\x18\x02 \x03(\v2\x12.ordo.rpc.KeyValueR\x06writes\x12\x18\n" +
-	"\adeletes\x18\x03 \x03(\fR\adeletes\"\xaf\x03\n" +
+	"\adeletes\x18\x03 \x03(\fR\adeletes\x12\x18\n" +
+	"\aspilled\x18\x04 \x01(\bR\aspilled\"\xec\x03\n" +
 	"\n" +
 	"TxnCommand\x12-\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x19.ordo.rpc.TxnCommand.KindR\x04kind\x12#\n" +
@@ -4289,7 +4321,9 @@ const file_ordo_proto_rawDesc = "" +
 	"\fparticipants\x18\x06 \x03(\v2\x11.ordo.rpc.KeySpanR\fparticipants\x12\x16\n" +
 	"\x06commit\x18\a \x01(\bR\x06commit\x12'\n" +
 	"\x0flock_generation\x18\b \x01(\x04R\x0elockGeneration\x12\x10\n" +
-	"\x03key\x18\t \x01(\fR\x03key\"`\n" +
+	"\x03key\x18\t \x01(\fR\x03key\x12\x18\n" +
+	"\aspilled\x18\n" +
+	" \x01(\bR\aspilled\"\x82\x01\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10COMMIT_ONE_PHASE\x10\x00\x12\v\n" +
 	"\aPREPARE\x10\x01\x12\n" +
@@ -4298,7 +4332,9 @@ const file_ordo_proto_rawDesc = "" +
 	"\aRESOLVE\x10\x03\x12\x10\n" +
 	"\fABORT_RECORD\x10\x04\x12\n" +
 	"\n" +
-	"\x06FORGET\x10\x05\"F\n" +
+	"\x06FORGET\x10\x05\x12\t\n" +
+	"\x05SPILL\x10\x06\x12\x15\n" +
+	"\x11CLEAN_PROVISIONAL\x10\a\"F\n" +
 	"\x0fTxnAliveRequest\x12\x17\n" +
 	"\atxn_ids\x18\x01 \x03(\x04R\x06txnIds\x12\x1a\n" +
 	"\binstance\x18\x02 \x01(\x04R\binstance\"(\n" +

@@ -58,6 +58,9 @@ var (
 	LockTimeout = Cluster.RegisterDuration("kv.lock_timeout",
 		"how long a request waits for a lock before it fails (the backstop behind wound-wait)",
 		10*time.Second, MinDuration(time.Millisecond))
+	SpillBytes = Cluster.RegisterBytes("kv.transaction.spill_bytes",
+		"size of a transaction's pending writes at one range beyond which they are replicated early, in chunks, as provisional writes (a large transaction's writes then stay out of the leaseholder's memory)",
+		4*MiB, Min(4*KiB), Max(1*GiB))
 	StatementTimeout = Cluster.RegisterDuration("sql.defaults.statement_timeout",
 		"default statement_timeout of new SQL sessions; 0 for none",
 		0)

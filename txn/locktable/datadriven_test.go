@@ -82,6 +82,12 @@ func (h *harness) runData(d *datadriven.TestData) string {
 		return h.scan(d)
 	case "memory":
 		return fmt.Sprintf("%d bytes", h.table.MemoryUsage(h.txn(d)))
+	case "pending-bytes":
+		return fmt.Sprintf("%d bytes", h.table.PendingBytes(h.txn(d)))
+	case "take":
+		id := h.txn(d)
+		ws := h.table.TakePendingWrites(id)
+		return fmt.Sprintf("took %d, spilled=%t\n%s", len(ws), h.table.Spilled(id), formatWrites(ws))
 	case "print":
 		return h.table.Snapshot().Format(h.name)
 	}

@@ -27,6 +27,13 @@ type txnState struct {
 	// ignored lists the sequence numbers rolled back (RollbackTo): a late
 	// write with one of them is refused.
 	ignored []SeqRange
+	// writeBytes is the part of bytes charged for pending writes (and
+	// their undo log), what TakePendingWrites hands out.
+	writeBytes int64
+	// spilled: TakePendingWrites took writes; spilledSeq is the highest
+	// sequence number among them, below which RollbackTo is refused.
+	spilled    bool
+	spilledSeq uint64
 }
 
 // request is a queued Request.

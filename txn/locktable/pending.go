@@ -148,11 +148,52 @@ func (t *Table) writePending(txn TxnID, w Write) error {
 	case tx.rolledBack(w.Seq):
 		return ErrRolledBack
 	}
-	if err := t.reserve(tx, tx.writes.costDelta(w)); err != nil {
+	delta := tx.writes.costDelta(w)
+	if err := t.reserve(tx, delta); err != nil {
 		return err
 	}
+	tx.writeBytes += delta
 	tx.writes.put(w)
 	return nil
+}
+
+// PendingBytes returns the bytes charged to txn for its pending writes
+// (and their undo log) in this table: what TakePendingWrites would free.
+func (t *Table) PendingBytes(txn TxnID) int64 {
+	if tx, ok := t.txns[txn]; ok {
+		return tx.writeBytes
+	}
+	return 0
+}
+
+// TakePendingWrites removes txn's pending writes and their undo log from
+// the table and returns the writes, sorted by key: the driver replicates
+// them as provisional writes (a large transaction spills). Locks stay.
+// From then on RollbackTo a sequence number below the highest one taken is
+// refused (ErrSpilledRollback): the values those writes replaced are gone.
+func (t *Table) TakePendingWrites(txn TxnID) []Write {
+	tx, ok := t.txns[txn]
+	if !ok || len(tx.writes.sorted) == 0 {
+		return nil
+	}
+	out := tx.writes.sorted
+	for _, w := range out {
+		tx.spilledSeq = max(tx.spilledSeq, w.Seq)
+	}
+	for _, e := range tx.writes.undo {
+		tx.spilledSeq = max(tx.spilledSeq, e.seq)
+	}
+	tx.spilled = true
+	tx.bytes -= tx.writeBytes
+	tx.writeBytes = 0
+	tx.writes = pendingWrites{}
+	return out
+}
+
+// Spilled reports whether TakePendingWrites took writes of txn.
+func (t *Table) Spilled(txn TxnID) bool {
+	tx, ok := t.txns[txn]
+	return ok && tx.spilled
 }
 
 // PendingWrites returns txn's pending writes in span, sorted by key. The
@@ -188,11 +229,16 @@ func (t *Table) RollbackTo(txn TxnID, prio Priority, seq, upTo uint64) (bool, er
 	if tx.prepared {
 		return false, ErrPrepared
 	}
-	tx.bytes += tx.writes.rollbackTo(seq)
+	if tx.spilled && seq < tx.spilledSeq {
+		return false, ErrSpilledRollback
+	}
+	delta := tx.writes.rollbackTo(seq)
+	tx.bytes += delta
+	tx.writeBytes += delta
 	if upTo > seq {
 		tx.ignored = append(tx.ignored, SeqRange{From: seq, To: upTo})
 	}
-	return len(tx.writes.sorted) > 0, nil
+	return len(tx.writes.sorted) > 0 || tx.spilled, nil
 }
 
 func (tx *txnState) rolledBack(seq uint64) bool {

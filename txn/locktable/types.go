@@ -156,6 +156,9 @@ var (
 	// transaction already rolled back to a savepoint before (RollbackTo):
 	// it comes from a statement that was cancelled, and is dropped.
 	ErrRolledBack = errors.New("locktable: write belongs to a statement rolled back to a savepoint")
+	// ErrSpilledRollback means a RollbackTo below the sequence number of
+	// writes that were spilled (TakePendingWrites): their undo log is gone.
+	ErrSpilledRollback = errors.New("locktable: cannot roll back to a savepoint taken before writes that were spilled")
 	// ErrMemoryLimit is matched by every *MemoryLimitError.
 	ErrMemoryLimit = errors.New("locktable: transaction memory limit exceeded")
 )
