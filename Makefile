@@ -118,7 +118,7 @@ verify-long: build build-failpoints
 	run R4 ./bin/ordo-failpoints --workload list-append --split --nemesis kill,failpoint; \
 	run R5 ./bin/ordo-failpoints --workload comments,counter --nemesis clock,lease,delay; \
 	run R6 ./bin/ordo --workload sets --clients 6 --nemesis kill,killall; \
-	run R7 ./bin/ordo --workload register --nemesis loss,delay,partition; \
+	run R7 ./bin/ordo --workload sequential --split --nemesis partition,loss,delay; \
 	run R8 ./bin/ordo --workload g2 --nemesis partition; \
 	run R9 ./bin/ordo --nodes 5 --workload list-append --split --nemesis partition,kill,split,lease,membership; \
 	run registration ./bin/ordo-failpoints --workload registration --split --nemesis partition,kill,pause,failpoint; \

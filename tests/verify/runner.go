@@ -225,6 +225,13 @@ func (r *run) one(ctx context.Context, conn *pgx.Conn, p int, op history.Op) (in
 func (r *run) txn(ctx context.Context, conn *pgx.Conn, op history.Op) (history.Op, history.Status, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
+	if ce, ok := r.w.(ConnExecer); ok {
+		res, err := ce.ExecConn(ctx, conn, op)
+		if err != nil {
+			return op, Classify(err, AtCommit), err
+		}
+		return res, history.Ok, nil
+	}
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: r.cfg.Isolation})
 	if err != nil {
 		return op, Classify(err, BeforeCommit), err

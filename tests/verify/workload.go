@@ -30,6 +30,14 @@ type Workload interface {
 	Check(ops []history.Op) (Verdict, error)
 }
 
+// ConnExecer is a workload whose operations are each several transactions
+// in a row (sequential): the runner calls ExecConn on the connection
+// instead of wrapping Exec in one transaction, and classifies its error as
+// it would a COMMIT's.
+type ConnExecer interface {
+	ExecConn(ctx context.Context, conn *pgx.Conn, op history.Op) (history.Op, error)
+}
+
 // Verdict is a workload checker's judgement in the terms of a report.
 type Verdict struct {
 	Valid bool
@@ -60,11 +68,12 @@ const (
 	RegistrationName   = "registration"
 	CounterName        = "counter"
 	CommentsName       = "comments"
+	SequentialName     = "sequential"
 )
 
 // Workloads lists the workload names, in the order they are run.
 var Workloads = []string{ListAppendName, BankName, BankMultiTableName, RegisterName, SetsName, G2Name,
-	RegistrationName, CounterName, CommentsName}
+	RegistrationName, CounterName, CommentsName, SequentialName}
 
 // New returns a fresh workload by name.
 func New(name string) (Workload, error) {
@@ -87,6 +96,8 @@ func New(name string) (Workload, error) {
 		return NewCounter(CounterConfig{}), nil
 	case CommentsName:
 		return NewComments(CommentsConfig{}), nil
+	case SequentialName:
+		return NewSequential(SequentialConfig{}), nil
 	}
 	return nil, fmt.Errorf("verify: unknown workload %q (want one of %v)", name, Workloads)
 }

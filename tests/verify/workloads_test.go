@@ -12,7 +12,7 @@ import (
 )
 
 // newWorkloads are the workloads beyond list-append and bank.
-var newWorkloads = []string{verify.BankMultiTableName, verify.RegisterName, verify.SetsName, verify.G2Name,
+var newWorkloads = []string{verify.BankMultiTableName, verify.SequentialName, verify.RegisterName, verify.SetsName, verify.G2Name,
 	verify.RegistrationName, verify.CounterName, verify.CommentsName}
 
 // Every workload against PostgreSQL 15 at SERIALIZABLE comes out clean (the
