@@ -97,7 +97,7 @@ verify-short: build build-failpoints
 	run() { r=$$1; b=$$2; shift 2; echo "== $$r: $$b verify $$*"; rm -rf $(VERIFY_OUT)/$$r; \
 		$$b verify --duration 60s --out $(VERIFY_OUT)/$$r "$$@" || fail="$$fail $$r"; }; \
 	run R1 ./bin/ordo --workload register --clients 10 --nemesis partition,kill,zombie; \
-	run R2 ./bin/ordo --workload bank-multitable --split --nemesis partition,kill; \
+	run R2 ./bin/ordo --workload bank-multitable --split --nemesis partition,partition-all,kill; \
 	run R3 ./bin/ordo --workload list-append --nemesis pause,lease,split; \
 	run R4 ./bin/ordo-failpoints --workload list-append --split --nemesis kill,failpoint; \
 	run R8 ./bin/ordo --workload g2 --nemesis partition; \
@@ -113,7 +113,7 @@ verify-long: build build-failpoints
 	run() { r=$$1; b=$$2; shift 2; echo "== $$r: $$b verify $$*"; rm -rf $(VERIFY_OUT)/$$r; \
 		$$b verify --duration $(VERIFY_DURATION) --out $(VERIFY_OUT)/$$r "$$@" || fail="$$fail $$r"; }; \
 	run R1 ./bin/ordo --workload register --clients 10 --nemesis partition,kill,zombie; \
-	run R2 ./bin/ordo --workload bank-multitable --split --nemesis partition,kill,killall; \
+	run R2 ./bin/ordo --workload bank-multitable --split --nemesis partition,partition-all,kill,killall; \
 	run R3 ./bin/ordo --workload list-append --nemesis pause,lease,split; \
 	run R4 ./bin/ordo-failpoints --workload list-append --split --nemesis kill,failpoint; \
 	run R5 ./bin/ordo-failpoints --workload comments,counter --nemesis clock,lease,delay; \

@@ -70,9 +70,11 @@ type Node struct {
 	// Addr is its real gRPC listener; Advertise is its proxy, the address
 	// its peers (and only they) use.
 	Addr, Advertise string
-	// SQLAddr and HTTPAddr are reached directly, never faulted.
-	SQLAddr, HTTPAddr string
-	Dir               string
+	// SQLAddr and HTTPAddr are the real listeners, reached directly and
+	// never faulted; SQLProxy is the SQL port's proxy (clients through it
+	// are cut by all-ports partitions).
+	SQLAddr, HTTPAddr, SQLProxy string
+	Dir                         string
 }
 
 // Cluster is N ordo processes on loopback, each behind its proxy. Its
@@ -82,7 +84,9 @@ type Cluster struct {
 	Nodes   []Node
 	Net     *Net
 	proxies []*Proxy
-	http    *http.Client
+	// sqlProxies are the SQL ports' proxies (NewClientProxy).
+	sqlProxies []*Proxy
+	http       *http.Client
 
 	mu struct {
 		sync.Mutex
@@ -154,6 +158,12 @@ func (c *Cluster) layout() error {
 		}
 		c.proxies = append(c.proxies, p)
 		c.Nodes[i].Advertise = p.Addr()
+		sp, err := NewClientProxy(c.Net, i, c.Nodes[i].IP+":0", c.Nodes[i].SQLAddr, c.cfg.Seed)
+		if err != nil {
+			return err
+		}
+		c.sqlProxies = append(c.sqlProxies, sp)
+		c.Nodes[i].SQLProxy = sp.Addr()
 	}
 	return nil
 }
@@ -171,11 +181,12 @@ func freeAddr(ip string) (string, error) {
 // Proxy returns the proxy in front of node i.
 func (c *Cluster) Proxy(i int) *Proxy { return c.proxies[i] }
 
-// SQLAddrs are the nodes' SQL addresses, for clients.
+// SQLAddrs are the addresses clients use: the nodes' SQL proxies, so that
+// all-ports partitions reach them.
 func (c *Cluster) SQLAddrs() []string {
 	out := make([]string, len(c.Nodes))
 	for i, n := range c.Nodes {
-		out[i] = n.SQLAddr
+		out[i] = n.SQLProxy
 	}
 	return out
 }
@@ -393,7 +404,7 @@ func (c *Cluster) Close() {
 			<-p.exited
 		}
 	}
-	for _, p := range c.proxies {
+	for _, p := range append(c.proxies, c.sqlProxies...) {
 		p.Close()
 	}
 }

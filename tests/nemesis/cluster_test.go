@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/ordodb/ordo/tests/cluster"
 )
 
@@ -105,4 +106,44 @@ func pausedNode(t *testing.T, c *Cluster) int {
 		t.Fatal("no process in state T after pause")
 	}
 	return paused
+}
+
+// A partition of all ports cuts a node off from its peers and from the SQL
+// clients (through its SQL proxy), which still reach the others; after the
+// heal every SQL port answers through its proxy and a query runs.
+func TestPartitionAllPorts(t *testing.T) {
+	c := startCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	f, err := partitionAll{}.Inject(ctx, c, rand.New(rand.NewPCG(8, 8)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("partition-all: %s", f)
+	var cut []int
+	for i := range c.Nodes {
+		if ProbeSQL(ctx, c.Nodes[i].SQLProxy, time.Second) != nil {
+			cut = append(cut, i)
+		}
+		if err := ProbeSQL(ctx, c.Nodes[i].SQLAddr, time.Second); err != nil {
+			t.Errorf("n%d's own SQL port, not proxied: %v", i+1, err)
+		}
+	}
+	if len(cut) != 1 {
+		t.Fatalf("SQL proxies not answering: %v, want exactly one node cut off", cut)
+	}
+	if err := f.Heal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range c.Nodes {
+		conn, err := pgx.Connect(ctx, "postgres://root@"+c.Nodes[i].SQLProxy+"/defaultdb?sslmode=disable")
+		if err != nil {
+			t.Fatalf("n%d through its SQL proxy after the heal: %v", i+1, err)
+		}
+		var one int
+		if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.Close(ctx)
+	}
 }

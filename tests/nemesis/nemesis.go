@@ -25,10 +25,12 @@ const (
 	// KillAllName kills every node at once.
 	KillAllName    = "killall"
 	MembershipName = "membership"
+	// PartitionAllName cuts a node off from its peers and its clients.
+	PartitionAllName = "partition-all"
 )
 
 // Names lists every nemesis, in the order help texts show them.
-var Names = []string{PartitionName, KillName, PauseName, DelayName, LossName, LeaseName, SplitName, FailpointName, ZombieName, ClockName, KillAllName, MembershipName}
+var Names = []string{PartitionName, KillName, PauseName, DelayName, LossName, LeaseName, SplitName, FailpointName, ZombieName, ClockName, KillAllName, MembershipName, PartitionAllName}
 
 // Nemesis injects one kind of fault.
 type Nemesis interface {
@@ -93,6 +95,8 @@ func Parse(names []string) ([]Nemesis, error) {
 			out = append(out, killAll{})
 		case MembershipName:
 			out = append(out, membership{})
+		case PartitionAllName:
+			out = append(out, partitionAll{})
 		default:
 			return nil, fmt.Errorf("nemesis: unknown nemesis %q (want some of %s)", n, strings.Join(Names, ","))
 		}
@@ -397,4 +401,58 @@ func (killAll) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (*Fault, 
 		return nil, errors.Join(errs...)
 	}
 	return &Fault{Name: KillAllName, Desc: fmt.Sprintf("%s (every node)", nodeList(killed)), heal: heal}, nil
+}
+
+// partitionAll is a partition of all ports: a node (with five nodes or
+// more, sometimes a minority) is cut off from its peers and from the SQL
+// clients too, which stay with the others — testing.md §4.1's "all
+// ports", next to partition's peer-only cuts, where the isolated node
+// still serves its clients.
+type partitionAll struct{}
+
+func (partitionAll) Name() string { return PartitionAllName }
+
+func (partitionAll) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (*Fault, error) {
+	n := c.Net.Nodes()
+	shape := "one"
+	if n >= 5 && rng.IntN(2) == 0 {
+		shape = "majority"
+	}
+	perm := rng.Perm(n)
+	if lh, _, ok := c.aimAtLeaseholder(ctx, rng); ok && shape == "one" {
+		for j, x := range perm {
+			if x == lh {
+				perm[0], perm[j] = perm[j], perm[0]
+			}
+		}
+	}
+	desc, grudge := ShapeOf(shape, perm)
+	cutOff := perm[:1]
+	if shape == "majority" {
+		cutOff = perm[:(n-1)/2]
+	}
+	clients := c.Net.Clients()
+	for _, i := range cutOff {
+		grudge = append(grudge, Pair{clients, i}, Pair{i, clients})
+	}
+	c.Net.Cut(grudge)
+	err := checkCut(ctx, c, grudge[:len(grudge)-2*len(cutOff)])
+	for _, i := range cutOff {
+		if perr := ProbeSQL(ctx, c.Nodes[i].SQLProxy, cutProbe); !errors.Is(perr, errNoAnswer) {
+			err = errors.Join(err, fmt.Errorf("the SQL port of n%d answered its clients across the cut (%v)", i+1, perr))
+		}
+	}
+	if err != nil {
+		c.Net.Heal()
+		return nil, fmt.Errorf("nemesis: partition-all %s: %w", desc, err)
+	}
+	return &Fault{Name: PartitionAllName, Desc: desc + " (clients with the others)", heal: func(ctx context.Context) error {
+		c.Net.Heal()
+		for i := range c.Nodes {
+			if err := ProbeSQL(ctx, c.Nodes[i].SQLProxy, healthyProbe); err != nil {
+				return err
+			}
+		}
+		return checkAllLinks(ctx, c)
+	}}, nil
 }

@@ -52,6 +52,12 @@ func NewNet(n int) *Net {
 // Nodes is the number of nodes.
 func (nt *Net) Nodes() int { return nt.n }
 
+// Clients is the index that stands for the SQL clients in links: the
+// SQL-port proxies (NewClientProxy) apply the links Clients→node and
+// node→Clients to every connection, so a partition of all ports can cut a
+// node off from its clients too.
+func (nt *Net) Clients() int { return nt.n }
+
 // link returns the state of from→to; a source that is no node (-1: a client
 // or the harness) and a node's link to itself are always healthy.
 func (nt *Net) link(from, to int) Link {

@@ -24,7 +24,10 @@ type Proxy struct {
 	ln      net.Listener
 	net     *Net
 	sources map[string]int
-	wg      sync.WaitGroup
+	// foreignAs, if not -1, is the source index of every connection from
+	// an IP not in sources (a SQL-port proxy: Net.Clients()).
+	foreignAs int
+	wg        sync.WaitGroup
 
 	// Peer counts connections from nodes' IPs, Foreign those from any other
 	// IP; Dropped the bytes cut links dropped; Lost the chunks held as lost.
@@ -66,9 +69,25 @@ func NewProxy(nt *Net, dst int, listen, backend string, sources map[string]int, 
 	if err != nil {
 		return nil, fmt.Errorf("nemesis: proxy for n%d: %w", dst+1, err)
 	}
-	p := &Proxy{Dst: dst, backend: backend, ln: ln, net: nt, sources: sources}
+	p := &Proxy{Dst: dst, backend: backend, ln: ln, net: nt, sources: sources, foreignAs: -1}
 	p.mu.conns = map[*pconn]struct{}{}
 	p.mu.rng = rand.New(rand.NewPCG(seed, uint64(dst)))
+	nt.register(p)
+	p.wg.Go(p.accept)
+	return p, nil
+}
+
+// NewClientProxy listens on listen for SQL clients of node dst, whose real
+// SQL listener is backend: every connection is faulted as coming from
+// Net.Clients(), so that all-ports partitions reach clients too.
+func NewClientProxy(nt *Net, dst int, listen, backend string, seed uint64) (*Proxy, error) {
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, fmt.Errorf("nemesis: SQL proxy for n%d: %w", dst+1, err)
+	}
+	p := &Proxy{Dst: dst, backend: backend, ln: ln, net: nt, sources: map[string]int{}, foreignAs: nt.Clients()}
+	p.mu.conns = map[*pconn]struct{}{}
+	p.mu.rng = rand.New(rand.NewPCG(seed, uint64(1000+dst)))
 	nt.register(p)
 	p.wg.Go(p.accept)
 	return p, nil
@@ -106,6 +125,7 @@ func (p *Proxy) accept() {
 		}
 		if src < 0 {
 			p.Foreign.Add(1)
+			src = p.foreignAs
 		} else {
 			p.Peer.Add(1)
 		}
@@ -314,4 +334,27 @@ func awaitPingAck(r io.Reader) error {
 			return nil
 		}
 	}
+}
+
+// ProbeSQL checks that the Postgres port at addr answers: it sends an
+// SSLRequest and waits for the one-byte answer ('S' or 'N').
+func ProbeSQL(ctx context.Context, addr string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("nemesis: SQL probe %s: %w", addr, err)
+	}
+	defer conn.Close()
+	deadline, _ := ctx.Deadline()
+	_ = conn.SetDeadline(deadline)
+	if _, err := conn.Write([]byte{0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f}); err != nil {
+		return fmt.Errorf("nemesis: SQL probe %s: %w", addr, err)
+	}
+	var b [1]byte
+	if _, err := io.ReadFull(conn, b[:]); err != nil {
+		return fmt.Errorf("%w from the SQL port %s in %s (%v)", errNoAnswer, addr, timeout, err)
+	}
+	return nil
 }
