@@ -126,7 +126,8 @@ func withNemesis(run *verify.Config, cfg *verifyConfig, c *nemesis.Cluster, i in
 const settleBound = 30 * time.Second
 
 // finish fills r's nemesis figures from the history and checks that the
-// cluster settled: every lock and prepared record gone within settleBound.
+// cluster settled: every lock and prepared record gone within settleBound,
+// and every user range's replicas equal at one applied index.
 // The error is a fault that did not take effect or heal, a schedule that
 // never fired, or a cluster that did not settle.
 func (nr *nemesisRun) finish(ctx context.Context, c *nemesis.Cluster, r *verify.Report, ops []history.Op) error {
@@ -135,6 +136,8 @@ func (nr *nemesisRun) finish(ctx context.Context, c *nemesis.Cluster, r *verify.
 	if serr != nil {
 		r.SettledMs = -1
 	}
+	agreed, aerr := c.ReplicasAgree(ctx, settleBound)
+	r.RangesAgreed = agreed
 	r.Faults = nr.faults
 	r.NemesisSummary = nemesis.Summarize(ops)
 	for _, rc := range nemesis.Recoveries(ops) {
@@ -149,6 +152,9 @@ func (nr *nemesisRun) finish(ctx context.Context, c *nemesis.Cluster, r *verify.
 	}
 	if serr != nil {
 		return fmt.Errorf("%s: locks or prepared records left: %w", r.Workload, serr)
+	}
+	if aerr != nil {
+		return fmt.Errorf("%s: replica checksums: %w", r.Workload, aerr)
 	}
 	if armed, fired := nemesis.FailpointsFired(ops); armed >= 2 && fired == 0 {
 		return fmt.Errorf("%s: failpoints were armed %d times and never reached: no transaction spanned ranges (try --split)", r.Workload, armed)
@@ -167,7 +173,8 @@ func msOrNone(d time.Duration) float64 {
 // printNemesis prints r's fault summary and the recovery after each heal.
 func printNemesis(w io.Writer, r *verify.Report) {
 	if r.SettledMs > 0 {
-		fmt.Fprintf(w, "  settled: no lock or prepared record left %.1f s after the run\n", r.SettledMs/1000)
+		fmt.Fprintf(w, "  settled: no lock or prepared record left %.1f s after the run; replicas of %d user ranges agree (equal checksums at equal applied indexes)\n",
+			r.SettledMs/1000, r.RangesAgreed)
 	}
 	if r.NemesisSummary == "" {
 		return

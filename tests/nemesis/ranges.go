@@ -411,3 +411,66 @@ func (c *Cluster) decommission(ctx context.Context, via int, id uint64, recommis
 		return nil
 	})
 }
+
+// ReplicasAgree waits (up to bound) until every replica of every user range
+// is at the same applied index, and then checks that their checksums are
+// equal (testing.md §8.2: range checksums equal across replicas at the same
+// applied index). It returns the number of ranges compared; the error is a
+// divergence, or replicas still apart at the bound.
+func (c *Cluster) ReplicasAgree(ctx context.Context, bound time.Duration) (int, error) {
+	deadline := time.Now().Add(bound)
+	for {
+		n, apart, err := c.compareReplicas(ctx)
+		if err != nil || apart == "" {
+			return n, err
+		}
+		if time.Now().After(deadline) {
+			return n, fmt.Errorf("replicas still apart %s after the run: %s", bound, apart)
+		}
+		select {
+		case <-ctx.Done():
+			return n, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// compareReplicas checksums every user range at each replica: apart names
+// a range whose replicas are at different applied indexes (try again); the
+// error is a divergence at one applied index.
+func (c *Cluster) compareReplicas(ctx context.Context) (n int, apart string, err error) {
+	ranges, err := c.UserRanges(ctx, 0)
+	if err != nil {
+		return 0, err.Error(), nil
+	}
+	for _, r := range ranges {
+		var first *rpcpb.ChecksumResponse
+		firstNode := 0
+		for _, i := range r.Replicas {
+			var resp *rpcpb.ChecksumResponse
+			err := c.admin(ctx, i, func(ctx context.Context, nc rpcpb.NodeClient) (err error) {
+				resp, err = nc.Checksum(ctx, &rpcpb.ChecksumRequest{RangeId: r.Desc.RangeId}, grpc.WaitForReady(true))
+				if err == nil {
+					err = kverr.FromProto(resp.Error)
+				}
+				return err
+			})
+			if err != nil {
+				return n, fmt.Sprintf("r%d at n%d: %v", r.Desc.RangeId, i+1, err), nil
+			}
+			if first == nil {
+				first, firstNode = resp, i
+				continue
+			}
+			if resp.AppliedIndex != first.AppliedIndex {
+				return n, fmt.Sprintf("r%d applied %d at n%d, %d at n%d", r.Desc.RangeId, first.AppliedIndex, firstNode+1, resp.AppliedIndex, i+1), nil
+			}
+			if !bytes.Equal(resp.Checksum, first.Checksum) {
+				return n, "", fmt.Errorf("r%d: replicas DIVERGE at applied index %d: n%d holds %d keys, n%d %d keys, checksums differ",
+					r.Desc.RangeId, resp.AppliedIndex, firstNode+1, first.KeyCount, i+1, resp.KeyCount)
+			}
+		}
+		n++
+	}
+	return n, "", nil
+}

@@ -51,6 +51,9 @@ type Report struct {
 	// after the run every lock and prepared record was gone from every
 	// user range; -1 if they were not within the bound (a failure).
 	SettledMs float64 `json:"settledMs,omitempty"`
+	// RangesAgreed (local cluster only) is the number of user ranges whose
+	// replicas were compared at one applied index and found equal.
+	RangesAgreed int `json:"rangesAgreed,omitempty"`
 }
 
 // Recovery is the time from one heal until an operation invoked after it
