@@ -156,6 +156,34 @@ func (x *sqlTxn) Delete(ctx context.Context, key []byte) error {
 	return x.op(ctx, func(ctx context.Context) error { return x.t.Delete(ctx, key) })
 }
 
+// WriteBatch implements kvapi.Batcher: one OPS request per range.
+func (x *sqlTxn) WriteBatch(ctx context.Context, ws []kvapi.Write) ([]bool, error) {
+	ops := make([]*rpcpb.Op, len(ws))
+	for i, w := range ws {
+		op := &rpcpb.Op{Kind: rpcpb.Op_PUT, Key: w.Key, Value: w.Value}
+		switch {
+		case w.Delete:
+			op.Kind, op.Value = rpcpb.Op_DELETE, nil
+		case w.Insert:
+			op.Kind = rpcpb.Op_INSERT
+		}
+		ops[i] = op
+	}
+	var res []*rpcpb.OpResult
+	err := x.op(ctx, func(ctx context.Context) (err error) {
+		res, err = x.t.Batch(ctx, ops)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	exists := make([]bool, len(ws))
+	for i, w := range ws {
+		exists[i] = w.Insert && res[i].Found
+	}
+	return exists, nil
+}
+
 func (x *sqlTxn) DeleteRange(ctx context.Context, start, end []byte) error {
 	return x.op(ctx, func(ctx context.Context) error {
 		_, err := x.t.DeleteRange(ctx, start, end)

@@ -166,9 +166,9 @@ func wireFormat(o copyfmt.Options, n int) pgwirebase.CopyFormat {
 	return pgwirebase.CopyFormat{Overall: f, Columns: cols}
 }
 
-// copyFrom streams rows from the client into the table, one KV write per
-// row and index entry in the session's transaction; one row is decoded at
-// a time.
+// copyFrom streams rows from the client into the table in the session's
+// transaction; one row is decoded at a time and the KV writes go in
+// batches (exec.Batched), so memory does not grow with the input.
 func (s *Session) copyFrom(ctx context.Context, c *pg.CopyStmt, o copyfmt.Options, w pgwirebase.ResultWriter) error {
 	if c.Relation == nil {
 		return pgcode.New(pgcode.SyntaxError, "COPY FROM requires a table")
@@ -186,7 +186,12 @@ func (s *Session) copyFrom(ctx context.Context, c *pg.CopyStmt, o copyfmt.Option
 		return err
 	}
 	ci := &copyIn{s: s, target: target, o: o, dec: copyfmt.NewDecoder(r, o), vals: make([]types.Datum, len(cols))}
-	n, err := ci.run(s.execCtx(ctx, nil))
+	ec := s.execCtx(ctx, nil)
+	var n int
+	err = exec.Batched(ec, func() (err error) {
+		n, err = ci.run(ec)
+		return ci.where(err, "")
+	})
 	if ferr := s.flushNotices(w); err == nil {
 		err = ferr
 	}

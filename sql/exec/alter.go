@@ -126,8 +126,8 @@ func hasHiddenPK(t *catalog.Table) bool {
 
 // addPrimaryKey replaces the hidden rowid key by the given columns: every
 // row is read, deleted under its old key and inserted under the new one,
-// and secondary indexes (whose entries hold the primary key) are rebuilt.
-// The rows are held in memory meanwhile.
+// and secondary indexes (whose entries hold the primary key) are rebuilt,
+// in batches (rekeyRows), so memory does not grow with the table.
 func addPrimaryKey(c *Ctx, d *catalog.Descriptor, cn *pg.Constraint) error {
 	old := d.Table
 	if !hasHiddenPK(old) {
@@ -144,12 +144,8 @@ func addPrimaryKey(c *Ctx, d *catalog.Descriptor, cn *pg.Constraint) error {
 		}
 		return err
 	}
-	rows, oldKeys, err := takeRows(c, d.ID, old, rowidPos)
-	if err != nil {
-		return err
-	}
 	d.Table = nt
-	return rewriteRows(c, d, rows, oldKeys)
+	return rekeyRows(c, d, old, rowidPos)
 }
 
 // dropPrimaryKey keys the table by a new hidden rowid, as if it had been
@@ -205,29 +201,6 @@ func withPrimaryKey(t *catalog.Table, ids []uint32, name string) (*catalog.Table
 	}
 	nt.Primary = catalog.Index{ID: catalog.PrimaryIndexID, Name: name, Unique: true, Columns: ids, Constraint: true}
 	return &nt, rowidPos
-}
-
-// takeRows reads every row of the table without the rowid column, and
-// the keys of its primary index entries (in key order).
-func takeRows(c *Ctx, id uint64, t *catalog.Table, rowidPos int) ([]sem.Row, [][]byte, error) {
-	codec := rowenc.NewCodec(id, t)
-	p := codec.IndexPrefix(catalog.PrimaryIndexID)
-	kvs, err := c.kv().Scan(c.Context, p, keys.PrefixEnd(p), 0, false, kvapi.LockExclusive)
-	if err != nil {
-		return nil, nil, err
-	}
-	rows := make([]sem.Row, 0, len(kvs))
-	oldKeys := make([][]byte, 0, len(kvs))
-	for i, kv := range kvs {
-		row, err := codec.DecodeRow(kv.Key, kv.Value)
-		if err != nil {
-			return nil, nil, err
-		}
-		oldKeys = append(oldKeys, kv.Key)
-		kvs[i] = kvapi.KeyValue{} // let the encoded value go
-		rows = append(rows, append(row[:rowidPos:rowidPos], row[rowidPos+1:]...))
-	}
-	return rows, oldKeys, nil
 }
 
 // rewriteRows writes rows under d's new primary key, replacing the

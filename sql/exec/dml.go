@@ -329,40 +329,71 @@ func setTarget(b *sem.Builder, d *catalog.Descriptor, rt *pg.ResTarget) (setClau
 	return setClause{col: i, e: e}, err
 }
 
-// Exec runs the INSERT.
+// Exec runs the INSERT. Its row writes are batched (writebuf.go), and an
+// INSERT ... SELECT whose SELECT can stream (selectPlan.streams) inserts
+// each row as it is made instead of holding them all.
 func (ip *insertPlan) Exec(c *Ctx) (*Result, error) {
 	ip.w.pending = fkPending{} // left over by a failed execution
-	rows, err := ip.sourceRows(c)
-	if err != nil {
-		return nil, err
-	}
 	res := &Result{}
 	n := 0
-	for _, vals := range rows {
+	one := func(vals []*types.Datum) error {
 		row, err := ip.buildRow(c, vals)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		done, err := ip.maybeConflict(c, res, row, &n)
-		if err != nil {
-			return nil, err
-		}
-		if done {
-			continue
+		if err != nil || done {
+			return err
 		}
 		if err := ip.w.insert(c, row); err != nil {
-			return nil, err
+			return err
 		}
 		n++
-		if err := ip.ret.add(c, res, row); err != nil {
-			return nil, err
-		}
+		return ip.ret.add(c, res, row)
 	}
-	if err := ip.w.finishFK(c); err != nil {
+	err := c.batched(func() error {
+		if ip.src != nil && ip.src.streams(c) {
+			if err := ip.src.each(c, func(r sem.Row) error {
+				vals, err := ip.sourceVals(c, r)
+				if err != nil {
+					return err
+				}
+				return one(vals)
+			}); err != nil {
+				return err
+			}
+			return ip.w.finishFK(c)
+		}
+		rows, err := ip.sourceRows(c)
+		if err != nil {
+			return err
+		}
+		for i, vals := range rows {
+			rows[i] = nil // let each row go once written
+			if err := one(vals); err != nil {
+				return err
+			}
+		}
+		return ip.w.finishFK(c)
+	})
+	if err != nil {
 		return nil, err
 	}
 	res.Tag = fmt.Sprintf("INSERT 0 %d", n)
 	return res, nil
+}
+
+// sourceVals casts one row of the SELECT to the target columns' types.
+func (ip *insertPlan) sourceVals(c *Ctx, r sem.Row) ([]*types.Datum, error) {
+	vals := make([]*types.Datum, len(r))
+	for i := range r {
+		v, err := types.AssignCast(r[i], ip.src.cols[i].T, ip.w.desc.Table.Columns[ip.targets[i]].Type, c.Eval.Env.Location())
+		if err != nil {
+			return nil, err
+		}
+		vals[i] = &v
+	}
+	return vals, nil
 }
 
 // sourceRows evaluates VALUES (nil entries are DEFAULT) or runs the SELECT.
@@ -373,15 +404,12 @@ func (ip *insertPlan) sourceRows(c *Ctx) ([][]*types.Datum, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range res.Rows {
-			vals := make([]*types.Datum, len(r))
-			for i := range r {
-				v, err := types.AssignCast(r[i], ip.src.cols[i].T, ip.w.desc.Table.Columns[ip.targets[i]].Type, c.Eval.Env.Location())
-				if err != nil {
-					return nil, err
-				}
-				vals[i] = &v
+		for i, r := range res.Rows {
+			vals, err := ip.sourceVals(c, r)
+			if err != nil {
+				return nil, err
 			}
+			res.Rows[i] = nil
 			out = append(out, vals)
 		}
 		return out, nil

@@ -46,9 +46,18 @@ type Ctx struct {
 	workRows map[*cte][]sem.Row
 	// analyze collects EXPLAIN ANALYZE's figures; nil otherwise.
 	analyze *analysis
+	// buf holds buffered row writes (writebuf.go); nil outside bulk work.
+	buf *writeBuf
 }
 
-func (c *Ctx) kv() kvapi.Txn { return c.Cat.KV }
+// kv is the statement's transaction; while row writes are buffered, each
+// call sends them first.
+func (c *Ctx) kv() kvapi.Txn {
+	if c.buf != nil && len(c.buf.ws) > 0 {
+		return flushFirst{c: c, Txn: c.Cat.KV}
+	}
+	return c.Cat.KV
+}
 
 // Dep is a descriptor version a plan was built from.
 type Dep struct {

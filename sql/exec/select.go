@@ -572,6 +572,37 @@ func (sp *selectPlan) Exec(c *Ctx) (*Result, error) {
 	return &Result{Rows: out, Tag: fmt.Sprintf("SELECT %d", len(out))}, nil
 }
 
+// streams reports whether each can produce the plan's rows one at a time:
+// a filter and projection over generate_series, with no grouping,
+// DISTINCT, ORDER BY or LIMIT (INSERT ... SELECT ... FROM generate_series,
+// as pgbench -i -I G runs, then holds no row set).
+func (sp *selectPlan) streams(c *Ctx) bool {
+	_, ok := sp.src.(*seriesNode)
+	return ok && c.analyze == nil && !sp.grouping && sp.having == nil && !sp.distinct &&
+		len(sp.order) == 0 && sp.limit == nil && sp.offset == nil
+}
+
+// each calls f with each result row in turn (only when streams says so).
+func (sp *selectPlan) each(c *Ctx, f func(sem.Row) error) error {
+	return sp.src.(*seriesNode).each(c, func(r sem.Row) error {
+		if sp.where != nil {
+			ok, err := sem.IsTrue(c.Eval, sp.where, r)
+			if err != nil || !ok {
+				return err
+			}
+		}
+		pr := make(sem.Row, len(sp.proj))
+		for i, e := range sp.proj {
+			v, err := e.Eval(c.Eval, r)
+			if err != nil {
+				return err
+			}
+			pr[i] = v
+		}
+		return f(pr[:len(sp.cols)])
+	})
+}
+
 func filterRows(c *Ctx, f sem.Expr, rows []sem.Row) ([]sem.Row, error) {
 	if f == nil {
 		return rows, nil

@@ -17,6 +17,16 @@ type seriesNode struct {
 }
 
 func (s *seriesNode) rows(c *Ctx) ([]sem.Row, error) {
+	var out []sem.Row
+	err := s.each(c, func(r sem.Row) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// each calls f with each row of the series in turn, without holding them.
+func (s *seriesNode) each(c *Ctx, f func(sem.Row) error) error {
 	var vals [3]types.Datum
 	for i, e := range []sem.Expr{s.start, s.stop, s.step} {
 		if e == nil {
@@ -25,30 +35,33 @@ func (s *seriesNode) rows(c *Ctx) ([]sem.Row, error) {
 		}
 		v, err := e.Eval(c.Eval, nil)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if v == nil {
-			return nil, nil
+			return nil
 		}
 		vals[i] = v
 	}
 	start, stop, step := vals[0].(int64), vals[1].(int64), vals[2].(int64)
 	if step == 0 {
-		return nil, pgcode.New(pgcode.InvalidParameterValue, "step size cannot equal zero")
+		return pgcode.New(pgcode.InvalidParameterValue, "step size cannot equal zero")
 	}
-	var out []sem.Row
+	n := 0
 	for v := start; (step > 0 && v <= stop) || (step < 0 && v >= stop); v += step {
-		if len(out)%4096 == 0 {
+		if n%4096 == 0 {
 			if err := c.Context.Err(); err != nil {
-				return nil, err
+				return err
 			}
 		}
-		out = append(out, sem.Row{v})
+		n++
+		if err := f(sem.Row{v}); err != nil {
+			return err
+		}
 		if (step > 0 && v > stop-step) || (step < 0 && v < stop-step) {
 			break // the next value would overflow or pass stop
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // planFunctionScan plans a function in FROM: generate_series over

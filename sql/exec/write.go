@@ -135,8 +135,8 @@ func (w *writer) insert(c *Ctx, row sem.Row) error {
 		return err
 	}
 	pk := w.codec.PrimaryKey(row)
-	if err := c.kv().Insert(c.Context, pk, w.codec.Value(row)); err != nil {
-		return w.dupErr(err, &w.desc.Table.Primary, row)
+	if err := c.insert(pk, w.codec.Value(row), w.dupFunc(&w.desc.Table.Primary, row)); err != nil {
+		return err
 	}
 	for i := range w.desc.Table.Indexes {
 		if err := w.putIndex(c, &w.desc.Table.Indexes[i], row); err != nil {
@@ -150,9 +150,14 @@ func (w *writer) insert(c *Ctx, row sem.Row) error {
 func (w *writer) putIndex(c *Ctx, idx *catalog.Index, row sem.Row) error {
 	k, v, unique := w.codec.IndexEntry(idx, row)
 	if !unique {
-		return c.kv().Put(c.Context, k, v)
+		return c.put(k, v)
 	}
-	return w.dupErr(c.kv().Insert(c.Context, k, v), idx, row)
+	return c.insert(k, v, w.dupFunc(idx, row))
+}
+
+// dupFunc is the 23505 of row on idx, made when an insert finds its key.
+func (w *writer) dupFunc(idx *catalog.Index, row sem.Row) func() error {
+	return func() error { return w.dupErr(kvapi.ErrKeyExists, idx, row) }
 }
 
 // dupErr maps ErrKeyExists on an index to 23505 with PostgreSQL's detail.
@@ -171,12 +176,12 @@ func (w *writer) dupErr(err error, idx *catalog.Index, row sem.Row) error {
 
 // delete removes a row and its index entries.
 func (w *writer) delete(c *Ctx, row sem.Row) error {
-	if err := c.kv().Delete(c.Context, w.codec.PrimaryKey(row)); err != nil {
+	if err := c.del(w.codec.PrimaryKey(row)); err != nil {
 		return err
 	}
 	for i := range w.desc.Table.Indexes {
 		k, _, _ := w.codec.IndexEntry(&w.desc.Table.Indexes[i], row)
-		if err := c.kv().Delete(c.Context, k); err != nil {
+		if err := c.del(k); err != nil {
 			return err
 		}
 	}

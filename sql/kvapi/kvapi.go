@@ -128,3 +128,45 @@ type LockTimeoutSetter interface {
 type Identifier interface {
 	ID() uint64
 }
+
+// Write is one write of a batch (see Batcher): a Put, or with Delete a
+// Delete, or with Insert an Insert.
+type Write struct {
+	Key, Value     []byte
+	Delete, Insert bool
+}
+
+// Batcher may be implemented by a Txn that can send many writes at once
+// (one request per range instead of one per write). WriteBatch makes the
+// writes in order; exists[i] reports that ws[i], an Insert, found its key
+// and wrote nothing (ErrKeyExists for a single Insert). On an error some
+// writes may have been made, as for a failed statement.
+type Batcher interface {
+	WriteBatch(ctx context.Context, ws []Write) (exists []bool, err error)
+}
+
+// WriteBatch makes ws through t's Batcher, or one call per write when t
+// has none.
+func WriteBatch(ctx context.Context, t Txn, ws []Write) ([]bool, error) {
+	if b, ok := t.(Batcher); ok {
+		return b.WriteBatch(ctx, ws)
+	}
+	exists := make([]bool, len(ws))
+	for i, w := range ws {
+		var err error
+		switch {
+		case w.Delete:
+			err = t.Delete(ctx, w.Key)
+		case w.Insert:
+			if err = t.Insert(ctx, w.Key, w.Value); errors.Is(err, ErrKeyExists) {
+				exists[i], err = true, nil
+			}
+		default:
+			err = t.Put(ctx, w.Key, w.Value)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return exists, nil
+}
