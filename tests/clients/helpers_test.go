@@ -24,7 +24,11 @@ func clientBin(t *testing.T, name string) string {
 	t.Helper()
 	p := "/usr/bin/" + name
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%s is missing (install the Debian package postgresql-client-15): %v", name, err)
+		pkg := "postgresql-client-15"
+		if name == "sysbench" {
+			pkg = "sysbench"
+		}
+		t.Fatalf("%s is missing (install the Debian package %s): %v", name, pkg, err)
 	}
 	return p
 }
