@@ -7,7 +7,7 @@ VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.Version=$(VERSION)
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: build build-failpoints demo test test-unit test-race test-nemesis lint proto bench-kv bench bench-rereplicate tools clean verify-long verify-short mutations
+.PHONY: build build-failpoints demo test test-unit test-race test-nemesis lint proto bench-kv bench bench-rereplicate pgbench-scale10 tools clean verify-long verify-short mutations
 
 build: bin/ordo
 
@@ -82,6 +82,12 @@ test-docker:
 # see its header). BENCH_JSON=FILE also writes the figures as JSON.
 bench: build
 	./scripts/bench.sh $(if $(BENCH_JSON),--json $(BENCH_JSON))
+
+# pgbench -i -s 10 (COPY, dtgvp; then INSERT ... SELECT, -I dtGvp) on a
+# 3-node ordo cluster and on PostgreSQL 15, one after the other: init times
+# and their ratio (scripts/pgbench-init.sh; PGBENCH_SCALE for another scale).
+pgbench-scale10: build
+	./scripts/pgbench-init.sh $(or $(PGBENCH_SCALE),10)
 
 # Fault runs that are not yet reliable enough for every CI run (see
 # docs/transactions.md, "Known bug").

@@ -171,19 +171,30 @@ func (t *Txn) Scan(ctx context.Context, start, end []byte, limit int, reverse bo
 	return out, nil
 }
 
+// deleteRangeBatch is how many keys DeleteRange reads and deletes at a time.
+const deleteRangeBatch = 1000
+
 // DeleteRange removes every key in [start, end): it scans the span under an
-// exclusive lock and deletes what it finds.
+// exclusive lock (the first scan locks it whole) and deletes what it
+// finds, deleteRangeBatch keys at a time (one Batch each), so neither
+// memory nor the number of requests grows with a key per request.
 func (t *Txn) DeleteRange(ctx context.Context, start, end []byte) (int, error) {
-	rows, err := t.Scan(ctx, start, end, 0, false, LockExclusive)
-	if err != nil {
-		return 0, err
-	}
-	for _, kv := range rows {
-		if err := t.Delete(ctx, kv.Key); err != nil {
-			return 0, err
+	n := 0
+	for {
+		rows, err := t.Scan(ctx, start, end, deleteRangeBatch, false, LockExclusive)
+		if err != nil || len(rows) == 0 {
+			return n, err
 		}
+		ops := make([]*rpcpb.Op, len(rows))
+		for i, kv := range rows {
+			ops[i] = &rpcpb.Op{Kind: rpcpb.Op_DELETE, Key: kv.Key}
+		}
+		if _, err := t.Batch(ctx, ops); err != nil {
+			return n, err
+		}
+		n += len(rows)
+		start = append(bytes.Clone(rows[len(rows)-1].Key), 0)
 	}
-	return len(rows), nil
 }
 
 func clampEnd(end []byte, d *rpcpb.RangeDescriptor) []byte {

@@ -3,6 +3,7 @@ package exec
 import (
 	"bytes"
 	"errors"
+	"slices"
 
 	"github.com/ordodb/ordo/kv/keys"
 	"github.com/ordodb/ordo/pgwire/pgcode"
@@ -73,6 +74,8 @@ type rekey struct {
 	ahead map[string]bool
 	// collided are rows whose insert ahead of the cursor found its key.
 	collided []rekeyed
+	// maxNew is the greatest new key written so far.
+	maxNew []byte
 }
 
 type rekeyed struct {
@@ -115,8 +118,9 @@ func (r *rekey) batch(kvs []kvapi.KeyValue) error {
 		}
 		moved = append(moved, m)
 	}
+	blind := r.ascending(moved)
 	for _, m := range moved {
-		if err := r.put(m); err != nil {
+		if err := r.put(m, blind); err != nil {
 			return err
 		}
 	}
@@ -133,9 +137,42 @@ func (r *rekey) batch(kvs []kvapi.KeyValue) error {
 	return nil
 }
 
-// put inserts a moved row and its index entries (buffered).
-func (r *rekey) put(m rekeyed) error {
+// ascending reports whether the batch's new keys can be written without
+// looking (Put, not Insert: an Insert reads the key, and once the
+// transaction has spilled, its provisional writes too): they are distinct,
+// all behind the cursor (where every old row is gone) and all above every
+// new key written before. Rows loaded in key order (pgbench's COPY) come
+// back in rowid order with ascending new keys, so each batch is.
+func (r *rekey) ascending(moved []rekeyed) bool {
+	if len(moved) == 0 || len(r.w.desc.Table.Indexes) > 0 {
+		return false
+	}
+	keys := make([][]byte, len(moved))
+	for i, m := range moved {
+		keys[i] = m.key
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	for i := 1; i < len(keys); i++ {
+		if bytes.Equal(keys[i-1], keys[i]) {
+			return false // put finds the duplicate
+		}
+	}
+	if bytes.Compare(keys[len(keys)-1], r.cursor) >= 0 || (r.maxNew != nil && bytes.Compare(keys[0], r.maxNew) <= 0) {
+		return false
+	}
+	return true
+}
+
+// put inserts a moved row and its index entries (buffered); blind writes
+// the row with Put (ascending said no key can exist).
+func (r *rekey) put(m rekeyed, blind bool) error {
 	c, w, t := r.c, r.w, r.w.desc.Table
+	if r.maxNew == nil || bytes.Compare(m.key, r.maxNew) > 0 {
+		r.maxNew = m.key
+	}
+	if blind {
+		return c.put(m.key, w.codec.Value(m.row))
+	}
 	dup := w.dupFunc(&t.Primary, m.row)
 	if bytes.Compare(m.key, r.cursor) >= 0 {
 		if r.ahead[string(m.key)] {
@@ -181,6 +218,9 @@ func (r *rekey) collision(m rekeyed) error {
 		}
 		if err := c.kv().Put(c.Context, m.key, w.codec.Value(m.row)); err != nil {
 			return err
+		}
+		if bytes.Compare(next.key, r.maxNew) > 0 {
+			r.maxNew = next.key
 		}
 		t := w.desc.Table
 		for i := range t.Indexes {
