@@ -49,6 +49,8 @@ type benchConfig struct {
 	zipf        float64
 	valueSize   int
 	seed        uint64
+	ranges      int    // kv: split bench_kv into this many ranges (ordo; needs admin)
+	admin       string // a node's --listen-addr, for --ranges
 	target      string // a label copied into the JSON (for scripts)
 	label       string // ditto: the name of this run in a report
 }
@@ -125,6 +127,8 @@ func parseBenchArgs(args []string, stderr io.Writer) (*benchConfig, error) {
 	fs.IntVar(&cfg.readPercent, "read-percent", 50, "kv: share of point reads, 0-100 (the rest are point writes)")
 	fs.Float64Var(&cfg.zipf, "zipf", 0, "kv: key skew, Zipf exponent s > 1 (0: uniform)")
 	fs.IntVar(&cfg.valueSize, "value-size", 100, "kv: bytes per value")
+	fs.IntVar(&cfg.ranges, "ranges", 0, "kv, ordo only: split bench_kv into this many ranges of its own and spread their leases over the nodes (needs --admin)")
+	fs.StringVar(&cfg.admin, "admin", "", "with --ranges: a node's --listen-addr (gRPC) to split and move leases through")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "random seed (client i uses seed+i)")
 	fs.StringVar(&cfg.target, "target", "", "name of the system under test, copied into --json")
 	fs.StringVar(&cfg.label, "label", "", "name of this run, copied into --json (default: the workload)")
@@ -179,6 +183,10 @@ func (cfg *benchConfig) validate() error {
 		return errors.New("--read-percent must be between 0 and 100")
 	case cfg.zipf != 0 && cfg.zipf <= 1:
 		return errors.New("--zipf must be 0 (uniform) or greater than 1")
+	case cfg.ranges < 0 || cfg.ranges > cfg.keys:
+		return errors.New("--ranges must be between 0 and --keys")
+	case cfg.ranges > 0 && (cfg.workload != "kv" || cfg.admin == ""):
+		return errors.New("--ranges is for the kv workload and needs --admin (a node's --listen-addr)")
 	}
 	cfg.mode = mode
 	return nil
@@ -194,6 +202,18 @@ func benchMain(ctx context.Context, cfg *benchConfig, stderr io.Writer) (*benchR
 	if cfg.init {
 		return nil, nil
 	}
+	var layout *benchTableRanges
+	if cfg.ranges > 0 {
+		conn, err := benchConnect(ctx, cfg, cfg.urls[0])
+		if err != nil {
+			return nil, err
+		}
+		layout, err = splitBenchTable(ctx, cfg, conn, "bench_kv", stderr)
+		_ = conn.Close(context.Background())
+		if err != nil {
+			return nil, err
+		}
+	}
 	clients, err := connectClients(ctx, cfg, w)
 	if err != nil {
 		return nil, err
@@ -203,7 +223,12 @@ func benchMain(ctx context.Context, cfg *benchConfig, stderr io.Writer) (*benchR
 			c.close()
 		}
 	}()
-	return runClients(ctx, cfg, clients, stderr), nil
+	res := runClients(ctx, cfg, clients, stderr)
+	if layout != nil {
+		res.Ranges = len(layout.rangeIDs)
+		res.Leaseholders = benchLeaseholders(cfg, layout)
+	}
+	return res, nil
 }
 
 func setupWorkload(ctx context.Context, cfg *benchConfig, w workload, stderr io.Writer) error {

@@ -24,6 +24,7 @@ type benchRatio struct {
 	TPS         float64 `json:"tps"`
 	P50         float64 `json:"p50"`
 	P99         float64 `json:"p99"`
+	Seconds     float64 `json:"seconds,omitempty"` // load rows: the ratio of their durations
 }
 
 // benchReport is the table, and what report --json writes.
@@ -32,6 +33,7 @@ type benchReport struct {
 	Targets []string       `json:"targets"`
 	Results []*benchResult `json:"results"`
 	Ratios  []benchRatio   `json:"ratios"`
+	Goals   []*benchGoal   `json:"goals,omitempty"`
 }
 
 func runBenchReport(args []string, stdout, stderr io.Writer) int {
@@ -39,6 +41,7 @@ func runBenchReport(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	jsonOut := fs.String("json", "", "also write the figures and ratios as JSON to this file")
 	ratios := fs.String("ratios", "", "comma-separated NUM/DEN target pairs (default: every target over the first)")
+	goals := fs.String("goals", "", "comma-separated goals LABEL@TARGET/LABEL@TARGET:METRIC>=X or <=X (METRIC tps, p50 or p99), e.g. tpcb@ordo-3/tpcb@postgres:tps>=0.5")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -59,6 +62,10 @@ func runBenchReport(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "bench report", err)
 	}
+	if rep.Goals, err = parseBenchGoals(splitList(*goals)); err != nil {
+		return fail(stderr, "bench report", err)
+	}
+	rep.evalGoals()
 	printBenchReport(stdout, rep)
 	if *jsonOut != "" {
 		b, err := json.MarshalIndent(rep, "", "  ")
@@ -117,8 +124,12 @@ func buildBenchReport(results []*benchResult, pairs []string) (*benchReport, err
 			if a == nil || b == nil {
 				continue
 			}
-			rep.Ratios = append(rep.Ratios, benchRatio{Label: l, Numerator: num, Denominator: den,
-				TPS: ratio(a.TPS, b.TPS), P50: ratio(a.P50Ms, b.P50Ms), P99: ratio(a.P99Ms, b.P99Ms)})
+			r := benchRatio{Label: l, Numerator: num, Denominator: den,
+				TPS: ratio(a.TPS, b.TPS), P50: ratio(a.P50Ms, b.P50Ms), P99: ratio(a.P99Ms, b.P99Ms)}
+			if a.Workload == benchLoadWorkload {
+				r.Seconds = ratio(a.Seconds, b.Seconds)
+			}
+			rep.Ratios = append(rep.Ratios, r)
 		}
 	}
 	return rep, nil
@@ -152,30 +163,42 @@ func (rep *benchReport) pairNames() []string {
 }
 
 // printBenchReport prints, per label, rows of tps, p50, p99 and error
-// counts (40001/23505/other) with a column per target and per ratio.
+// counts (40001/23505/other) with a column per target and per ratio, and a
+// last column with the goal that applies to the row, if any; then the goals
+// one per line. A load row (workload "load") is one row of seconds.
 func printBenchReport(w io.Writer, rep *benchReport) {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
 	pairs := rep.pairNames()
-	fmt.Fprintf(tw, "workload\tclients\t\t%s\t%s\t\n", strings.Join(rep.Targets, "\t"), strings.Join(pairs, "\t"))
+	goalCol := ""
+	if len(rep.Goals) > 0 {
+		goalCol = "goal\t"
+	}
+	fmt.Fprintf(tw, "workload\tclients\t\t%s\t%s\t%s\n", strings.Join(rep.Targets, "\t"), strings.Join(pairs, "\t"), goalCol)
+	type row struct {
+		name   string
+		metric string // for goals
+		cell   func(*benchResult) string
+		rat    func(benchRatio) float64
+	}
 	for _, l := range rep.Labels {
-		clients := ""
+		clients, load := "", false
 		for _, t := range rep.Targets {
 			if r := rep.find(l, t); r != nil {
-				clients = fmt.Sprint(r.Clients)
+				clients, load = fmt.Sprint(r.Clients), r.Workload == benchLoadWorkload
 				break
 			}
 		}
-		rows := []struct {
-			name string
-			cell func(*benchResult) string
-			rat  func(benchRatio) float64
-		}{
-			{"tps", func(r *benchResult) string { return fmt.Sprintf("%.0f", r.TPS) }, func(x benchRatio) float64 { return x.TPS }},
-			{"p50 ms", func(r *benchResult) string { return fmt.Sprintf("%.2f", r.P50Ms) }, func(x benchRatio) float64 { return x.P50 }},
-			{"p99 ms", func(r *benchResult) string { return fmt.Sprintf("%.2f", r.P99Ms) }, func(x benchRatio) float64 { return x.P99 }},
-			{"40001/23505/err", func(r *benchResult) string {
+		rows := []row{
+			{"tps", "tps", func(r *benchResult) string { return fmt.Sprintf("%.0f", r.TPS) }, func(x benchRatio) float64 { return x.TPS }},
+			{"p50 ms", "p50", func(r *benchResult) string { return fmt.Sprintf("%.2f", r.P50Ms) }, func(x benchRatio) float64 { return x.P50 }},
+			{"p99 ms", "p99", func(r *benchResult) string { return fmt.Sprintf("%.2f", r.P99Ms) }, func(x benchRatio) float64 { return x.P99 }},
+			{"40001/23505/err", "", func(r *benchResult) string {
 				return fmt.Sprintf("%d/%d/%d", r.Serialization, r.UniqueViol, r.OtherErrors)
 			}, nil},
+		}
+		if load {
+			clients = ""
+			rows = []row{{"seconds", "", func(r *benchResult) string { return fmt.Sprintf("%.1f", r.Seconds) }, func(x benchRatio) float64 { return x.Seconds }}}
 		}
 		for i, row := range rows {
 			name, cl := "", ""
@@ -193,8 +216,32 @@ func printBenchReport(w io.Writer, rep *benchReport) {
 			for _, p := range pairs {
 				cells = append(cells, rep.ratioCell(l, p, row.rat))
 			}
+			if goalCol != "" {
+				var gs []string
+				for _, g := range rep.Goals {
+					if g.NumLabel == l && g.Metric == row.metric && row.metric != "" {
+						gs = append(gs, g.short())
+					}
+				}
+				cells = append(cells, strings.Join(gs, "; "))
+			}
 			fmt.Fprintf(tw, "%s\t\n", strings.Join(cells, "\t"))
 		}
+	}
+	_ = tw.Flush()
+	if len(rep.Goals) == 0 {
+		return
+	}
+	met := 0
+	for _, g := range rep.Goals {
+		if g.Met {
+			met++
+		}
+	}
+	fmt.Fprintf(w, "\ngoals: %d of %d met\n", met, len(rep.Goals))
+	tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	for _, g := range rep.Goals {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", g.Name, g.Metric, g.long())
 	}
 	_ = tw.Flush()
 }

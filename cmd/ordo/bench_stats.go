@@ -124,6 +124,10 @@ type benchResult struct {
 	UniqueViol    int64   `json:"unique_violations_23505"`
 	OtherErrors   int64   `json:"other_errors"`
 	FirstError    string  `json:"first_error,omitempty"`
+	// kv --ranges: how many ranges the table had, and each one's
+	// leaseholder node id at the end of the run (0: unknown).
+	Ranges       int      `json:"ranges,omitempty"`
+	Leaseholders []uint64 `json:"leaseholders,omitempty"`
 }
 
 func newBenchResult(cfg *benchConfig, s *benchStats, window time.Duration) *benchResult {
@@ -156,6 +160,9 @@ func printBenchResult(w io.Writer, r *benchResult) {
 	fmt.Fprintf(tw, "other errors\t%d\n", r.OtherErrors)
 	if r.FirstError != "" {
 		fmt.Fprintf(tw, "first error\t%s\n", r.FirstError)
+	}
+	if r.Ranges > 0 {
+		fmt.Fprintf(tw, "ranges\t%d, leaseholders at the end %v\n", r.Ranges, r.Leaseholders)
 	}
 	_ = tw.Flush()
 }

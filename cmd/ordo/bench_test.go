@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,15 @@ func TestParseBenchArgs(t *testing.T) {
 		{args: []string{"kv", "--url", u, "--read-percent", "101"}, err: "--read-percent"},
 		{args: []string{"kv", "--url", u, "--zipf", "0.5"}, err: "--zipf"},
 		{args: []string{"kv", "--url", u, "--keys", "0"}, err: "--keys"},
+		{args: []string{"kv", "--url", u, "--ranges", "4", "--admin", "127.0.0.1:1"}, check: func(c *benchConfig) error {
+			if c.ranges != 4 || c.admin != "127.0.0.1:1" {
+				return fmt.Errorf("--ranges: %+v", c)
+			}
+			return nil
+		}},
+		{args: []string{"kv", "--url", u, "--ranges", "4"}, err: "--admin"},
+		{args: []string{"tpcb", "--url", u, "--ranges", "4", "--admin", "127.0.0.1:1"}, err: "kv workload"},
+		{args: []string{"kv", "--url", u, "--ranges", "-1"}, err: "--ranges"},
 		{args: []string{"kv", "--url", u, "extra"}, err: "unexpected argument"},
 		{args: []string{"kv", "--url", u, "--no-such-flag"}, err: "not defined"},
 	} {
@@ -205,5 +215,63 @@ func TestBenchReport(t *testing.T) {
 	}
 	if _, err := readBenchResults(strings.NewReader("{not json")); err == nil {
 		t.Error("bad JSON must be an error")
+	}
+}
+
+func TestBenchGoals(t *testing.T) {
+	in := strings.Join([]string{
+		`{"target":"postgres","label":"tpcb","clients":32,"tps":1000,"p50_ms":1,"p99_ms":4}`,
+		`{"target":"ordo-3","label":"tpcb","clients":32,"tps":400,"p50_ms":3,"p99_ms":4}`,
+		`{"target":"postgres","label":"commit","clients":1,"tps":1000,"p50_ms":1,"p99_ms":2}`,
+		`{"target":"ordo-3","label":"commit","clients":1,"tps":500,"p50_ms":1.5,"p99_ms":4}`,
+		`{"target":"ordo-3","label":"w1","clients":16,"tps":100,"p50_ms":1,"p99_ms":1}`,
+		`{"target":"ordo-3","label":"w4","clients":16,"tps":300,"p50_ms":1,"p99_ms":1}`,
+		`{"target":"postgres","label":"load-s1","workload":"load","seconds":2}`,
+		`{"target":"ordo-3","label":"load-s1","workload":"load","seconds":5}`,
+	}, "\n")
+	results, err := readBenchResults(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := buildBenchReport(results, []string{"ordo-3/postgres"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep.Goals, err = parseBenchGoals([]string{
+		"tpcb@ordo-3/tpcb@postgres:tps>=0.5",
+		"commit@ordo-3/commit@postgres:p50<=2",
+		"w4@ordo-3/w1@ordo-3:tps>=2.5",
+		"gone@ordo-3/gone@postgres:tps>=1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep.evalGoals()
+	type got struct {
+		measured, met bool
+		ratio, missed float64
+	}
+	want := []got{{true, false, 0.4, 1.25}, {true, true, 1.5, 0}, {true, true, 3, 0}, {false, false, 0, 0}}
+	for i, g := range rep.Goals {
+		if w := want[i]; g.Measured != w.measured || g.Met != w.met ||
+			math.Abs(g.Ratio-w.ratio) > 1e-9 || math.Abs(g.MissedBy-w.missed) > 1e-9 {
+			t.Errorf("goal %s: %+v, want %+v", g.Name, *g, w)
+		}
+	}
+	if rep.Goals[2].Name != "w4/w1 on ordo-3" || rep.Goals[0].Name != "tpcb ordo-3/postgres" {
+		t.Errorf("names %q, %q", rep.Goals[0].Name, rep.Goals[2].Name)
+	}
+	var out strings.Builder
+	printBenchReport(&out, rep)
+	for _, s := range []string{"goals: 2 of 4 met", "0.40x (goal >= 0.50x): missed by 1.25x", "ordo-3/postgres >= 0.50x: missed by 1.25x",
+		"1.50x (goal <= 2.00x): met", "w4/w1 >= 2.50x: met", "not measured", "seconds", "2.50x"} {
+		if !strings.Contains(out.String(), s) {
+			t.Errorf("report lacks %q:\n%s", s, out.String())
+		}
+	}
+	for _, bad := range []string{"a@x/b@y", "a/b:tps>=1", "a@x/b@y:tps=1", "a@x/b@y:lat>=1", "a@x/b@y:tps>=0", "a@x/b@y:tps>=z"} {
+		if _, err := parseBenchGoals([]string{bad}); err == nil {
+			t.Errorf("goal %q: no error", bad)
+		}
 	}
 }

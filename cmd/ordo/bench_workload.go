@@ -28,9 +28,9 @@ type workload interface {
 func newWorkload(cfg *benchConfig) workload {
 	switch cfg.workload {
 	case "tpcb":
-		return &tpcbWorkload{scale: cfg.scale}
+		return &tpcbWorkload{scale: cfg.scale, cfg: cfg}
 	case "select-only":
-		return &tpcbWorkload{scale: cfg.scale, selectOnly: true}
+		return &tpcbWorkload{scale: cfg.scale, selectOnly: true, cfg: cfg}
 	case "registration":
 		return &registrationWorkload{names: cfg.names}
 	case "kv":
@@ -143,27 +143,71 @@ func execAll(ctx context.Context, conn *pgx.Conn, stmts ...string) error {
 	return nil
 }
 
+// copyChunk is the rows per COPY transaction of the loaders. Small, so no
+// transaction grows big: ordo's lock table checks a new write against the
+// transaction's earlier ones, so a transaction's cost grows faster than its
+// size (at 10,000 rows per COPY, most of a scale-10 load was spent there).
+const copyChunk = 1000
+
 // copyRows loads n rows made by row into table with COPY, in chunks of one
-// transaction each, so no transaction grows too big.
+// transaction each.
 func copyRows(ctx context.Context, conn *pgx.Conn, table string, cols []string, n int, row func(i int) []any) error {
-	const chunk = 10000
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		src := pgx.CopyFromFunc(func() func() ([]any, error) {
-			i := lo
-			return func() ([]any, error) {
-				if i >= hi {
-					return nil, nil
-				}
-				i++
-				return row(i - 1), nil
-			}
-		}())
-		if _, err := conn.CopyFrom(ctx, pgx.Identifier{table}, cols, src); err != nil {
-			return fmt.Errorf("copy %s rows %d-%d: %w", table, lo, hi, err)
+	for lo := 0; lo < n; lo += copyChunk {
+		if err := copyChunkRows(ctx, conn, table, cols, lo, min(lo+copyChunk, n), row); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// copyChunkRows is one COPY of rows [lo, hi).
+func copyChunkRows(ctx context.Context, conn *pgx.Conn, table string, cols []string, lo, hi int, row func(i int) []any) error {
+	src := pgx.CopyFromFunc(func() func() ([]any, error) {
+		i := lo
+		return func() ([]any, error) {
+			if i >= hi {
+				return nil, nil
+			}
+			i++
+			return row(i - 1), nil
+		}
+	}())
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{table}, cols, src); err != nil {
+		return fmt.Errorf("copy %s rows %d-%d: %w", table, lo, hi, err)
+	}
+	return nil
+}
+
+// copyRowsParallel is copyRows over loaders connections of their own,
+// spread over cfg's URLs, each taking the next chunk.
+func copyRowsParallel(ctx context.Context, cfg *benchConfig, loaders int, table string, cols []string, n int, row func(i int) []any) error {
+	var next atomic.Int64
+	errs := make([]error, loaders)
+	var wg sync.WaitGroup
+	for l := range loaders {
+		wg.Go(func() {
+			conn, err := benchConnect(ctx, cfg, cfg.urls[l%len(cfg.urls)])
+			if err != nil {
+				errs[l] = err
+				return
+			}
+			defer func() { _ = conn.Close(context.Background()) }()
+			for ctx.Err() == nil {
+				lo := int(next.Add(copyChunk)) - copyChunk
+				if lo >= n {
+					return
+				}
+				if err := copyChunkRows(ctx, conn, table, cols, lo, min(lo+copyChunk, n), row); err != nil {
+					errs[l] = err
+					next.Store(int64(n)) // stop the others
+					return
+				}
+			}
+			errs[l] = ctx.Err()
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // tpcbWorkload is pgbench's built-in "TPC-B (sort of)" script, or with
@@ -171,7 +215,12 @@ func copyRows(ctx context.Context, conn *pgx.Conn, table string, cols []string, 
 type tpcbWorkload struct {
 	selectOnly bool
 	scale      int // read from pgbench_branches, as pgbench does
+	cfg        *benchConfig
 }
+
+// tpcbLoaders is how many connections load pgbench_accounts at once
+// (spread over the URLs).
+const tpcbLoaders = 4
 
 const tpcbAccountsPerBranch, tpcbTellersPerBranch = 100000, 10
 
@@ -213,12 +262,19 @@ func (w *tpcbWorkload) load(ctx context.Context, conn *pgx.Conn, log io.Writer) 
 		func(i int) []any { return []any{int32(i + 1), int32(i/tpcbTellersPerBranch + 1), int32(0)} }); err != nil {
 		return err
 	}
-	err = copyRows(ctx, conn, "pgbench_accounts", []string{"aid", "bid", "abalance", "filler"}, tpcbAccountsPerBranch*scale,
+	err = copyRowsParallel(ctx, w.cfg, tpcbLoaders, "pgbench_accounts", []string{"aid", "bid", "abalance", "filler"}, tpcbAccountsPerBranch*scale,
 		func(i int) []any { return []any{int32(i + 1), int32(i/tpcbAccountsPerBranch + 1), int32(0), ""} })
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(log, "ordo bench: loaded %d accounts in %.1f s\n", tpcbAccountsPerBranch*scale, time.Since(start).Seconds())
+	fmt.Fprintf(log, "ordo bench: loaded %d accounts in %.1f s (COPY of %d rows per transaction, %d connections)\n",
+		tpcbAccountsPerBranch*scale, time.Since(start).Seconds(), copyChunk, tpcbLoaders)
+	// pgbench -i ends with VACUUM (ANALYZE) of the tables; do the same
+	// where the target has VACUUM (PostgreSQL), so its planner has
+	// statistics and its visibility map is set, as after pgbench -i.
+	if _, err := conn.Exec(ctx, "VACUUM ANALYZE pgbench_branches, pgbench_tellers, pgbench_accounts, pgbench_history"); err != nil {
+		fmt.Fprintf(log, "ordo bench: no VACUUM ANALYZE on this target (%v)\n", err)
+	}
 	return nil
 }
 

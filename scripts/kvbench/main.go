@@ -139,6 +139,14 @@ type result struct {
 	DiskWritesPerSec  float64 `json:"disk_writes_per_sec"`
 	// CPU the load generator itself used over the window, in cores.
 	ClientCPUCores float64 `json:"client_cpu_cores"`
+	// With --label, the fields ordo bench report reads (scripts/bench.sh
+	// puts these runs in its table): the label, the workload ("kv-put",
+	// "kv-get"), ops as txns and tps, errors as other_errors.
+	Label       string  `json:"label,omitempty"`
+	Workload    string  `json:"workload,omitempty"`
+	Txns        int64   `json:"txns,omitempty"`
+	TPS         float64 `json:"tps,omitempty"`
+	OtherErrors int64   `json:"other_errors,omitempty"`
 }
 
 func key(i int) []byte { return fmt.Appendf(nil, "kvbench/%08d", i) }
@@ -157,6 +165,8 @@ func main() {
 		leaderOnly = flag.Bool("etcd-leader-only", true, "etcd: send every request to the leader (as ordo's client does to the leaseholder)")
 		timeout    = flag.Duration("op-timeout", 5*time.Second, "per-request timeout")
 		jsonOut    = flag.Bool("json", false, "print one JSON object instead of text")
+		label      = flag.String("label", "", "--json: also the fields of ordo bench report, under this label")
+		name       = flag.String("name", "", "--json: the target's name in the output (default: --target)")
 	)
 	preloadOnly := flag.Bool("preload-only", false, "only pre-load the keys, then exit")
 	if len(os.Args) > 1 && os.Args[1] == "report" {
@@ -195,6 +205,12 @@ func main() {
 
 	res := run(ctx, t, *op, *clients, *nkeys, value, *warmup, *duration, *timeout)
 	res.Target, res.Op, res.Clients, res.ValueSize, res.Keys = *targetName, *op, *clients, *valueSize, *nkeys
+	if *name != "" {
+		res.Target = *name
+	}
+	if *label != "" {
+		res.Label, res.Workload, res.Txns, res.TPS, res.OtherErrors = *label, "kv-"+*op, res.Ops, res.OpsPerSec, res.Errors
+	}
 	if *jsonOut {
 		_ = json.NewEncoder(os.Stdout).Encode(res)
 		return

@@ -14,20 +14,25 @@ import (
 
 // result is the part of `ordo bench --json` the test reads.
 type result struct {
-	Workload      string  `json:"workload"`
-	Txns          int64   `json:"txns"`
-	TPS           float64 `json:"tps"`
-	P50Ms         float64 `json:"p50_ms"`
-	Serialization int64   `json:"serialization_failures_40001"`
-	UniqueViol    int64   `json:"unique_violations_23505"`
-	OtherErrors   int64   `json:"other_errors"`
-	FirstError    string  `json:"first_error"`
+	Workload      string   `json:"workload"`
+	Txns          int64    `json:"txns"`
+	TPS           float64  `json:"tps"`
+	P50Ms         float64  `json:"p50_ms"`
+	Serialization int64    `json:"serialization_failures_40001"`
+	UniqueViol    int64    `json:"unique_violations_23505"`
+	OtherErrors   int64    `json:"other_errors"`
+	FirstError    string   `json:"first_error"`
+	Ranges        int      `json:"ranges"`
+	Leaseholders  []uint64 `json:"leaseholders"`
 }
 
-// Each workload runs for a second with its clients spread over the three
+// Each workload runs for 3 seconds with its clients spread over the three
 // nodes, in a different query mode each: it must commit transactions and
 // report no error other than the 23505s registration provokes with a small
-// name pool.
+// name pool. tpcb and select-only run on pgbench's tables loaded at scale 1
+// by ordo bench tpcb --init; kv also runs on its table split into 4 ranges
+// with their leases spread (--ranges). Together these are every workload of
+// ordo bench.
 func TestBenchWorkloads(t *testing.T) {
 	bin := cluster.Binary(t)
 	c := cluster.StartInProcess(t, 3)
@@ -35,17 +40,28 @@ func TestBenchWorkloads(t *testing.T) {
 	for _, a := range c.SQLAddrs {
 		urls = append(urls, "postgres://root@"+a+"/defaultdb?sslmode=disable")
 	}
+	url := strings.Join(urls, ",")
+	initCmd := exec.Command(bin, "bench", "tpcb", "--init", "--scale", "1", "--url", url)
+	if out, err := initCmd.CombinedOutput(); err != nil {
+		t.Fatalf("ordo bench tpcb --init: %v\n%s", err, out)
+	} else {
+		t.Logf("tpcb --init: %s", bytes.TrimSpace(out))
+	}
+	ranges := 0
 	for _, tc := range []struct {
 		args         []string
 		wantConflict bool // 23505s expected
 	}{
+		{[]string{"tpcb", "-M", "prepared"}, false},
+		{[]string{"select-only", "-M", "extended"}, false},
 		{[]string{"registration", "--names", "500", "-M", "prepared"}, true},
 		{[]string{"kv", "--keys", "500", "--zipf", "1.1", "--read-percent", "80", "-M", "extended"}, false},
+		{[]string{"kv", "--keys", "500", "--read-percent", "0", "--ranges", "4", "--admin", c.Addrs[0], "-M", "prepared"}, false},
 		{[]string{"hot-row", "-M", "simple"}, false},
 	} {
 		args := append([]string{"bench"}, tc.args...)
-		args = append(args, "--url", strings.Join(urls, ","), "--clients", "4",
-			"--duration", "1s", "--warmup", "200ms", "--progress", "500ms", "--json")
+		args = append(args, "--url", url, "--clients", "4",
+			"--duration", "3s", "--warmup", "500ms", "--progress", "1s", "--json")
 		r, stderr := runBench(t, bin, args)
 		t.Logf("%s: %d txns, %.0f tps, p50 %.2f ms, 40001 %d, 23505 %d, other %d",
 			r.Workload, r.Txns, r.TPS, r.P50Ms, r.Serialization, r.UniqueViol, r.OtherErrors)
@@ -64,6 +80,18 @@ func TestBenchWorkloads(t *testing.T) {
 		if !strings.Contains(stderr, "tps") {
 			t.Errorf("%s: no progress line on stderr:\n%s", tc.args[0], stderr)
 		}
+		if r.Ranges != 0 {
+			ranges++
+			if r.Ranges != 4 || len(r.Leaseholders) != 4 {
+				t.Errorf("kv --ranges 4: %d ranges, leaseholders %v", r.Ranges, r.Leaseholders)
+			}
+			if !strings.Contains(stderr, "split into 4 range(s)") {
+				t.Errorf("kv --ranges 4: no split line on stderr:\n%s", stderr)
+			}
+		}
+	}
+	if ranges != 1 {
+		t.Errorf("%d results reported ranges, want 1 (kv --ranges 4)", ranges)
 	}
 }
 
