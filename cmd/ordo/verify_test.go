@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ordodb/ordo/tests/verify"
 )
 
 func TestParseVerifyArgs(t *testing.T) {
@@ -19,7 +21,8 @@ func TestParseVerifyArgs(t *testing.T) {
 		{args: []string{}}, // a local cluster
 		{args: []string{"--nemesis", "partition,kill,pause,delay,loss", "--nodes", "5"}},
 		{args: []string{"--hosts", "h:1", "--nemesis", "kill"}, err: "--nemesis needs the cluster ordo verify starts"},
-		{args: []string{"--nemesis", "clock"}, err: "unknown nemesis"},
+		{args: []string{"--nemesis", "meteor"}, err: "unknown nemesis"},
+		{args: []string{"--nemesis", "clock"}, err: "-tags failpoints"},
 		{args: []string{"--nodes", "0"}, err: "--nodes"},
 		{args: []string{"--hosts", "h:1", "--workload", "register,sets,g2,registration,counter,comments"}},
 		{args: []string{"--hosts", "h:1", "--workload", "nonesuch"}, err: "unknown workload"},
@@ -48,7 +51,7 @@ func TestParseVerifyArgs(t *testing.T) {
 		t.Errorf("URLs %q", cfg.run.URLs)
 	case cfg.run.Seed != 9 || cfg.run.Clients != 8 || cfg.run.Duration != 60*time.Second || cfg.run.Isolation != pgx.Serializable:
 		t.Errorf("defaults: %+v", cfg.run)
-	case strings.Join(cfg.workloads, ",") != "list-append,bank,register,sets,g2,registration,counter,comments":
+	case strings.Join(cfg.workloads, ",") != strings.Join(verify.Workloads, ","):
 		t.Errorf("workloads %q", cfg.workloads)
 	}
 	if cfg, _ := parseVerifyArgs([]string{"--hosts", "a:1"}, io.Discard); cfg.run.Seed == 0 {
