@@ -44,8 +44,46 @@ func AppendDatum(b []byte, t types.T, d types.Datum) []byte {
 		return encoding.AppendInt(b, x.Micros, asc)
 	case pgtype.UUID:
 		return encoding.AppendUUID(b, encoding.UUID(x), asc)
+	case []types.Datum:
+		return appendArray(b, t, x)
 	}
-	panic(fmt.Sprintf("rowenc: cannot encode %T", d))
+	panic(fmt.Sprintf("rowenc: cannot encode %T", d)) // every Datum type is above
+}
+
+// appendArray encodes an array as the bytes of its elements' encodings
+// (a NULL element sorts after every value, as in PostgreSQL): equal arrays
+// encode equally, and arrays of one type sort element by element, a prefix
+// first.
+func appendArray(b []byte, t types.T, a []types.Datum) []byte {
+	var elems []byte
+	et := t.Elem()
+	if t.Family != types.ArrayFamily {
+		et = types.Unknown
+	}
+	for _, e := range a {
+		if e == nil {
+			elems = encoding.AppendNullHigh(elems, asc)
+			continue
+		}
+		elems = AppendDatum(elems, et, e)
+	}
+	return encoding.AppendBytes(b, elems, asc)
+}
+
+func decodeArray(b []byte, t types.T) ([]byte, types.Datum, error) {
+	rest, elems, err := encoding.DecodeBytes(b, asc)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := []types.Datum{}
+	for len(elems) > 0 {
+		var d types.Datum
+		if elems, d, err = DecodeDatum(elems, t.Elem()); err != nil {
+			return nil, nil, err
+		}
+		out = append(out, d)
+	}
+	return rest, out, nil
 }
 
 // DecodeDatum reads one value of type t.
@@ -84,6 +122,8 @@ func decodeMore(b []byte, t types.T) ([]byte, types.Datum, error) {
 	case types.UUIDFamily:
 		rest, u, err := encoding.DecodeUUID(b, asc)
 		return rest, pgtype.UUID(u), err
+	case types.ArrayFamily:
+		return decodeArray(b, t)
 	}
 	return nil, nil, fmt.Errorf("rowenc: cannot decode %s", t)
 }

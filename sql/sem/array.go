@@ -168,9 +168,16 @@ func (b *Builder) buildArrayQuantified(a *pg.A_Expr) (Expr, error) {
 	if r.Type().Family != types.ArrayFamily {
 		return nil, posErr(pgcode.New(sqlerr.DatatypeMismatch, "op ANY/ALL (array) requires array on right side"), a.Location)
 	}
-	l, _, err = b.unify(l, &Const{T: r.Type().Elem()}, op)
+	l, elem, err := b.unify(l, &Const{T: r.Type().Elem()}, op)
 	if err != nil {
 		return nil, withPos(err, a.Location)
+	}
+	if et := elem.Type(); et.Family != r.Type().Elem().Family { // int = ANY(numeric[]) the other way
+		at, ok := types.ArrayOf(et)
+		if !ok {
+			return nil, posErr(sqlerr.Unsupported("arrays of %s are not supported", et.Name()), a.Location)
+		}
+		r = castTo(r, at)
 	}
 	return &ArrayQuantified{Arg: l, Array: r, Op: c, All: a.Kind == pg.A_Expr_Kind_AEXPR_OP_ALL}, nil
 }
@@ -217,14 +224,13 @@ func (b *Builder) buildArrayConcat(l, r Expr) (Expr, bool, error) {
 	if lt.Family != types.ArrayFamily && rt.Family != types.ArrayFamily {
 		return nil, false, nil
 	}
-	t := lt
-	if lt.Family != types.ArrayFamily {
-		t = rt
+	t, err := b.concatType(lt, rt)
+	if err != nil {
+		return nil, true, err
 	}
-	var err error
 	for _, side := range []*Expr{&l, &r} {
 		want := t
-		if (*side).Type().Family != types.ArrayFamily {
+		if f := (*side).Type().Family; f != types.ArrayFamily && f != types.UnknownFamily {
 			want = t.Elem()
 		}
 		if *side, err = b.Coerce(*side, want); err != nil {
@@ -232,6 +238,34 @@ func (b *Builder) buildArrayConcat(l, r Expr) (Expr, bool, error) {
 		}
 	}
 	return &ArrayConcat{L: l, R: r, T: t}, true, nil
+}
+
+// concatType is the type of array || array or element, PostgreSQL's
+// anycompatiblearray: the array of the two sides' elements' common type
+// (an untyped side is an array literal).
+func (b *Builder) concatType(lt, rt types.T) (types.T, error) {
+	elem := func(t, other types.T) types.T {
+		switch t.Family {
+		case types.ArrayFamily:
+			return t.Elem()
+		case types.UnknownFamily:
+			return other.Elem()
+		}
+		return t
+	}
+	le, re := elem(lt, rt), elem(rt, lt)
+	cl, cr, err := b.unify(&Const{T: le}, &Const{T: re}, "||")
+	et := types.T{}
+	if err == nil && cl.Type().Family == cr.Type().Family {
+		et = cl.Type()
+		if et.Family == types.IntFamily && intRank(re) > intRank(le) {
+			et = re
+		}
+	}
+	if at, ok := types.ArrayOf(et); ok && et.Family != types.UnknownFamily {
+		return at, nil
+	}
+	return types.T{}, pgcode.New(pgcode.UndefinedFunction, "operator does not exist: %s || %s", lt.Name(), rt.Name())
 }
 
 // Subscript is a[i]: NULL when i is out of bounds.

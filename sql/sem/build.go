@@ -304,6 +304,9 @@ func (b *Builder) Coerce(e Expr, t types.T) (Expr, error) {
 	if from.OID == types.BPChar.OID && t.Family == types.StringFamily && t.OID != types.BPChar.OID {
 		return &Cast{Arg: e, T: t}, nil
 	}
+	if from.Family == types.ArrayFamily && t.Family == types.ArrayFamily && from.OID != t.OID {
+		return b.coerceArray(e, t)
+	}
 	if from.Family == t.Family && t.Family != types.IntFamily && t.Family != types.FloatFamily {
 		return e, nil
 	}
@@ -329,6 +332,15 @@ func (b *Builder) Coerce(e Expr, t types.T) (Expr, error) {
 		return &Cast{Arg: e, T: t}, nil
 	}
 	return nil, pgcode.New(sqlerr.DatatypeMismatch, "cannot use %s as %s", from.Name(), t.Name())
+}
+
+// coerceArray converts an array to an array type of other elements when
+// its elements convert implicitly (int[] to numeric[]).
+func (b *Builder) coerceArray(e Expr, t types.T) (Expr, error) {
+	if _, err := b.Coerce(&Const{T: e.Type().Elem()}, t.Elem()); err != nil {
+		return nil, pgcode.New(sqlerr.DatatypeMismatch, "cannot use %s as %s", e.Type().Name(), t.Name())
+	}
+	return &Cast{Arg: e, T: t}, nil
 }
 
 func isTimeT(t types.T) bool {
@@ -371,6 +383,8 @@ func (b *Builder) unify(l, r Expr, op string) (Expr, Expr, error) {
 	case rt.Family == types.UnknownFamily:
 		r, err = b.Coerce(r, lt)
 		return l, r, err
+	case lt.Family == types.ArrayFamily && rt.Family == types.ArrayFamily && lt.OID != rt.OID:
+		return nil, nil, pgcode.New(pgcode.UndefinedFunction, "operator does not exist: %s %s %s", lt.Name(), op, rt.Name())
 	case lt.Family == rt.Family:
 		return l, r, nil
 	case rt.IsReg() && (lt.Family == types.OidFamily || lt.Family == types.IntFamily):
@@ -396,7 +410,7 @@ func (b *Builder) unify(l, r Expr, op string) (Expr, Expr, error) {
 }
 
 func castTo(e Expr, t types.T) Expr {
-	if e.Type().Family == t.Family {
+	if e.Type().Family == t.Family && (t.Family != types.ArrayFamily || e.Type().OID == t.OID) {
 		return e
 	}
 	return &Cast{Arg: e, T: t}

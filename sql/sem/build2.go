@@ -26,7 +26,7 @@ func (b *Builder) buildAExpr(a *pg.A_Expr) (Expr, error) {
 	switch a.Kind {
 	case pg.A_Expr_Kind_AEXPR_OP:
 		if a.Lexpr == nil {
-			return b.buildUnary(op, a.Rexpr)
+			return b.buildUnary(op, a.Rexpr, a.Location)
 		}
 		if l, r := a.Lexpr.GetRowExpr(), a.Rexpr.GetRowExpr(); l != nil && r != nil {
 			return b.buildRowCompare(op, l, r, a.Location)
@@ -72,23 +72,46 @@ func (b *Builder) buildPair(ln, rn *pg.Node, op string) (Expr, Expr, error) {
 	return b.unify(l, r, op)
 }
 
-func (b *Builder) buildUnary(op string, n *pg.Node) (Expr, error) {
+func (b *Builder) buildUnary(op string, n *pg.Node, loc int32) (Expr, error) {
 	arg, err := b.Build(n)
 	if err != nil {
 		return nil, err
 	}
-	if k, ok := arg.(*Const); ok && op == "-" && k.V != nil {
+	if op != "-" && op != "+" {
+		return nil, posErr(sqlerr.Unsupported("unary operator %s", op), loc)
+	}
+	if arg, err = b.unaryArg(op, arg); err != nil {
+		return nil, posErr(err.(*pgcode.Error), loc)
+	}
+	if op == "+" {
+		return arg, nil
+	}
+	if k, ok := arg.(*Const); ok && k.V != nil {
 		if v, err := (&Neg{Arg: k}).Eval(nil, nil); err == nil {
 			return &Const{T: k.T, V: v}, nil
 		}
 	}
-	switch op {
-	case "-":
-		return &Neg{Arg: arg}, nil
-	case "+":
+	return &Neg{Arg: arg}, nil
+}
+
+// unaryArg types the operand of prefix + or -: PostgreSQL has them for
+// the numeric types (and - for interval) only, and cannot choose among
+// them for an untyped operand.
+func (b *Builder) unaryArg(op string, arg Expr) (Expr, error) {
+	t := arg.Type()
+	switch {
+	case t.IsNumeric(), t.Family == types.IntervalFamily && op == "-":
 		return arg, nil
+	case t.Family == types.UnknownFamily && op == "+":
+		return b.Coerce(arg, types.Float8)
+	case t.Family == types.UnknownFamily:
+		e := pgcode.New(sqlerr.AmbiguousFunction, "operator is not unique: %s unknown", op)
+		e.Hint = "Could not choose a best candidate operator. You might need to add explicit type casts."
+		return nil, e
 	}
-	return nil, sqlerr.Unsupported("unary operator %s", op)
+	e := pgcode.New(pgcode.UndefinedFunction, "operator does not exist: %s %s", op, t.Name())
+	e.Hint = "No operator matches the given name and argument type. You might need to add an explicit type cast."
+	return nil, e
 }
 
 func (b *Builder) buildBinary(op string, ln, rn *pg.Node, loc int32) (Expr, error) {

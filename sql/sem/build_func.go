@@ -114,7 +114,10 @@ func (b *Builder) buildScalar(name string, args []Expr, loc int32) (Expr, error)
 	}
 	for i := range args {
 		want := d.args[i]
-		if want.Family == types.UnknownFamily {
+		if want.Family == types.UnknownFamily { // any numeric type
+			if t := args[i].Type(); !t.IsNumeric() && t.Family != types.UnknownFamily {
+				return nil, posErr(noFunc(name, args), loc)
+			}
 			if args[i].Type().Family == types.UnknownFamily {
 				c, err := b.Coerce(args[i], types.Numeric)
 				if err != nil {
@@ -122,6 +125,9 @@ func (b *Builder) buildScalar(name string, args []Expr, loc int32) (Expr, error)
 				}
 				args[i] = c
 			}
+			continue
+		}
+		if want == anyArray && args[i].Type().Family == types.ArrayFamily {
 			continue
 		}
 		if want.Family == types.OidFamily && args[i].Type().IsReg() {

@@ -47,8 +47,8 @@ func (e *Func) Eval(c *Ctx, r Row) (types.Datum, error) {
 	return e.Fn(c, args)
 }
 
-// funcDef describes a function: its argument types (Unknown = any, nil =
-// variadic any) and how to compute its result type and value.
+// funcDef describes a function: its argument types (Unknown = any numeric
+// type, nil = variadic any) and how to compute its result type and value.
 type funcDef struct {
 	args   []types.T
 	minArg int

@@ -117,6 +117,9 @@ func pad(left bool) func(*Ctx, []types.Datum) (types.Datum, error) {
 		if n <= len(rs) || len(fill) == 0 {
 			return string(rs[:min(n, len(rs))]), nil
 		}
+		if n > 1<<30/utf8.UTFMax { // PostgreSQL's bound is the result's bytes
+			return nil, pgcode.New(pgcode.ProgramLimitExceeded, "requested length too large")
+		}
 		p := make([]rune, 0, n-len(rs))
 		for i := 0; len(p) < n-len(rs); i++ {
 			p = append(p, fill[i%len(fill)])

@@ -28,6 +28,7 @@ const (
 	DuplicateDatabase         pgcode.Code = "42P04"
 	UndefinedColumn           pgcode.Code = "42703"
 	AmbiguousColumn           pgcode.Code = "42702"
+	AmbiguousFunction         pgcode.Code = "42725"
 	DatatypeMismatch          pgcode.Code = "42804"
 	InvalidTableDefinition    pgcode.Code = "42P16"
 	GroupingError             pgcode.Code = "42803"

@@ -27,10 +27,11 @@ func init() {
 		elemArrays[e] = a
 		t := T{Family: ArrayFamily, OID: a}
 		byOID[a] = t
-		et := byOID[e]
-		names[a] = et.Name() + "[]"
-		typnames[a] = "_" + et.TypName()
-		byName["_"+et.TypName()] = t
+		// names and typnames, not byOID: types.go's init, which fills
+		// byOID, runs after this one.
+		names[a] = names[e] + "[]"
+		typnames[a] = "_" + typnames[e]
+		byName["_"+typnames[e]] = t
 	}
 }
 

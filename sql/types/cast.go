@@ -23,6 +23,9 @@ func CannotCast(from, to T) error {
 
 // CanCast reports whether an explicit cast from → to exists.
 func CanCast(from, to T) bool {
+	if from.Family == ArrayFamily && to.Family == ArrayFamily {
+		return CanCast(from.Elem(), to.Elem())
+	}
 	if from.Family == to.Family || from.Family == UnknownFamily {
 		return true
 	}
@@ -80,6 +83,9 @@ func AssignCast(d Datum, from, to T, loc *time.Location) (Datum, error) {
 
 // CanAssign reports whether a value of from may be stored in a column of to.
 func CanAssign(from, to T) bool {
+	if from.Family == ArrayFamily && to.Family == ArrayFamily {
+		return CanAssign(from.Elem(), to.Elem())
+	}
 	if from.Family == to.Family || from.Family == UnknownFamily || to.Family == StringFamily {
 		return true
 	}
