@@ -41,6 +41,8 @@ func (s *Server) startSQL() error {
 		Now:                     failpoint.Now, // skewed only in a -tags failpoints build
 		DefaultStatementTimeout: func() time.Duration { return settings.StatementTimeout.Get(s.settings.Load()) },
 		SequenceNodeCache:       func() int64 { return settings.SequenceNodeCache.Get(s.settings.Load()) },
+		MemoryBudget:            func() int64 { return settings.QueryMemoryBudget.Get(s.settings.Load()) },
+		Logger:                  s.cfg.Logger.With("component", "sql"),
 		Metrics:                 s.metrics.sql,
 		Sessions:                sessions,
 		Locks:                   lockTable{s},

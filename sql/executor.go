@@ -2,6 +2,7 @@ package sql
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -46,7 +47,18 @@ type Config struct {
 	// Locks reads the cluster's lock table for pg_locks and the wait
 	// events of pg_stat_activity; nil shows none.
 	Locks LockProvider
+	// MemoryBudget, if set, gives the bytes one statement's materialising
+	// operators may hold (the cluster setting sql.query.memory_budget),
+	// 0 for no bound; nil means DefaultMemoryBudget.
+	MemoryBudget func() int64
+	// Logger receives what a client is not told, such as the stack of a
+	// panic in a statement; nil means slog.Default().
+	Logger *slog.Logger
 }
+
+// DefaultMemoryBudget is the per-statement memory budget without a
+// MemoryBudget: 256 MiB.
+const DefaultMemoryBudget = 256 << 20
 
 // SessionRegistry lists the client sessions of the node (pgwire.Server
 // implements it).
@@ -104,7 +116,18 @@ func NewExecutor(cfg Config) *Executor {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics()
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	return &Executor{cfg: cfg, seqs: newSeqCache(cfg.DB, cfg.SequenceNodeCache)}
+}
+
+// memoryBudget is a statement's memory budget (see exec.Ctx.MemBudget).
+func (e *Executor) memoryBudget() int64 {
+	if f := e.cfg.MemoryBudget; f != nil {
+		return f()
+	}
+	return DefaultMemoryBudget
 }
 
 // rowIDEpoch keeps row IDs positive with room for the node ID.

@@ -29,7 +29,11 @@ type stmt struct {
 
 // Prepare implements pgwirebase.Session.
 func (s *Session) Prepare(ctx context.Context, sql string, paramTypes []uint32) (pgwirebase.Statement, error) {
-	st, err := s.prepare(ctx, sql, paramTypes)
+	var st *stmt
+	err := s.guard(ctx, func() (err error) {
+		st, err = s.prepare(ctx, sql, paramTypes)
+		return err
+	})
 	if err != nil {
 		s.exec.cfg.Metrics.failed(err)
 		s.fail(ctx, err)
@@ -185,7 +189,9 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwirebase.ResultWr
 		return false, errInFailedTxn
 	}
 	if isUtility(p.st.ast) {
-		err := s.timeStatement(p.st.ast, func() error { return s.utility(ctx, p.st.ast, w) })
+		err := s.timeStatement(p.st.ast, func() error {
+			return s.guard(ctx, func() error { return s.utility(ctx, p.st.ast, w) })
+		})
 		if err != nil {
 			s.fail(ctx, err)
 		}
@@ -195,9 +201,11 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwirebase.ResultWr
 		// The first statement of an implicit transaction has no earlier
 		// results to keep: a conflict re-runs it in a new transaction.
 		var res *exec.Result
-		err := s.timeStatement(p.st.ast, func() (err error) {
-			res, _, err = s.runRetrying(ctx, p.st.ast, p.st, p.params, s.mode == noTxn)
-			return err
+		err := s.timeStatement(p.st.ast, func() error {
+			return s.guard(ctx, func() (err error) {
+				res, _, err = s.runRetrying(ctx, p.st.ast, p.st, p.params, s.mode == noTxn)
+				return err
+			})
 		})
 		if ferr := s.flushNotices(w); err == nil {
 			err = ferr

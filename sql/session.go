@@ -202,8 +202,10 @@ func (s *Session) Query(ctx context.Context, sql string, w pgwirebase.ResultWrit
 	}
 	for _, st := range stmts {
 		err := s.timeStatement(st.AST, func() error {
-			return s.withStatementTimeout(ctx, func(ctx context.Context) error {
-				return s.queryOne(ctx, st, len(stmts) == 1, w)
+			return s.guard(ctx, func() error {
+				return s.withStatementTimeout(ctx, func(ctx context.Context) error {
+					return s.queryOne(ctx, st, len(stmts) == 1, w)
+				})
 			})
 		})
 		if err != nil {
@@ -335,8 +337,9 @@ func (s *Session) planner(ctx context.Context, params *[]types.T) *exec.Planner 
 func (s *Session) execCtx(ctx context.Context, params []any) *exec.Ctx {
 	c := &exec.Ctx{
 		Context: ctx, Cat: s.cat, DB: s.exec.cfg.DB, DBID: s.dbID, SearchPath: s.searchPath(),
-		Eval:   &sem.Ctx{Context: ctx, Params: params, Env: s.env(ctx)},
-		Notice: func(n *pgcode.Error) { s.notices = append(s.notices, n) },
+		Eval:      &sem.Ctx{Context: ctx, Params: params, Env: s.env(ctx)},
+		Notice:    func(n *pgcode.Error) { s.notices = append(s.notices, n) },
+		MemBudget: s.exec.memoryBudget(),
 	}
 	c.Eval.Exec = c // subqueries run through the executor
 	return c

@@ -64,6 +64,9 @@ var (
 	StatementTimeout = Cluster.RegisterDuration("sql.defaults.statement_timeout",
 		"default statement_timeout of new SQL sessions; 0 for none",
 		0)
+	QueryMemoryBudget = Cluster.RegisterBytes("sql.query.memory_budget",
+		"bytes one SQL statement's materialising operators (scans, sort, hash join, hash aggregation, DISTINCT, set operations, generate_series, the result) may hold; beyond it the statement fails with 53200 out of memory",
+		256*MiB, Min(1*MiB), Max(64*GiB))
 	SequenceNodeCache = Cluster.RegisterInt("sql.sequence.node_cache",
 		"number of values a node reserves at a time from a sequence whose CACHE is 1, and hands out to its sessions (values then interleave across nodes)",
 		32, Min(1), Max(1000000))

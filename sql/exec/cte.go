@@ -198,6 +198,7 @@ func (ct *cte) iterate(c *Ctx, base []sem.Row) ([]sem.Row, error) {
 	width := len(ct.cols)
 	seen := map[string]bool{}
 	var buf []byte
+	var seenBytes int64
 	fresh := func(rows []sem.Row) []sem.Row {
 		if ct.unionAll {
 			return rows
@@ -208,6 +209,7 @@ func (ct *cte) iterate(c *Ctx, base []sem.Row) ([]sem.Row, error) {
 			if !seen[string(buf)] {
 				seen[string(buf)] = true
 				out = append(out, r)
+				seenBytes += int64(len(buf)) + 32
 			}
 		}
 		return out
@@ -226,7 +228,11 @@ func (ct *cte) iterate(c *Ctx, base []sem.Row) ([]sem.Row, error) {
 		if err != nil {
 			return nil, err
 		}
+		seenBytes = 0
 		work = fresh(res.Rows)
+		if err := c.grow("recursive CTE", seenBytes); err != nil {
+			return nil, err
+		}
 		all = append(all, work...)
 	}
 	delete(c.workRows, ct)

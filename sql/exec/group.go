@@ -28,6 +28,9 @@ func (sp *selectPlan) group(c *Ctx, rows []sem.Row) ([]sem.Row, error) {
 		buf = rowKey(buf[:0], keys, len(keys))
 		g, ok := groups[string(buf)]
 		if !ok {
+			if err := c.grow("hash aggregation", sp.groupBytes(buf, keys)); err != nil {
+				return nil, err
+			}
 			g = sp.newGroup(keys)
 			groups[string(buf)] = g
 			order = append(order, g)
@@ -40,6 +43,12 @@ func (sp *selectPlan) group(c *Ctx, rows []sem.Row) ([]sem.Row, error) {
 		order = append(order, sp.newGroup(nil))
 	}
 	return sp.groupRows(order)
+}
+
+// groupBytes estimates a new group's size: its key, twice (in the map and
+// the group), and its accumulators.
+func (sp *selectPlan) groupBytes(key []byte, keys sem.Row) int64 {
+	return int64(len(key)) + rowBytes(keys) + int64(len(sp.aggs))*160 + 64
 }
 
 func (sp *selectPlan) newGroup(keys sem.Row) *group {
@@ -70,6 +79,11 @@ func (sp *selectPlan) accumulate(c *Ctx, g *group, r sem.Row) error {
 		}
 		if a.Sep != nil {
 			if sep, err = a.Sep.Eval(c.Eval, r); err != nil {
+				return err
+			}
+		}
+		if a.Name == "string_agg" { // holds every value
+			if err := c.grow("aggregation", datumBytes(v)+datumBytes(sep)); err != nil {
 				return err
 			}
 		}

@@ -125,7 +125,9 @@ func (jn *joinNode) rows(c *Ctx) ([]sem.Row, error) {
 	var index map[string][]int
 	var all []int
 	if len(jn.lkeys) > 0 {
-		index = hashRows(right, jn.rkeys)
+		if index, err = hashRows(c, right, jn.rkeys); err != nil {
+			return nil, err
+		}
 	} else {
 		all = make([]int, len(right))
 		for i := range all {
@@ -138,6 +140,9 @@ func (jn *joinNode) rows(c *Ctx) ([]sem.Row, error) {
 		rightMatched = make([]bool, len(right))
 	}
 	for _, l := range left {
+		if err := c.Context.Err(); err != nil {
+			return nil, err
+		}
 		matched := false
 		for _, ri := range jn.candidates(l, all, index) {
 			row := append(append(make(sem.Row, 0, jn.leftWidth+jn.rightWidth), l...), right[ri]...)
@@ -148,6 +153,9 @@ func (jn *joinNode) rows(c *Ctx) ([]sem.Row, error) {
 				}
 			}
 			if ok {
+				if err := c.growRows("join", row); err != nil {
+					return nil, err
+				}
 				matched = true
 				out = append(out, row)
 				if rightMatched != nil {
@@ -167,15 +175,20 @@ func (jn *joinNode) rows(c *Ctx) ([]sem.Row, error) {
 	return out, nil
 }
 
-func hashRows(rows []sem.Row, cols []int) map[string][]int {
+// hashRows is a hash join's table: the positions of rows by key.
+func hashRows(c *Ctx, rows []sem.Row, cols []int) (map[string][]int, error) {
 	m := make(map[string][]int, len(rows))
 	for i, r := range rows {
 		k, ok := keyOf(r, cols)
-		if ok {
-			m[k] = append(m[k], i)
+		if !ok {
+			continue
 		}
+		if err := c.grow("hash join", int64(len(k))+48); err != nil {
+			return nil, err
+		}
+		m[k] = append(m[k], i)
 	}
-	return m
+	return m, nil
 }
 
 // keyOf encodes the key columns; ok is false when one is NULL (never equal).

@@ -48,6 +48,10 @@ type Ctx struct {
 	analyze *analysis
 	// buf holds buffered row writes (writebuf.go); nil outside bulk work.
 	buf *writeBuf
+	// MemBudget bounds the bytes the statement's operators hold (see
+	// memory.go); 0 means no bound. memUsed is the account.
+	MemBudget int64
+	memUsed   int64
 }
 
 // kv is the statement's transaction; while row writes are buffered, each

@@ -177,6 +177,9 @@ func (s *scanNode) rows(c *Ctx) ([]sem.Row, error) {
 				continue
 			}
 		}
+		if err := c.growRows("scan", row); err != nil {
+			return nil, err
+		}
 		out = append(out, row)
 	}
 	c.analyze.scanned(s, len(kvs), len(out))

@@ -557,7 +557,9 @@ func (sp *selectPlan) Exec(c *Ctx) (*Result, error) {
 	}
 	run.mark(stageGroup, len(out))
 	if sp.distinct {
-		out = distinctRows(out, len(sp.cols))
+		if out, err = distinctRows(c, out, len(sp.cols)); err != nil {
+			return nil, err
+		}
 	}
 	run.mark(stageDistinct, len(out))
 	sortRows(out, sp.order)
@@ -640,9 +642,20 @@ func (sp *selectPlan) project(c *Ctx, rows []sem.Row) ([]sem.Row, error) {
 			}
 			pr[i] = v
 		}
+		if err := c.growRows(sp.holder(), pr); err != nil {
+			return nil, err
+		}
 		out = append(out, pr)
 	}
 	return out, nil
+}
+
+// holder names the operator holding the projected rows, for 53200.
+func (sp *selectPlan) holder() string {
+	if len(sp.order) > 0 {
+		return "sort"
+	}
+	return "result"
 }
 
 // rowKey encodes values so equal rows (NULLs equal) have equal keys.
@@ -653,18 +666,21 @@ func rowKey(b []byte, r sem.Row, n int) []byte {
 	return b
 }
 
-func distinctRows(rows []sem.Row, n int) []sem.Row {
+func distinctRows(c *Ctx, rows []sem.Row, n int) ([]sem.Row, error) {
 	seen := make(map[string]bool, len(rows))
 	out := rows[:0]
 	var buf []byte
 	for _, r := range rows {
 		buf = rowKey(buf[:0], r, n)
 		if !seen[string(buf)] {
+			if err := c.grow("DISTINCT", int64(len(buf))+32); err != nil {
+				return nil, err
+			}
 			seen[string(buf)] = true
 			out = append(out, r)
 		}
 	}
-	return out
+	return out, nil
 }
 
 func sortRows(rows []sem.Row, keys []sortKey) {

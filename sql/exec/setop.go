@@ -33,7 +33,7 @@ func (n *setOpNode) rows(c *Ctx) ([]sem.Row, error) {
 	if n.op == pg.SetOperation_SETOP_UNION {
 		out := append(l.Rows, r.Rows...)
 		if !n.all {
-			out = distinctRows(out, width)
+			return distinctRows(c, out, width)
 		}
 		return out, nil
 	}
@@ -41,6 +41,9 @@ func (n *setOpNode) rows(c *Ctx) ([]sem.Row, error) {
 	var buf []byte
 	for _, row := range r.Rows {
 		buf = rowKey(buf[:0], row, width)
+		if err := c.grow(setOpName(n.op), int64(len(buf))+32); err != nil {
+			return nil, err
+		}
 		counts[string(buf)]++
 	}
 	intersect := n.op == pg.SetOperation_SETOP_INTERSECT

@@ -16,11 +16,15 @@ type seriesNode struct {
 	start, stop, step sem.Expr
 }
 
+// seriesRowBytes is the size of one row of a series (rowBytes of
+// sem.Row{int64}) and of its place in the result slice.
+const seriesRowBytes = 24 + 16 + 16 + 24
+
 func (s *seriesNode) rows(c *Ctx) ([]sem.Row, error) {
 	var out []sem.Row
 	err := s.each(c, func(r sem.Row) error {
 		out = append(out, r)
-		return nil
+		return c.grow("generate_series", seriesRowBytes)
 	})
 	return out, err
 }

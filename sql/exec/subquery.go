@@ -17,6 +17,7 @@ func (s *subPlan) Run(c *sem.Ctx) ([]sem.Row, error) {
 	if !ok {
 		return nil, fmt.Errorf("exec: subquery evaluated without an executor context")
 	}
+	defer ec.release(ec.memUsed) // the expression keeps what it needs
 	res, err := s.plan.Exec(ec)
 	if err != nil {
 		return nil, err
