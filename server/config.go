@@ -65,8 +65,8 @@ type Config struct {
 	// the status endpoints.
 	Version string
 	Logger  *slog.Logger
-	// OnFatal is called when a storage failure must stop the node; the
-	// default logs and exits the process.
+	// OnFatal is called when a storage failure or a broken Raft invariant
+	// must stop the node; the default logs and exits the process.
 	OnFatal func(error)
 	Knobs   TestingKnobs
 }

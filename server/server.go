@@ -72,7 +72,7 @@ func New(cfg Config) (*Server, error) {
 	onFatal := cfg.OnFatal
 	if onFatal == nil {
 		onFatal = func(err error) {
-			cfg.Logger.Error("fatal storage error; stopping the node", "err", err)
+			cfg.Logger.Error("fatal error (storage or Raft); stopping the node", "err", err)
 			os.Exit(2)
 		}
 	}

@@ -239,9 +239,32 @@ func (a *applier) applySplit(st *rpcpb.SplitTrigger) (result, error) {
 }
 
 // WriteInitialState writes the starting Raft and applied state of a range
-// created by a split. A HardState already there (an uninitialised replica
-// that voted) is kept if its term is newer.
+// created by a split (or at bootstrap): the log starts after index 10 at
+// term 5.
+//
+// A split may find Raft state of the range already here: an uninitialised
+// replica, created by the new range's messages before this node applied
+// the split, has persisted a HardState (the store has stopped it by now:
+// Store.BeginSplit). It never has log entries (its empty log matches no
+// append, and the leader cannot send entries at or below 10) nor a commit
+// index (commit never passes the last index), but it may have voted, and a
+// vote must survive: its term and vote are kept, and its commit index
+// becomes the split's 10. State beyond that — a descriptor, or a commit
+// past 10 — would mean the replica was initialised by a snapshot while this
+// node's left-hand side still covered its span, which the store refuses;
+// writing over it would lose entries it acknowledged, so it is an error.
 func WriteInitialState(b *storage.Batch, desc *rpcpb.RangeDescriptor, conf *pb.ConfState) error {
+	hs, err := raftlog.LoadHardState(b, desc.RangeId)
+	if err != nil {
+		return err
+	}
+	old, err := LoadDescriptor(b, desc.RangeId)
+	if err != nil {
+		return err
+	}
+	if old != nil || hs.GetCommit() > splitInitialIndex {
+		return fmt.Errorf("replica: range %d: initial state over an initialised replica (commit %d)", desc.RangeId, hs.GetCommit())
+	}
 	if err := WriteDescriptor(b, desc); err != nil {
 		return err
 	}
@@ -252,16 +275,10 @@ func WriteInitialState(b *storage.Batch, desc *rpcpb.RangeDescriptor, conf *pb.C
 	if err := raftlog.WriteTruncatedState(b, desc.RangeId, raftlog.TruncatedState{Index: splitInitialIndex, Term: splitInitialTerm}); err != nil {
 		return err
 	}
-	hs, err := raftlog.LoadHardState(b, desc.RangeId)
-	if err != nil {
-		return err
-	}
 	if hs.GetTerm() < splitInitialTerm {
 		hs = &pb.HardState{Term: proto.Uint64(splitInitialTerm)}
 	}
-	if hs.GetCommit() < splitInitialIndex {
-		hs.Commit = proto.Uint64(splitInitialIndex)
-	}
+	hs.Commit = proto.Uint64(splitInitialIndex)
 	return raftlog.WriteHardState(b, desc.RangeId, hs)
 }
 

@@ -61,6 +61,9 @@ type Config struct {
 	// here beyond it are replicated as provisional writes (nil or <= 0:
 	// DefaultSpillBytes).
 	SpillBytes func() int64
+	// OnFatal is called when Raft finds a broken invariant, just before it
+	// panics (nil: it only panics); it must stop the node.
+	OnFatal func(error)
 }
 
 func (c *Config) setDefaults() {
@@ -189,7 +192,7 @@ func Load(cfg Config, rangeID, replicaID uint64) (*Replica, error) {
 		CheckQuorum:               true,
 		PreVote:                   true,
 		ReadOnlyOption:            raft.ReadOnlySafe,
-		Logger:                    raftLogger{cfg.Logger.With("range", rangeID)},
+		Logger:                    raftLogger{l: cfg.Logger.With("range", rangeID), fatal: cfg.OnFatal},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("replica: range %d: %w", rangeID, err)

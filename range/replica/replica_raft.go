@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sort"
 
 	"github.com/ordodb/ordo/kv/kverr"
@@ -269,7 +270,14 @@ func (r *Replica) ReportUnreachable(nodeID uint64) {
 }
 
 // raftLogger adapts slog to raft.Logger; Raft's chatter goes to debug.
-type raftLogger struct{ l *slog.Logger }
+// Raft panics (Panic, Fatal) only on a broken invariant; fatal, if set,
+// hears of it before the panic, so the node stops even where something up
+// the stack recovers panics (a gRPC handler, a pgwire connection) and would
+// otherwise go on with a RawNode left half-way through a step.
+type raftLogger struct {
+	l     *slog.Logger
+	fatal func(error)
+}
 
 func (l raftLogger) Debug(v ...any)              { l.l.Debug(fmt.Sprint(v...)) }
 func (l raftLogger) Debugf(f string, v ...any)   { l.l.Debug(fmt.Sprintf(f, v...)) }
@@ -279,7 +287,15 @@ func (l raftLogger) Info(v ...any)               { l.l.Debug(fmt.Sprint(v...)) }
 func (l raftLogger) Infof(f string, v ...any)    { l.l.Debug(fmt.Sprintf(f, v...)) }
 func (l raftLogger) Warning(v ...any)            { l.l.Warn(fmt.Sprint(v...)) }
 func (l raftLogger) Warningf(f string, v ...any) { l.l.Warn(fmt.Sprintf(f, v...)) }
-func (l raftLogger) Fatal(v ...any)              { l.l.Error(fmt.Sprint(v...)); panic(fmt.Sprint(v...)) }
-func (l raftLogger) Fatalf(f string, v ...any)   { panic(fmt.Sprintf(f, v...)) }
-func (l raftLogger) Panic(v ...any)              { panic(fmt.Sprint(v...)) }
-func (l raftLogger) Panicf(f string, v ...any)   { panic(fmt.Sprintf(f, v...)) }
+func (l raftLogger) Fatal(v ...any)              { l.die(fmt.Sprint(v...)) }
+func (l raftLogger) Fatalf(f string, v ...any)   { l.die(fmt.Sprintf(f, v...)) }
+func (l raftLogger) Panic(v ...any)              { l.die(fmt.Sprint(v...)) }
+func (l raftLogger) Panicf(f string, v ...any)   { l.die(fmt.Sprintf(f, v...)) }
+
+func (l raftLogger) die(msg string) {
+	l.l.Error("raft invariant broken", "err", msg, "stack", string(debug.Stack()))
+	if l.fatal != nil {
+		l.fatal(fmt.Errorf("raft: %s", msg))
+	}
+	panic(msg)
+}

@@ -65,7 +65,7 @@ func (r *Replica) snapshotHeader(snap *storage.Snapshot) (snapshotHeader, error)
 // StreamSnapshot sends the snapshot Raft asked for in msg (a MsgSnap from
 // this replica, addressed by from/to) as a stream of chunks of about
 // chunkBytes each: a header, then the range's data, then its prepared and
-// transaction records. It reads a fresh engine snapshot, whose applied
+// transaction records and provisional writes. It reads a fresh engine snapshot, whose applied
 // index may be past the one Raft chose; the header carries the metadata of
 // what is sent (Raft takes any snapshot at or past the one it asked for).
 // Memory is bounded by the chunk size whatever the range's size.
@@ -100,8 +100,12 @@ func (r *Replica) StreamSnapshot(msg *pb.Message, from, to *rpcpb.ReplicaDescrip
 		}
 		return sendErr == nil
 	}
+	// Every replicated range-local record goes too: the receiver clears
+	// them all (keys.ReplicatedSpan). Provisional writes were once left
+	// out, and a follower caught up by snapshot resolved a prepared,
+	// spilled transaction without its writes.
 	spans := [][2][]byte{{hdr.desc.StartKey, hdr.desc.EndKey}}
-	for _, p := range [][]byte{keys.PreparedPrefix(r.rangeID), keys.TxnRecordPrefix(r.rangeID)} {
+	for _, p := range [][]byte{keys.PreparedPrefix(r.rangeID), keys.TxnRecordPrefix(r.rangeID), keys.ProvisionalPrefix(r.rangeID)} {
 		spans = append(spans, [2][]byte{p, keys.PrefixEnd(p)})
 	}
 	for _, sp := range spans {

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -40,7 +41,8 @@ type Config struct {
 	ElectionTicks int
 	// Workers in the Raft scheduler (8).
 	Workers int
-	// OnFatal is called when a storage failure must stop the node.
+	// OnFatal is called when a storage failure or a broken Raft invariant
+	// must stop the node.
 	OnFatal func(error)
 	// LogKeep: Raft log entries kept behind the applied index.
 	LogKeep uint64
@@ -53,6 +55,15 @@ type Config struct {
 	// SpillBytes is the size of a transaction's pending writes at a range
 	// beyond which they spill (replica.Config.SpillBytes; nil: default).
 	SpillBytes func() int64
+	// TestingKnobs inject pauses in tests; zero in production.
+	TestingKnobs TestingKnobs
+}
+
+// TestingKnobs are hooks for tests.
+type TestingKnobs struct {
+	// BeforeSplitInstall is called once a split's batch is committed and
+	// its right-hand replica loaded, before the store installs it.
+	BeforeSplitInstall func(right *rpcpb.RangeDescriptor)
 }
 
 func (c *Config) setDefaults() {
@@ -89,6 +100,10 @@ type Store struct {
 	mu struct {
 		sync.RWMutex
 		replicas map[uint64]*replica.Replica
+		// splitting holds the ranges a split is creating here, from the
+		// moment it begins until it installs their replica: no replica of
+		// them may be created meanwhile (see BeginSplit).
+		splitting map[uint64]bool
 	}
 	// snapSem bounds the snapshots sent at once.
 	snapSem chan struct{}
@@ -105,6 +120,7 @@ func New(cfg Config) *Store {
 	s := &Store{cfg: cfg, sched: newScheduler(), stop: make(chan struct{}),
 		snapSem: make(chan struct{}, maxOutgoingSnapshots), staged: map[uint64]*stagedRange{}, appliedCh: map[uint64]chan struct{}{}}
 	s.mu.replicas = map[uint64]*replica.Replica{}
+	s.mu.splitting = map[uint64]bool{}
 	return s
 }
 
@@ -121,6 +137,7 @@ func (s *Store) replicaConfig() replica.Config {
 		LogKeep:       s.cfg.LogKeep,
 		Metrics:       s.cfg.Metrics,
 		SpillBytes:    s.cfg.SpillBytes,
+		OnFatal:       s.cfg.OnFatal,
 	}
 }
 
@@ -285,8 +302,12 @@ func (s *Store) HandleRaftMessage(m *rpcpb.RaftMessage) error {
 }
 
 // replicaFor returns the replica m is for, creating it if needed; nil if
-// the replica was removed here (m is then dropped).
+// the replica was removed here (m is then dropped), errSplitPending while a
+// split is creating it here.
 func (s *Store) replicaFor(m *rpcpb.RaftMessage) (*replica.Replica, error) {
+	if s.isSplitting(m.RangeId) {
+		return nil, errSplitPending
+	}
 	if old := s.Replica(m.RangeId); old != nil && old.ReplicaID() < m.To.ReplicaId {
 		// The range removed this node's replica and added it again under a
 		// new id: the old one is stale (it would take the new replica's
@@ -330,6 +351,9 @@ func (s *Store) getOrCreate(rangeID, replicaID uint64) (*replica.Replica, error)
 	if r := s.mu.replicas[rangeID]; r != nil {
 		return r, nil
 	}
+	if s.mu.splitting[rangeID] {
+		return nil, errSplitPending
+	}
 	if min, err := tombstone(s.cfg.Engine, rangeID); err != nil || replicaID < min {
 		return nil, err
 	}
@@ -341,30 +365,66 @@ func (s *Store) getOrCreate(rangeID, replicaID uint64) (*replica.Replica, error)
 	return r, nil
 }
 
-// BeginSplit implements replica.Host: an uninitialised replica of the new
-// range is stopped while the split writes its state, then replaced by one
-// loaded from that state.
+// errSplitPending refuses a Raft message for a range that a split is
+// creating on this node right now; Raft sends it again.
+var errSplitPending = errors.New("store: the range's split is being applied here")
+
+// BeginSplit implements replica.Host. It is the store's half of the split
+// trigger race (a follower that has not applied a split yet can hear from
+// the new range's leader first): from now until finishSplit has installed the
+// right-hand replica loaded from the split's state, that range has exactly
+// one replica object here and it handles nothing.
+//
+//   - An uninitialised replica created earlier by such messages is quiesced:
+//     its Ready handling is over and it steps nothing more, so the HardState
+//     the split merges (WriteInitialState: a vote it cast is kept) is final.
+//   - No replica may be created meanwhile (the range is marked splitting and
+//     its messages are dropped). One created after the batch committed would
+//     load the split's state, accept entries past index 10 and ack them; the
+//     replica installed next, loaded a moment earlier, would hold a log
+//     ending at 10 while the leader counts the follower matched at 11, and
+//     its next heartbeat (commit 11) panics etcd raft: tocommit(11) is out
+//     of range [lastIndex(10)]. One created before the batch committed would
+//     go on writing its HardState over the split's.
+//
+// Raft retransmits what was dropped; the leader then finds the follower's
+// log at the split's index 10 and appends from there.
 func (s *Store) BeginSplit(left, right *rpcpb.RangeDescriptor) func() {
-	old := s.Replica(right.RangeId)
-	var unlock func()
+	s.mu.Lock()
+	s.mu.splitting[right.RangeId] = true
+	old := s.mu.replicas[right.RangeId]
+	s.mu.Unlock()
+	release := func() {}
 	if old != nil {
-		unlock = old.Quiesce()
+		release = old.Quiesce()
 	}
-	return func() {
-		r, err := replica.Load(s.replicaConfig(), right.RangeId, 0)
-		if err != nil {
-			s.cfg.OnFatal(fmt.Errorf("store: load range %d created by split: %w", right.RangeId, err))
-			return
-		}
-		s.mu.Lock()
-		s.mu.replicas[right.RangeId] = r
-		s.mu.Unlock()
-		if unlock != nil {
-			unlock()
-		}
-		s.maybeCampaignAfterSplit(left, r)
-		s.Schedule(right.RangeId)
+	return func() { s.finishSplit(left, right, release) }
+}
+
+// finishSplit installs the right-hand replica once the split's batch is
+// committed, loaded from the state the batch wrote.
+func (s *Store) finishSplit(left, right *rpcpb.RangeDescriptor, release func()) {
+	defer release()
+	r, err := replica.Load(s.replicaConfig(), right.RangeId, 0)
+	if err != nil {
+		s.cfg.OnFatal(fmt.Errorf("store: load range %d created by split: %w", right.RangeId, err))
+		return
 	}
+	if f := s.cfg.TestingKnobs.BeforeSplitInstall; f != nil {
+		f(right)
+	}
+	s.mu.Lock()
+	s.mu.replicas[right.RangeId] = r
+	delete(s.mu.splitting, right.RangeId)
+	s.mu.Unlock()
+	s.maybeCampaignAfterSplit(left, r)
+	s.Schedule(right.RangeId)
+}
+
+func (s *Store) isSplitting(rangeID uint64) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.mu.splitting[rangeID]
 }
 
 // maybeCampaignAfterSplit lets the left side's leader start the right side's

@@ -22,17 +22,25 @@ type localTransport struct {
 	mu     sync.Mutex
 	stores map[uint64]*Store
 	cut    map[uint64]bool
+	// drop, if set, drops the messages it returns true for; observe, if
+	// set, sees each message delivered and what its store returned.
+	drop    func(m *rpcpb.RaftMessage) bool
+	observe func(m *rpcpb.RaftMessage, err error)
 }
 
 func (t *localTransport) Send(m *rpcpb.RaftMessage) bool {
 	t.mu.Lock()
 	dst := t.stores[m.To.NodeId]
 	blocked := t.cut[m.To.NodeId] || t.cut[m.From.NodeId]
+	drop, observe := t.drop, t.observe
 	t.mu.Unlock()
-	if dst == nil || blocked {
+	if dst == nil || blocked || (drop != nil && drop(m)) {
 		return false
 	}
-	_ = dst.HandleRaftMessage(m)
+	err := dst.HandleRaftMessage(m)
+	if observe != nil {
+		observe(m, err)
+	}
 	return true
 }
 
@@ -88,6 +96,8 @@ type testCluster struct {
 	fss    []vfs.FS
 	// spillBytes is the stores' transaction spill threshold (0: default).
 	spillBytes int64
+	// knobs, if set, gives each node's store its testing knobs.
+	knobs func(node uint64) TestingKnobs
 }
 
 func userDesc(id uint64, start, end []byte, nodes int) *rpcpb.RangeDescriptor {
@@ -105,7 +115,18 @@ func newTestCluster(t *testing.T, nodes int) *testCluster {
 // newTestClusterSpill starts a cluster whose transactions spill their
 // writes at a range past spillBytes (0: the default threshold).
 func newTestClusterSpill(t *testing.T, nodes int, spillBytes int64) *testCluster {
-	tc := &testCluster{t: t, tr: &localTransport{stores: map[uint64]*Store{}, cut: map[uint64]bool{}}, spillBytes: spillBytes}
+	tc := &testCluster{t: t, tr: newLocalTransport(), spillBytes: spillBytes}
+	tc.start(nodes)
+	return tc
+}
+
+func newLocalTransport() *localTransport {
+	return &localTransport{stores: map[uint64]*Store{}, cut: map[uint64]bool{}}
+}
+
+// start starts nodes stores holding one range, 2, over the user key space.
+func (tc *testCluster) start(nodes int) {
+	t := tc.t
 	descs := []*rpcpb.RangeDescriptor{userDesc(2, keys.UserMin, keys.MaxKey, nodes)}
 	for i := 1; i <= nodes; i++ {
 		fs := vfs.NewMem()
@@ -117,7 +138,6 @@ func newTestClusterSpill(t *testing.T, nodes int, spillBytes int64) *testCluster
 		tc.stores = append(tc.stores, tc.startStore(uint64(i), eng))
 	}
 	t.Cleanup(tc.stop)
-	return tc
 }
 
 func (tc *testCluster) openEngine(fs vfs.FS) *storage.Engine {
@@ -132,6 +152,9 @@ func (tc *testCluster) startStore(id uint64, eng *storage.Engine) *Store {
 	cfg := Config{NodeID: id, Engine: eng, Transport: tc.tr, TickInterval: 10 * time.Millisecond, LogKeep: 20}
 	if n := tc.spillBytes; n > 0 {
 		cfg.SpillBytes = func() int64 { return n }
+	}
+	if tc.knobs != nil {
+		cfg.TestingKnobs = tc.knobs(id)
 	}
 	s := New(cfg)
 	tc.tr.mu.Lock()

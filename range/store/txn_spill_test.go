@@ -337,12 +337,10 @@ func TestSpillSplitUnprepared(t *testing.T) {
 
 // A split in the middle of a prepared, spilled participant cuts its
 // provisional writes with its record; resolving both halves commits all.
-// One node: with three, a follower lagging behind the split can meet the
-// new range's leader first and stall or hit a Raft panic (tocommit out of
-// range), with or without spilling — a split race of its own, reported in
-// docs/transactions.md.
+// A follower that meets the new range's leader before it applies the
+// split is caught up by a snapshot, which carries the provisional writes.
 func TestSpillSplitPrepared(t *testing.T) {
-	tc := newTestClusterSpill(t, 1, spillTestBytes)
+	tc := newTestClusterSpill(t, 3, spillTestBytes)
 	tc.splitAt("m", 3)
 	x := tc.beginSpill()
 	x.writeMany(t, "a", 20)
@@ -393,4 +391,38 @@ func TestSpillRollbackTo(t *testing.T) {
 		t.Fatalf("rollback below the spilled writes: %v", err)
 	}
 	tc.waitNoProvisional()
+}
+
+// A follower caught up by a snapshot receives the range's provisional
+// writes with it: a spilled transaction committed after the snapshot
+// leaves every write on that follower too (the snapshot once carried only
+// prepared and transaction records, and the follower committed nothing).
+func TestSpillSnapshotCarriesProvisional(t *testing.T) {
+	tc := newTestClusterSpill(t, 3, spillTestBytes)
+	x := tc.beginSpill()
+	x.writeMany(t, "a", 200)
+	if tc.provisionalCount() == 0 {
+		t.Fatal("nothing spilled")
+	}
+	lagging := tc.leaseholder([]byte("a")).ReplicaID()%3 + 1
+	tc.tr.mu.Lock()
+	tc.tr.cut[lagging] = true
+	tc.tr.mu.Unlock()
+	for i := 0; i < 100; i++ {
+		k := fmt.Sprintf("z%03d", i)
+		if _, err := tc.send([]byte(k), put(k, k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tc.tr.mu.Lock()
+	tc.tr.cut[lagging] = false
+	tc.tr.mu.Unlock()
+	// Node lagging is behind the truncated log: a snapshot catches it up.
+	tc.waitChecksumsEqual(2)
+	if _, err := x.send([]byte("a"), rpcpb.TxnRequest_COMMIT_ONE_PHASE, func(r *rpcpb.TxnRequest) { r.Wrote = true }); err != nil {
+		t.Fatal(err)
+	}
+	tc.checkCommitted("a", 200)
+	tc.waitNoProvisional()
+	tc.waitChecksumsEqual(2)
 }
