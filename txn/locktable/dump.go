@@ -48,7 +48,7 @@ func (t *Table) Snapshot() State {
 	var s State
 	for _, tx := range t.txns {
 		s.Txns = append(s.Txns, TxnInfo{ID: tx.id, Priority: tx.prio, Prepared: tx.prepared,
-			Wounded: tx.wounded, Bytes: tx.bytes, PendingWrites: len(tx.writes.sorted)})
+			Wounded: tx.wounded, Bytes: tx.bytes, PendingWrites: tx.writes.len()})
 		for _, l := range tx.locks {
 			s.Locks = append(s.Locks, LockInfo{Txn: tx.id, Span: l.span, Mode: l.mode})
 		}

@@ -2,7 +2,10 @@ package locktable
 
 import (
 	"bytes"
+	"cmp"
 	"slices"
+
+	"github.com/RaduBerinde/btreemap"
 )
 
 // heldLock is one granted lock. A transaction may hold several entries
@@ -11,16 +14,33 @@ type heldLock struct {
 	txn  *txnState
 	span Span
 	mode Mode
+	// id tells point locks on one key apart in the index.
+	id uint64
+}
+
+// pointKey orders point locks: by key, then by id.
+type pointKey struct {
+	key []byte
+	id  uint64
+}
+
+func comparePointKeys(a, b pointKey) int {
+	if c := bytes.Compare(a.key, b.key); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.id, b.id)
 }
 
 // lockIndex finds the held locks that overlap a span. Point locks are kept
-// sorted by key (binary search); span locks in a list that is scanned, on
-// the assumption that a transaction holding many point locks in a range
-// escalates them to one span lock. A balanced interval tree can replace it
+// in a B-tree by key, so a transaction holding a million of them (a bulk
+// load) costs a logarithm per lock, not a linear scan or a shift of a
+// sorted slice; span locks in a list that is scanned, on the assumption
+// that transactions hold few of them. An interval tree can replace the list
 // without changing callers.
 type lockIndex struct {
-	points []*heldLock // sorted by span.Key
-	spans  []*heldLock // in grant order
+	points *btreemap.BTreeMap[pointKey, *heldLock] // nil until the first point lock
+	spans  []*heldLock                             // in grant order
+	nextID uint64
 }
 
 func (x *lockIndex) insert(l *heldLock) {
@@ -28,8 +48,12 @@ func (x *lockIndex) insert(l *heldLock) {
 		x.spans = append(x.spans, l)
 		return
 	}
-	i := x.pointSearch(l.span.Key)
-	x.points = slices.Insert(x.points, i, l)
+	if x.points == nil {
+		x.points = btreemap.New[pointKey, *heldLock](32, comparePointKeys)
+	}
+	x.nextID++
+	l.id = x.nextID
+	x.points.ReplaceOrInsert(pointKey{l.span.Key, l.id}, l)
 }
 
 func (x *lockIndex) remove(l *heldLock) {
@@ -37,31 +61,62 @@ func (x *lockIndex) remove(l *heldLock) {
 		x.spans = slices.DeleteFunc(x.spans, func(o *heldLock) bool { return o == l })
 		return
 	}
-	for i := x.pointSearch(l.span.Key); i < len(x.points); i++ {
-		if x.points[i] == l {
-			x.points = slices.Delete(x.points, i, i+1)
+	if x.points != nil {
+		x.points.Delete(pointKey{l.span.Key, l.id})
+	}
+}
+
+// pointsFrom calls fn for the point locks with key >= k, in key order,
+// until fn returns false.
+func (x *lockIndex) pointsFrom(k []byte, fn func(*heldLock) bool) {
+	if x.points == nil {
+		return
+	}
+	for _, l := range x.points.Ascend(btreemap.GE(pointKey{key: k}), btreemap.Max[pointKey]()) {
+		if !fn(l) {
 			return
 		}
 	}
 }
 
-// pointSearch returns the index of the first point lock with key >= k.
-func (x *lockIndex) pointSearch(k []byte) int {
-	i, _ := slices.BinarySearchFunc(x.points, k, func(l *heldLock, k []byte) int {
-		return bytes.Compare(l.span.Key, k)
-	})
-	return i
-}
-
 // overlapping calls fn for every held lock that overlaps s, points first in
 // key order, then spans in grant order.
 func (x *lockIndex) overlapping(s Span, fn func(*heldLock)) {
-	for i := x.pointSearch(s.Key); i < len(x.points) && s.Overlaps(x.points[i].span); i++ {
-		fn(x.points[i])
-	}
+	x.pointsFrom(s.Key, func(l *heldLock) bool {
+		if !s.Overlaps(l.span) {
+			return false
+		}
+		fn(l)
+		return true
+	})
 	for _, l := range x.spans {
 		if s.Overlaps(l.span) {
 			fn(l)
 		}
 	}
+}
+
+// holds reports whether tx holds a lock in mode m or stronger that
+// contains s: a point lock on s's key (found in the index), or one of its
+// span locks.
+func (x *lockIndex) holds(tx *txnState, s Span, m Mode) bool {
+	found := false
+	if s.IsPoint() {
+		x.pointsFrom(s.Key, func(l *heldLock) bool {
+			if !bytes.Equal(l.span.Key, s.Key) {
+				return false
+			}
+			found = l.txn == tx && l.mode >= m
+			return !found
+		})
+	}
+	if found {
+		return true
+	}
+	for _, l := range tx.spanLocks {
+		if l.mode >= m && l.span.Contains(s) {
+			return true
+		}
+	}
+	return false
 }

@@ -22,8 +22,10 @@ type txnState struct {
 	wounded  bool
 	bytes    int64
 	locks    []*heldLock
-	waiting  *request
-	writes   pendingWrites
+	// spanLocks are those of locks that cover a span, not a point.
+	spanLocks []*heldLock
+	waiting   *request
+	writes    pendingWrites
 	// ignored lists the sequence numbers rolled back (RollbackTo): a late
 	// write with one of them is refused.
 	ignored []SeqRange
@@ -68,7 +70,7 @@ func (t *Table) Acquire(req Request) (Result, error) {
 	if err := t.checkCanLock(tx); err != nil {
 		return Result{}, err
 	}
-	if tx.holdsCovering(req.Span, req.Mode) {
+	if t.held.holds(tx, req.Span, req.Mode) {
 		return Result{Granted: true}, nil
 	}
 	if req.Mode == Shared && (mutSkipReadLocks || (mutSkipSpanLocks && !req.Span.IsPoint())) {
@@ -130,17 +132,6 @@ func (t *Table) checkCanLock(tx *txnState) error {
 	return nil
 }
 
-// holdsCovering reports whether one of tx's locks contains s in a mode at
-// least as strong as m.
-func (tx *txnState) holdsCovering(s Span, m Mode) bool {
-	for _, l := range tx.locks {
-		if l.mode >= m && l.span.Contains(s) {
-			return true
-		}
-	}
-	return false
-}
-
 func (t *Table) reserve(tx *txnState, cost int64) error {
 	if limit := t.cfg.limit(); limit >= 0 && tx.bytes+cost > limit {
 		return &MemoryLimitError{Txn: tx.id, Used: tx.bytes, Need: cost, Limit: limit}
@@ -169,6 +160,9 @@ func (t *Table) dequeue(r *request) {
 func (t *Table) grant(r *request) {
 	l := &heldLock{txn: r.txn, span: r.span, mode: r.mode}
 	r.txn.locks = append(r.txn.locks, l)
+	if !l.span.IsPoint() {
+		r.txn.spanLocks = append(r.txn.spanLocks, l)
+	}
 	t.held.insert(l)
 }
 
@@ -240,6 +234,7 @@ func (t *Table) ReleaseShared(txn TxnID) []Grant {
 		tx.bytes -= l.span.size() + lockOverhead
 		return true
 	})
+	tx.spanLocks = slices.DeleteFunc(tx.spanLocks, func(l *heldLock) bool { return l.mode == Shared })
 	return t.grantWaiters()
 }
 

@@ -2,7 +2,8 @@ package locktable
 
 import (
 	"bytes"
-	"slices"
+
+	"github.com/RaduBerinde/btreemap"
 )
 
 // Write is a pending write of a transaction: a new value for Key, or its
@@ -16,12 +17,51 @@ type Write struct {
 	Seq     uint64
 }
 
-// pendingWrites holds a transaction's writes sorted by key, one per key
-// (the last write wins), and an undo log of what each write with a
-// sequence number above 0 replaced, so RollbackTo can restore it.
+// pendingWrites holds a transaction's writes by key, one per key (the last
+// write wins), in a B-tree — a bulk load in any key order costs a
+// logarithm per write, where a sorted slice shifted its tail on every
+// insert — and an undo log of what each write with a sequence number above
+// 0 replaced, so RollbackTo can restore it.
 type pendingWrites struct {
-	sorted []Write
-	undo   []undoEntry // in the order the writes were made; seq never decreases
+	m    *btreemap.BTreeMap[[]byte, Write] // nil until the first write
+	undo []undoEntry                       // in the order the writes were made; seq never decreases
+}
+
+// len is the number of pending writes.
+func (p *pendingWrites) len() int {
+	if p.m == nil {
+		return 0
+	}
+	return p.m.Len()
+}
+
+// get returns the pending write of k.
+func (p *pendingWrites) get(k []byte) (Write, bool) {
+	if p.m == nil {
+		return Write{}, false
+	}
+	_, w, ok := p.m.Get(k)
+	return w, ok
+}
+
+// set stores w as the pending write of its key.
+func (p *pendingWrites) set(w Write) {
+	if p.m == nil {
+		p.m = btreemap.New[[]byte, Write](32, bytes.Compare)
+	}
+	p.m.ReplaceOrInsert(w.Key, w)
+}
+
+// all returns every pending write, sorted by key.
+func (p *pendingWrites) all() []Write {
+	if p.m == nil {
+		return nil
+	}
+	out := make([]Write, 0, p.m.Len())
+	for _, w := range p.m.Ascend(btreemap.Min[[]byte](), btreemap.Max[[]byte]()) {
+		out = append(out, w)
+	}
+	return out
 }
 
 // undoEntry restores key to prev (or removes it, if !hadPrev) when the
@@ -33,19 +73,13 @@ type undoEntry struct {
 	hadPrev bool
 }
 
-func (p *pendingWrites) search(k []byte) (int, bool) {
-	return slices.BinarySearchFunc(p.sorted, k, func(w Write, k []byte) int {
-		return bytes.Compare(w.Key, k)
-	})
-}
-
 // costDelta is the change in bytes held if w is put: a write that replaces
 // one of the same sequence number replaces its value; one that needs an
 // undo entry keeps the value it replaces (in the entry) as well.
 func (p *pendingWrites) costDelta(w Write) int64 {
-	i, found := p.search(w.Key)
-	if found && !p.needsUndo(p.sorted[i], w) {
-		return int64(len(w.Value) - len(p.sorted[i].Value))
+	old, found := p.get(w.Key)
+	if found && !p.needsUndo(old, w) {
+		return int64(len(w.Value) - len(old.Value))
 	}
 	if w.Seq > 0 {
 		return writeCost(w) + undoOverhead
@@ -70,20 +104,20 @@ func (p *pendingWrites) undoSeq(w Write) uint64 {
 // put stores w, replacing an earlier write of the same key, and logs what
 // it replaced when a rollback may need it.
 func (p *pendingWrites) put(w Write) {
-	i, found := p.search(w.Key)
+	old, found := p.get(w.Key)
 	if found {
-		if p.needsUndo(p.sorted[i], w) {
+		if p.needsUndo(old, w) {
 			w.Seq = p.undoSeq(w)
-			p.undo = append(p.undo, undoEntry{seq: w.Seq, key: w.Key, prev: p.sorted[i], hadPrev: true})
+			p.undo = append(p.undo, undoEntry{seq: w.Seq, key: w.Key, prev: old, hadPrev: true})
 		}
-		p.sorted[i] = w
+		p.set(w)
 		return
 	}
 	if w.Seq > 0 {
 		w.Seq = p.undoSeq(w)
 		p.undo = append(p.undo, undoEntry{seq: w.Seq, key: w.Key})
 	}
-	p.sorted = slices.Insert(p.sorted, i, w)
+	p.set(w)
 }
 
 // rollbackTo undoes every write with a sequence number above seq, newest
@@ -93,15 +127,15 @@ func (p *pendingWrites) rollbackTo(seq uint64) int64 {
 	for n := len(p.undo); n > 0 && p.undo[n-1].seq > seq; n = len(p.undo) {
 		e := p.undo[n-1]
 		p.undo = p.undo[:n-1]
-		i, found := p.search(e.key)
+		cur, found := p.get(e.key)
 		if !found {
 			continue // cannot happen: a logged key keeps a pending write until its entry is undone
 		}
-		delta -= writeCost(p.sorted[i]) + undoOverhead
+		delta -= writeCost(cur) + undoOverhead
 		if e.hadPrev {
-			p.sorted[i] = e.prev
+			p.set(e.prev)
 		} else {
-			p.sorted = slices.Delete(p.sorted, i, i+1)
+			p.m.Delete(e.key)
 		}
 	}
 	return delta
@@ -113,10 +147,21 @@ func writeCost(w Write) int64 {
 
 // inSpan returns the writes in s, sorted by key.
 func (p *pendingWrites) inSpan(s Span) []Write {
-	i, _ := p.search(s.Key)
+	if s.IsPoint() {
+		if w, ok := p.get(s.Key); ok {
+			return []Write{w}
+		}
+		return nil
+	}
+	if p.m == nil {
+		return nil
+	}
 	var out []Write
-	for ; i < len(p.sorted) && s.ContainsKey(p.sorted[i].Key); i++ {
-		out = append(out, p.sorted[i])
+	for k, w := range p.m.Ascend(btreemap.GE(s.Key), btreemap.Max[[]byte]()) {
+		if !s.ContainsKey(k) {
+			break
+		}
+		out = append(out, w)
 	}
 	return out
 }
@@ -139,7 +184,7 @@ func clone(b []byte) []byte { return append([]byte{}, b...) }
 func (t *Table) writePending(txn TxnID, w Write) error {
 	tx, ok := t.txns[txn]
 	switch {
-	case !ok || !tx.holdsCovering(PointSpan(w.Key), Exclusive):
+	case !ok || !t.held.holds(tx, PointSpan(w.Key), Exclusive):
 		return ErrNotLocked
 	case tx.prepared:
 		return ErrPrepared
@@ -173,10 +218,10 @@ func (t *Table) PendingBytes(txn TxnID) int64 {
 // refused (ErrSpilledRollback): the values those writes replaced are gone.
 func (t *Table) TakePendingWrites(txn TxnID) []Write {
 	tx, ok := t.txns[txn]
-	if !ok || len(tx.writes.sorted) == 0 {
+	if !ok || tx.writes.len() == 0 {
 		return nil
 	}
-	out := tx.writes.sorted
+	out := tx.writes.all()
 	for _, w := range out {
 		tx.spilledSeq = max(tx.spilledSeq, w.Seq)
 	}
@@ -238,7 +283,7 @@ func (t *Table) RollbackTo(txn TxnID, prio Priority, seq, upTo uint64) (bool, er
 	if upTo > seq {
 		tx.ignored = append(tx.ignored, SeqRange{From: seq, To: upTo})
 	}
-	return len(tx.writes.sorted) > 0 || tx.spilled, nil
+	return tx.writes.len() > 0 || tx.spilled, nil
 }
 
 func (tx *txnState) rolledBack(seq uint64) bool {
