@@ -40,10 +40,46 @@ var fuzzFuncs = []string{"lower(%s)", "upper(%s)", "length(%s)", "abs(%s)", "rou
 	"coalesce(%s, 0)", "nullif(%s, 1)", "concat(%s, 'z')", "substr(%s, 2)", "replace(%s, 'x', 'y')", "trim(%s)",
 	"date_trunc('day', %s)", "extract(year from %s)", "to_char(%s, 'YYYY-MM-DD')", "%s::text", "%s::int", "%s::float8",
 	"%s::numeric", "%s::bool", "%s::date", "%s::timestamptz", "%s::jsonb", "array_length(%s, 1)", "%s -> 'k'", "%s ->> 'k'",
-	"%s @> '{}'", "mod(%s, 0)", "%s || 'q'", "string_agg(%s::text, ',')", "count(%s)", "sum(%s)", "avg(%s)", "min(%s)",
-	"max(%s)", "bool_and(%s)", "array_agg(%s)", "%s IS NULL", "NOT %s", "-%s", "%s::int2", "%s::varchar(2)", "%s::char(3)"}
+	"%s @> '{}'", "mod(%s, 0)", "%s || 'q'", "%s IS NULL", "NOT %s", "-%s", "%s::int2", "%s::varchar(2)", "%s::char(3)",
+	"greatest(%s, 1)", "(%s)[1]", "cardinality(%s)", "repeat(%s::text, 3)", "lpad(%s::text, 5)", "%s::text[]", "ARRAY[%s]",
+	"sqrt(%s)", "power(%s, 2)", "trunc(%s)", "sign(%s)", "%s + interval '1 day'", "%s - 1", "%s * 2", "length(%s::text)"}
+
+// fuzzAggs appear in select lists only (aggregates are not allowed in
+// WHERE).
+var fuzzAggs = []string{"string_agg(%s::text, ',')", "count(%s)", "sum(%s)", "avg(%s)", "min(%s)", "max(%s)",
+	"bool_and(%s)", "array_agg(%s)", "count(DISTINCT %s)", "sum(%s) FILTER (WHERE a > 1)"}
+
+// fuzzCmps make predicates.
+var fuzzCmps = []string{"=", "<>", "<", ">=", "IS DISTINCT FROM", "IS NOT DISTINCT FROM"}
 
 var fuzzOps = []string{"+", "-", "*", "/", "%", "||", "=", "<>", "<", ">=", "AND", "OR", "LIKE", "IS DISTINCT FROM"}
+
+// pred is a boolean expression, most often well typed.
+func (g fuzzGen) pred() string {
+	switch g.r.IntN(5) {
+	case 0:
+		return g.expr(3)
+	case 1:
+		return g.expr(2) + g.pick(" IS NULL", " IS NOT NULL")
+	}
+	return g.expr(2) + " " + g.pick(fuzzCmps...) + " " + g.expr(2)
+}
+
+// item is a select-list item: an expression, or an aggregate of one.
+func (g fuzzGen) item() string {
+	if g.r.IntN(4) == 0 {
+		return fmt.Sprintf(g.pick(fuzzAggs...), g.expr(2))
+	}
+	return g.expr(3)
+}
+
+// lit is an expression of literals only (VALUES lists).
+func (g fuzzGen) lit() string {
+	if g.r.IntN(3) == 0 {
+		return fmt.Sprintf(g.pick(fuzzFuncs...), g.pick(fuzzLiterals...))
+	}
+	return g.pick(fuzzLiterals...)
+}
 
 func (g fuzzGen) expr(depth int) string {
 	if depth <= 0 || g.r.IntN(3) == 0 {
@@ -69,12 +105,12 @@ func (g fuzzGen) stmt() string {
 	e := func() string { return g.expr(3) }
 	switch g.r.IntN(10) {
 	case 0, 1, 2:
-		q := "SELECT " + e() + ", " + e() + " FROM t1"
+		q := "SELECT " + g.item() + ", " + g.item() + " FROM t1"
 		if g.r.IntN(2) == 0 {
 			q += g.pick(" JOIN t2 ON t1.a = t2.a", " LEFT JOIN t2 USING (a)", " FULL JOIN v1 USING (a)", " CROSS JOIN generate_series(1, 3) gs")
 		}
 		if g.r.IntN(2) == 0 {
-			q += " WHERE " + e()
+			q += " WHERE " + g.pred()
 		}
 		if g.r.IntN(3) == 0 {
 			q += " GROUP BY 1, 2 HAVING count(*) > 0"
@@ -84,21 +120,22 @@ func (g fuzzGen) stmt() string {
 		}
 		return q
 	case 3:
-		return "SELECT " + e() + g.pick(" UNION ", " UNION ALL ", " INTERSECT ", " EXCEPT ALL ") + "SELECT " + e()
+		return "SELECT " + e() + " FROM t1" + g.pick(" UNION ", " UNION ALL ", " INTERSECT ", " EXCEPT ALL ", " EXCEPT ") +
+			"SELECT " + e() + g.pick(" FROM t1", " FROM t2 JOIN t1 USING (a)", "") + g.pick("", " ORDER BY 1", " LIMIT 2")
 	case 4:
-		return "WITH w AS (SELECT a, " + e() + " AS x FROM t1) SELECT DISTINCT x FROM w WHERE " + e() + " ORDER BY 1"
+		return "WITH w AS (SELECT a, " + e() + " AS x FROM t1) SELECT DISTINCT x FROM w WHERE " + g.pred() + " ORDER BY 1"
 	case 5:
 		return fmt.Sprintf("INSERT INTO t1 (a, b, c, d, e) VALUES (%d, %s, %s, %s, %s) ON CONFLICT (a) DO UPDATE SET b = EXCLUDED.b || 'u' RETURNING *",
-			g.r.IntN(6), e(), e(), e(), e())
+			g.r.IntN(6), g.lit(), g.lit(), g.lit(), g.lit())
 	case 6:
-		return "UPDATE t1 SET " + g.pick("b", "c", "d", "e", "g", "j") + " = " + e() + " WHERE " + e() + " RETURNING a, " + e()
+		return "UPDATE t1 SET " + g.pick("b", "c", "d", "e", "g", "j", "k", "u", "i", "f") + " = " + e() + " WHERE " + g.pred() + " RETURNING a, " + e()
 	case 7:
-		return "INSERT INTO t2 (a, name, n) VALUES (" + g.pick("1", "2", "3", "NULL", "99") + ", " + e() + ", " + e() + ") RETURNING id"
+		return "INSERT INTO t2 (a, name, n) VALUES (" + g.pick("1", "2", "3", "NULL", "99") + ", " + g.lit() + ", " + g.lit() + ") RETURNING id"
 	case 8:
-		return "DELETE FROM " + g.pick("t1", "t2") + " WHERE " + e() + " RETURNING *"
+		return "DELETE FROM " + g.pick("t1", "t2") + " WHERE " + g.pred() + " RETURNING *"
 	default:
 		return g.pick("SELECT nextval('s1'), currval('s1')", "SELECT setval('s1', "+g.pick(fuzzLiterals...)+")",
-			"SELECT * FROM v1 WHERE "+e(), "EXPLAIN SELECT * FROM t1 WHERE "+e(), "SELECT "+e()+" FROM t1 FOR UPDATE",
+			"SELECT * FROM v1 WHERE "+g.pred(), "EXPLAIN SELECT * FROM t1 WHERE "+g.pred(), "SELECT "+e()+" FROM t1 FOR UPDATE",
 			"SAVEPOINT sp", "ROLLBACK TO SAVEPOINT sp", "BEGIN", "COMMIT", "ROLLBACK", "SELECT generate_series(1, "+e()+")")
 	}
 }

@@ -182,11 +182,34 @@ func round(_ *Ctx, a []types.Datum) (types.Datum, error) {
 	case float64:
 		return math.RoundToEven(x), nil
 	case *apd.Decimal:
-		d := new(apd.Decimal)
-		_, err := types.DecimalCtx.Quantize(d, x, int32(-places))
-		return d, err
+		return quantize(types.DecimalCtx, x, places)
 	}
 	return nil, fmt.Errorf("sem: round of %T", a[0])
+}
+
+// maxNumericScale is the most fraction digits a numeric has in
+// PostgreSQL (NUMERIC_DSCALE_MAX).
+const maxNumericScale = 16383
+
+// quantize rounds x to places fraction digits (negative: to tens,
+// hundreds ...) under ctx's rounding, bounding places as PostgreSQL's
+// round and trunc do: at most maxNumericScale, and past x's integer digits
+// the result is 0.
+func quantize(ctx apd.Context, x *apd.Decimal, places int64) (types.Datum, error) {
+	d := new(apd.Decimal)
+	if x.Form != apd.Finite {
+		return d.Set(x), nil // NaN, ±Infinity
+	}
+	intDigits := x.NumDigits() + int64(x.Exponent)
+	places = max(min(places, maxNumericScale), -intDigits-1)
+	ctx.Precision = max(ctx.Precision, uint32(max(intDigits+places+1, 1)))
+	if _, err := ctx.Quantize(d, x, int32(-places)); err != nil {
+		return nil, fmt.Errorf("sem: round: %w", err)
+	}
+	if d.IsZero() && d.Exponent > 0 {
+		d.Exponent, d.Negative = 0, false // 0, not 000
+	}
+	return d, nil
 }
 
 func floorCeil(f func(float64) float64, mode apd.Rounder) func(*Ctx, []types.Datum) (types.Datum, error) {

@@ -74,9 +74,7 @@ func trunc(_ *Ctx, a []types.Datum) (types.Datum, error) {
 	}
 	ctx := types.DecimalCtx
 	ctx.Rounding = apd.RoundDown
-	d := new(apd.Decimal)
-	_, err := ctx.Quantize(d, toD(a[0]), int32(-places))
-	return d, err
+	return quantize(ctx, toD(a[0]), places)
 }
 
 func power(_ *Ctx, a []types.Datum) (types.Datum, error) {
