@@ -68,8 +68,10 @@ type UserRange struct {
 	Leaseholder int
 	Replicas    []int
 	// Locks and Prepared count the locks held and the prepared records
-	// awaiting resolution at the leaseholder.
+	// awaiting resolution at the leaseholder; Keys the keys it holds (as
+	// its last statistics say).
 	Locks, Prepared int
+	Keys            int64
 }
 
 // UserRanges lists the ranges holding user keys (tables), asking node i.
@@ -95,7 +97,7 @@ func (c *Cluster) UserRanges(ctx context.Context, i int) ([]UserRange, error) {
 		ur := UserRange{Desc: d, Leaseholder: -1}
 		if j, ok := idx[ri.NodeId]; ok && ri.IsLeaseholder {
 			ur.Leaseholder = j
-			ur.Locks, ur.Prepared = int(ri.LocksHeld), len(ri.Prepared)
+			ur.Locks, ur.Prepared, ur.Keys = int(ri.LocksHeld), len(ri.Prepared), ri.KeyCount
 		}
 		for _, r := range d.Replicas {
 			if j, ok := idx[r.NodeId]; ok {
@@ -249,6 +251,8 @@ func (c *Cluster) moveLease(ctx context.Context, idx map[uint64]int, r UserRange
 
 // split splits a random user range that holds at least two keys at the
 // middle of its data, and checks that the range list shows both halves.
+// When no range holds two keys (every row already in a range of its own)
+// there is nothing to split: the fault says so and does nothing.
 type split struct{}
 
 func (split) Name() string { return SplitName }
@@ -260,10 +264,12 @@ func (split) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (*Fault, er
 	}
 	rng.Shuffle(len(ranges), func(a, b int) { ranges[a], ranges[b] = ranges[b], ranges[a] })
 	var errs []error
+	tried := 0
 	for _, r := range ranges {
-		if r.Leaseholder < 0 {
+		if r.Leaseholder < 0 || r.Keys < 2 {
 			continue
 		}
+		tried++
 		var resp *rpcpb.AdminSplitResponse
 		err := c.admin(ctx, r.Leaseholder, func(ctx context.Context, nc rpcpb.NodeClient) (err error) {
 			resp, err = nc.AdminSplit(ctx, &rpcpb.AdminSplitRequest{RangeId: r.Desc.RangeId})
@@ -273,6 +279,9 @@ func (split) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (*Fault, er
 			return err
 		})
 		if err != nil {
+			if errors.Is(err, kverr.ErrBadRequest) {
+				continue // fewer keys than its statistics said: try another
+			}
 			errs = append(errs, fmt.Errorf("r%d: %w", r.Desc.RangeId, err))
 			if len(errs) == 3 {
 				break
@@ -290,7 +299,8 @@ func (split) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (*Fault, er
 		return &Fault{Name: SplitName, Desc: desc, heal: func(context.Context) error { return nil }}, nil
 	}
 	if len(errs) == 0 {
-		errs = append(errs, errors.New("no user range with a leaseholder"))
+		desc := fmt.Sprintf("nothing: none of %d user ranges holds two keys (%d tried)", len(ranges), tried)
+		return &Fault{Name: SplitName, Desc: desc, heal: func(context.Context) error { return nil }}, nil
 	}
 	return nil, fmt.Errorf("nemesis: split: %w", errors.Join(errs...))
 }
