@@ -333,6 +333,14 @@ func (r *Replica) acquire(ctx context.Context, term, gen uint64, meta *rpcpb.Txn
 	}
 	ch := make(chan error, 1)
 	rg.waiters[id] = ch
+	// A wounded holder that is itself queued here, behind someone, cannot
+	// finish within any grace period: abort it now rather than after
+	// WoundDelay (this may grant our own request, hence after registering).
+	for _, y := range res.Wound {
+		if _, waiting := rg.waiters[y]; waiting && y != id && !rg.marked[y] {
+			r.abortLocked(rg, y, fmt.Sprintf("range %d: wounded by an older transaction while it waited for a lock", r.rangeID))
+		}
+	}
 	r.txn.mu.Unlock()
 	defer r.observeLockWait(time.Now())
 	t := time.NewTimer(timeout)
