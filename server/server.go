@@ -244,6 +244,7 @@ func (s *Server) startNode(ident *rpcpb.StoreIdent, nodes []*rpcpb.NodeDescripto
 		SnapshotChunkBytes: func() int64 { return settings.SnapshotChunkBytes.Get(s.settings.Load()) },
 		SnapshotRate:       func() int64 { return settings.SnapshotMaxRate.Get(s.settings.Load()) },
 		SpillBytes:         func() int64 { return settings.SpillBytes.Get(s.settings.Load()) },
+		TxnRangeBytes:      func() int64 { return settings.TxnRangeBytes.Get(s.settings.Load()) },
 	})
 	s.transport.SetNodeID(ident.NodeId)
 	if err := st.Start(); err != nil {

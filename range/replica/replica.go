@@ -61,6 +61,11 @@ type Config struct {
 	// here beyond it are replicated as provisional writes (nil or <= 0:
 	// DefaultSpillBytes).
 	SpillBytes func() int64
+	// TxnRangeBytes is read at each lock and write: the bytes of locks
+	// and pending writes one transaction may hold here (nil or 0: the lock
+	// table's default, 64 MiB); the cluster setting
+	// kv.transaction.max_range_bytes.
+	TxnRangeBytes func() int64
 	// OnFatal is called when Raft finds a broken invariant, just before it
 	// panics (nil: it only panics); it must stop the node.
 	OnFatal func(error)

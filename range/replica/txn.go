@@ -55,10 +55,10 @@ func older(term, gen, t2, g2 uint64) bool {
 	return term < t2 || (term == t2 && gen < g2)
 }
 
-func newRegime(term, gen uint64) *txnRegime {
+func newRegime(term, gen uint64, maxTxnBytes func() int64) *txnRegime {
 	return &txnRegime{
 		term: term, gen: gen,
-		table:    locktable.New(locktable.Config{}),
+		table:    locktable.New(locktable.Config{MaxTxnBytesFunc: maxTxnBytes}),
 		waiters:  map[locktable.TxnID]chan error{},
 		meta:     map[locktable.TxnID]*rpcpb.TxnMeta{},
 		touched:  map[locktable.TxnID]time.Time{},
@@ -94,7 +94,7 @@ func (r *Replica) regimeLocked(term, gen uint64) (*txnRegime, error) {
 		return nil, &kverr.TxnRetryError{Reason: fmt.Sprintf("range %d: lease (term %d, generation %d) ended", r.rangeID, term, gen)}
 	}
 	r.endRegimeLocked("lease moved")
-	rg := newRegime(term, gen)
+	rg := newRegime(term, gen, r.cfg.TxnRangeBytes)
 	if err := r.rebuildPrepared(rg); err != nil {
 		return nil, err
 	}
@@ -398,8 +398,11 @@ func lockError(err error) error {
 	if errors.As(err, &w) {
 		return &kverr.TxnRetryError{Reason: err.Error()}
 	}
-	if errors.Is(err, locktable.ErrMemoryLimit) {
-		return &kverr.ResourceLimitError{Msg: err.Error() + " (a transaction's pending writes at one range are bounded; split it into smaller transactions)"}
+	var ml *locktable.MemoryLimitError
+	if errors.As(err, &ml) {
+		return &kverr.ResourceLimitError{Msg: fmt.Sprintf(
+			"transaction holds %s of locks and pending writes at one range and needs %s more, over kv.transaction.max_range_bytes (%s): raise it (SET CLUSTER SETTING kv.transaction.max_range_bytes = '%s') or split the transaction",
+			humanBytes(ml.Used), humanBytes(ml.Need), humanBytes(ml.Limit), humanBytes(4*ml.Limit))}
 	}
 	return err
 }
@@ -980,4 +983,17 @@ func (r *Replica) TxnCommitting(id uint64) bool {
 	r.txn.mu.Lock()
 	defer r.txn.mu.Unlock()
 	return r.txn.regime != nil && r.txn.regime.marked[locktable.TxnID(id)]
+}
+
+// humanBytes renders n as a cluster setting's byte size ("64MiB").
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%dGiB", n>>30)
+	case n >= 1<<20:
+		return fmt.Sprintf("%dMiB", (n+(1<<20)-1)>>20)
+	case n >= 1<<10:
+		return fmt.Sprintf("%dKiB", (n+(1<<10)-1)>>10)
+	}
+	return fmt.Sprintf("%dB", n)
 }

@@ -55,6 +55,9 @@ type Config struct {
 	// SpillBytes is the size of a transaction's pending writes at a range
 	// beyond which they spill (replica.Config.SpillBytes; nil: default).
 	SpillBytes func() int64
+	// TxnRangeBytes bounds a transaction's locks and pending writes at one
+	// range (replica.Config.TxnRangeBytes; nil: the lock table's default).
+	TxnRangeBytes func() int64
 	// TestingKnobs inject pauses in tests; zero in production.
 	TestingKnobs TestingKnobs
 }
@@ -137,6 +140,7 @@ func (s *Store) replicaConfig() replica.Config {
 		LogKeep:       s.cfg.LogKeep,
 		Metrics:       s.cfg.Metrics,
 		SpillBytes:    s.cfg.SpillBytes,
+		TxnRangeBytes: s.cfg.TxnRangeBytes,
 		OnFatal:       s.cfg.OnFatal,
 	}
 }

@@ -96,6 +96,8 @@ type testCluster struct {
 	fss    []vfs.FS
 	// spillBytes is the stores' transaction spill threshold (0: default).
 	spillBytes int64
+	// rangeBytes, if set, is the stores' kv.transaction.max_range_bytes.
+	rangeBytes func() int64
 	// knobs, if set, gives each node's store its testing knobs.
 	knobs func(node uint64) TestingKnobs
 }
@@ -153,6 +155,7 @@ func (tc *testCluster) startStore(id uint64, eng *storage.Engine) *Store {
 	if n := tc.spillBytes; n > 0 {
 		cfg.SpillBytes = func() int64 { return n }
 	}
+	cfg.TxnRangeBytes = tc.rangeBytes
 	if tc.knobs != nil {
 		cfg.TestingKnobs = tc.knobs(id)
 	}

@@ -2,7 +2,9 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,4 +51,42 @@ func TestWoundedWaiterAbortedAtOnce(t *testing.T) {
 	if !errors.As(err, &retry) || !strings.Contains(err.Error(), "while it waited for a lock") {
 		t.Fatalf("the younger transaction's wait ended with %v, want a retry error for being wounded while it waited", err)
 	}
+}
+
+// A transaction past kv.transaction.max_range_bytes at one range fails with
+// a resource-limit error (53200 in SQL) that names the setting and how to
+// raise it; raised, the same transaction goes through.
+func TestTxnRangeBytesLimit(t *testing.T) {
+	var limit atomic.Int64
+	limit.Store(64 << 10)
+	tc := &testCluster{t: t, tr: newLocalTransport(), spillBytes: 1 << 30, rangeBytes: limit.Load}
+	tc.start(1)
+	write := func() error {
+		x := tc.beginSpill()
+		for i := range 2000 {
+			k := []byte(fmt.Sprintf("k%05d", i))
+			if _, err := x.ops(k, &rpcpb.Op{Kind: rpcpb.Op_PUT, Key: k, Value: []byte(strings.Repeat("v", 32))}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	err := write()
+	// The failed transaction is rolled back, as its coordinator would.
+	if _, aerr := tc.beginSpillWithID(nextSpillTxn).send([]byte("k"), rpcpb.TxnRequest_ABORT, nil); aerr != nil {
+		t.Fatal(aerr)
+	}
+	var rl *kverr.ResourceLimitError
+	if !errors.As(err, &rl) || !strings.Contains(err.Error(), "kv.transaction.max_range_bytes (64KiB)") || !strings.Contains(err.Error(), "SET CLUSTER SETTING") {
+		t.Fatalf("over the limit: %v", err)
+	}
+	limit.Store(16 << 20)
+	if err := write(); err != nil {
+		t.Fatalf("after raising the limit: %v", err)
+	}
+}
+
+// beginSpillWithID drives the transaction id again (to abort it).
+func (tc *testCluster) beginSpillWithID(id uint64) *spillTxn {
+	return &spillTxn{tc: tc, meta: &rpcpb.TxnMeta{Id: id, PriorityStart: int64(id)}, regime: map[uint64][2]uint64{}}
 }

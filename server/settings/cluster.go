@@ -61,6 +61,9 @@ var (
 	SpillBytes = Cluster.RegisterBytes("kv.transaction.spill_bytes",
 		"size of a transaction's pending writes at one range beyond which they are replicated early, in chunks, as provisional writes (a large transaction's writes then stay out of the leaseholder's memory)",
 		4*MiB, Min(4*KiB), Max(1*GiB))
+	TxnRangeBytes = Cluster.RegisterBytes("kv.transaction.max_range_bytes",
+		"bytes of locks and unspilled pending writes one transaction may hold at one range's leaseholder; beyond it the transaction fails with 53200 (a bulk load of millions of rows into one range takes one lock per row)",
+		64*MiB, Min(1*MiB), Max(64*GiB))
 	StatementTimeout = Cluster.RegisterDuration("sql.defaults.statement_timeout",
 		"default statement_timeout of new SQL sessions; 0 for none",
 		0)

@@ -197,6 +197,9 @@ type Config struct {
 	// this table (keys, values and a fixed overhead per entry). Zero means
 	// DefaultMaxTxnBytes; negative means no limit.
 	MaxTxnBytes int64
+	// MaxTxnBytesFunc, if set and positive, overrides MaxTxnBytes at each
+	// call (a cluster setting that may change).
+	MaxTxnBytesFunc func() int64
 }
 
 // DefaultMaxTxnBytes is the per-transaction limit when Config leaves it 0.
@@ -210,6 +213,11 @@ const (
 )
 
 func (c Config) limit() int64 {
+	if c.MaxTxnBytesFunc != nil {
+		if n := c.MaxTxnBytesFunc(); n > 0 {
+			return n
+		}
+	}
 	if c.MaxTxnBytes == 0 {
 		return DefaultMaxTxnBytes
 	}
