@@ -54,6 +54,14 @@ type Config struct {
 	// Logger receives what a client is not told, such as the stack of a
 	// panic in a statement; nil means slog.Default().
 	Logger *slog.Logger
+	// TestingKnobs tune internals in tests.
+	TestingKnobs TestingKnobs
+}
+
+// TestingKnobs tune internals in tests.
+type TestingKnobs struct {
+	// IndexBackfill tunes online index builds.
+	IndexBackfill exec.BackfillKnobs
 }
 
 // DefaultMemoryBudget is the per-statement memory budget without a

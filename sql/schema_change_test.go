@@ -33,7 +33,13 @@ func startNodes(t *testing.T, n int) []*pgx.Conn {
 
 func startNode(t *testing.T, db kvapi.DB, id int) string {
 	t.Helper()
-	srv, err := pgwire.NewServer(pgwire.Config{Executor: sql.NewExecutor(sql.Config{DB: db, NodeID: uint16(id)})})
+	return startNodeWith(t, sql.Config{DB: db, NodeID: uint16(id)})
+}
+
+// startNodeWith serves an executor made with cfg.
+func startNodeWith(t *testing.T, cfg sql.Config) string {
+	t.Helper()
+	srv, err := pgwire.NewServer(pgwire.Config{Executor: sql.NewExecutor(cfg)})
 	if err != nil {
 		t.Fatal(err)
 	}

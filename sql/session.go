@@ -286,6 +286,9 @@ func (s *Session) runPlanned(ctx context.Context, ast *pg.Node, st *stmt, params
 	// whose Sync is already here, commits before its results are sent, so
 	// a conflict at commit is retried rather than reported.
 	autocommit := s.mode == noTxn && (st == nil || pgwirebase.SyncFollows(ctx))
+	if is := ast.GetIndexStmt(); is != nil && autocommit {
+		return s.createIndexOnline(ctx, ast, is)
+	}
 	if err := s.begin(ctx, implicitTxn); err != nil {
 		return nil, nil, err
 	}
@@ -306,6 +309,21 @@ func (s *Session) runPlanned(ctx context.Context, ast *pg.Node, st *stmt, params
 		}
 	}
 	return res, plan.Columns(), nil
+}
+
+// createIndexOnline runs an autocommit CREATE INDEX as transactions of
+// its own, so that writers go on while it backfills (docs/catalog.md).
+func (s *Session) createIndexOnline(ctx context.Context, ast *pg.Node, is *pg.IndexStmt) (*exec.Result, []exec.ResultCol, error) {
+	if err := s.checkReadOnly(ast); err != nil {
+		return nil, nil, err
+	}
+	c := s.execCtx(ctx, nil)
+	c.Backfill = s.exec.cfg.TestingKnobs.IndexBackfill
+	res, err := exec.CreateIndexOnline(c, is)
+	if err != nil {
+		return nil, nil, sqlerr.FromKV(err)
+	}
+	return res, nil, nil
 }
 
 func (s *Session) planFor(ctx context.Context, ast *pg.Node, st *stmt) (exec.Plan, error) {

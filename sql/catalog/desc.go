@@ -103,6 +103,28 @@ type Index struct {
 	// Constraint is set for indexes that back a PRIMARY KEY or UNIQUE
 	// constraint (as opposed to CREATE INDEX).
 	Constraint bool `json:"constraint,omitempty"`
+	// State is IndexPublic ("") or IndexWriteOnly: an index being built
+	// online, maintained by every write but never read (docs/catalog.md).
+	State string `json:"state,omitempty"`
+}
+
+// Index states.
+const (
+	IndexPublic    = ""
+	IndexWriteOnly = "write_only"
+)
+
+// Public reports whether reads may use the index.
+func (i *Index) Public() bool { return i.State == IndexPublic }
+
+// IndexByID returns the position of the secondary index with the ID.
+func (t *Table) IndexByID(id uint32) (int, bool) {
+	for i := range t.Indexes {
+		if t.Indexes[i].ID == id {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // Check is a CHECK constraint.

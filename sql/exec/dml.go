@@ -268,7 +268,7 @@ func arbiter(d *catalog.Descriptor, inf *pg.InferClause) (*catalog.Index, error)
 	t := d.Table
 	if inf.Conname != "" {
 		for _, idx := range t.AllIndexes() {
-			if idx.Name == inf.Conname && idx.Unique {
+			if idx.Name == inf.Conname && idx.Unique && idx.Public() {
 				return idx, nil
 			}
 		}
@@ -284,7 +284,7 @@ func arbiter(d *catalog.Descriptor, inf *pg.InferClause) (*catalog.Index, error)
 		ids = append(ids, t.Columns[i].ID)
 	}
 	for _, idx := range t.AllIndexes() {
-		if idx.Unique && sameSet(idx.Columns, ids) {
+		if idx.Unique && idx.Public() && sameSet(idx.Columns, ids) {
 			return idx, nil
 		}
 	}

@@ -337,7 +337,7 @@ func (w *writer) stillReferenced(fp *fkParent, row sem.Row) error {
 func childIndex(fp *fkParent) *catalog.Index {
 	n := len(fp.fk.Columns)
 	for _, idx := range fp.child.Table.AllIndexes() {
-		if len(idx.Columns) >= n && sameSet(idx.Columns[:n], fp.fk.Columns) {
+		if idx.Public() && len(idx.Columns) >= n && sameSet(idx.Columns[:n], fp.fk.Columns) {
 			return idx
 		}
 	}

@@ -17,31 +17,16 @@ import (
 )
 
 // createIndex adds an index and backfills it in the same transaction; the
-// exclusive lock on the descriptor keeps writers out meanwhile.
+// exclusive lock on the descriptor keeps writers out meanwhile. This is
+// CREATE INDEX in a transaction block; an autocommit one is built online
+// (CreateIndexOnline).
 func createIndex(c *Ctx, s *pg.IndexStmt) (*Result, error) {
-	if s.WhereClause != nil || s.Concurrent {
-		return nil, sqlerr.Unsupported("partial and concurrent indexes are not supported yet")
+	if s.Concurrent {
+		return nil, pgcode.New(pgcode.ActiveSQLTransaction, "CREATE INDEX CONCURRENTLY cannot run inside a transaction block")
 	}
-	d, err := lookupTable(c.Context, c.names(), s.Relation, kvapi.LockExclusive)
-	if err != nil {
-		return nil, err
-	}
-	if d, err = c.Cat.Mutable(c.Context, d.ID); err != nil {
-		return nil, err
-	}
-	idx, err := newIndex(d, s)
-	if err != nil {
-		return nil, err
-	}
-	if taken, err := indexNameTaken(c, d.ParentID, idx.Name); err != nil || taken {
-		if err == nil && s.IfNotExists {
-			c.Notice(&pgcode.Error{Severity: pgcode.SeverityNotice, Message: fmt.Sprintf("relation %q already exists, skipping", idx.Name)})
-			return &Result{Tag: "CREATE INDEX"}, nil
-		}
-		if err == nil {
-			err = pgcode.New(sqlerr.DuplicateTable, "relation %q already exists", idx.Name)
-		}
-		return nil, err
+	d, idx, err := prepareIndex(c, s)
+	if err != nil || d == nil {
+		return &Result{Tag: "CREATE INDEX"}, err
 	}
 	d.Table.Indexes = append(d.Table.Indexes, idx)
 	d.Table.NextIndexID++
@@ -49,6 +34,37 @@ func createIndex(c *Ctx, s *pg.IndexStmt) (*Result, error) {
 		return nil, err
 	}
 	return &Result{Tag: "CREATE INDEX"}, c.Cat.Put(c.Context, d)
+}
+
+// prepareIndex locks the table's descriptor exclusively and returns a
+// mutable copy with the new index, not yet added. A nil descriptor and
+// error means IF NOT EXISTS found the name taken (the notice is sent).
+func prepareIndex(c *Ctx, s *pg.IndexStmt) (*catalog.Descriptor, catalog.Index, error) {
+	if s.WhereClause != nil {
+		return nil, catalog.Index{}, sqlerr.Unsupported("partial indexes are not supported yet")
+	}
+	d, err := lookupTable(c.Context, c.names(), s.Relation, kvapi.LockExclusive)
+	if err != nil {
+		return nil, catalog.Index{}, err
+	}
+	if d, err = c.Cat.Mutable(c.Context, d.ID); err != nil {
+		return nil, catalog.Index{}, err
+	}
+	idx, err := newIndex(d, s)
+	if err != nil {
+		return nil, idx, err
+	}
+	taken, err := indexNameTaken(c, d.ParentID, idx.Name)
+	switch {
+	case err != nil:
+		return nil, idx, err
+	case taken && s.IfNotExists:
+		c.Notice(&pgcode.Error{Severity: pgcode.SeverityNotice, Message: fmt.Sprintf("relation %q already exists, skipping", idx.Name)})
+		return nil, idx, nil
+	case taken:
+		return nil, idx, pgcode.New(sqlerr.DuplicateTable, "relation %q already exists", idx.Name)
+	}
+	return d, idx, nil
 }
 
 func newIndex(d *catalog.Descriptor, s *pg.IndexStmt) (catalog.Index, error) {

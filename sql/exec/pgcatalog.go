@@ -253,11 +253,11 @@ func IndexOID(tableID uint64, indexID uint32) int64 {
 }
 
 // visibleIndexes are the indexes PostgreSQL would have: not the primary
-// index of a table keyed by the hidden rowid.
+// index of a table keyed by the hidden rowid, nor an index being built.
 func visibleIndexes(t *catalog.Table) []*catalog.Index {
 	var out []*catalog.Index
 	for _, idx := range t.AllIndexes() {
-		if idx.ID == catalog.PrimaryIndexID && hasHiddenPK(t) {
+		if idx.ID == catalog.PrimaryIndexID && hasHiddenPK(t) || !idx.Public() {
 			continue
 		}
 		out = append(out, idx)

@@ -52,6 +52,8 @@ type Ctx struct {
 	// memory.go); 0 means no bound. memUsed is the account.
 	MemBudget int64
 	memUsed   int64
+	// Backfill tunes online index builds (tests).
+	Backfill BackfillKnobs
 }
 
 // kv is the statement's transaction; while row writes are buffered, each

@@ -87,6 +87,9 @@ func (s *scanNode) chooseIndex(conj []sem.Expr) {
 	t := s.desc.Table
 	for i := range t.Indexes {
 		idx := &t.Indexes[i]
+		if !idx.Public() {
+			continue
+		}
 		var eqs []sem.Expr
 		for _, id := range idx.Columns {
 			p := t.ColumnByID(id)
