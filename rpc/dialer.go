@@ -23,13 +23,15 @@ const MaxMessageBytes = 256 << 20
 // Dialer keeps one client connection per address, and probes each: a
 // connection that is up but whose peer stops answering — a paused process,
 // a partition that blackholes packets, a host gone without a reset — would
-// otherwise hold every request sent on it until the request's own deadline,
-// and every later one too, since nothing tells the sender to look
-// elsewhere. A peer that leaves probeFailures probes in a row unanswered
-// for probeTimeout each is suspect: its connection is closed, failing the
-// requests in flight on it (a request that may have been delivered fails
-// as such: the callers decide what is ambiguous), and Ready refuses it at
-// once until a probe on a fresh connection is answered again.
+// otherwise take every request sent on it, each held until its own
+// deadline, since nothing tells the sender to look elsewhere. A peer that
+// leaves probeFailures probes in a row unanswered for probeTimeout each is
+// suspect: Ready refuses it at once (so routing tries the next replica,
+// which names the new leaseholder) until a probe is answered again. The
+// connection itself is left alone: the requests already on it end at their
+// deadlines, and a peer only slow to answer (a starved process) loses
+// nothing but new requests for a few seconds — closing it would tear down
+// its Raft streams too.
 type Dialer struct {
 	// source, if set, is the local IP outgoing connections are bound to.
 	source net.IP
@@ -157,19 +159,17 @@ func (d *Dialer) probe(addr string) {
 		cancel()
 		if code := status.Code(err); code != codes.DeadlineExceeded && code != codes.Canceled {
 			fails = 0
-			d.setSuspect(addr, nil, nil)
+			d.setSuspect(addr, nil)
 			continue
 		}
 		if fails++; fails >= probeFailures {
-			fails = 0
-			d.setSuspect(addr, fmt.Errorf("rpc: %s does not answer (%d probes of %s unanswered)", addr, probeFailures, probeTimeout), c)
+			d.setSuspect(addr, fmt.Errorf("rpc: %s does not answer (%d probes of %s unanswered)", addr, fails, probeTimeout))
 		}
 	}
 }
 
-// setSuspect marks addr suspect with err (and closes its connection c,
-// failing what is in flight on it), or clears the mark if err is nil.
-func (d *Dialer) setSuspect(addr string, err error, c *grpc.ClientConn) {
+// setSuspect marks addr suspect with err, or clears the mark if err is nil.
+func (d *Dialer) setSuspect(addr string, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err == nil {
@@ -177,10 +177,6 @@ func (d *Dialer) setSuspect(addr string, err error, c *grpc.ClientConn) {
 		return
 	}
 	d.mu.suspect[addr] = err
-	if d.mu.conns[addr] == c {
-		delete(d.mu.conns, addr)
-		_ = c.Close()
-	}
 }
 
 func (d *Dialer) isSuspect(addr string) bool {
