@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strings"
 	"sync"
@@ -12,6 +13,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/ordodb/ordo/tests/testutil"
 )
 
 // blackhole forwards TCP connections to a backend until cut, then swallows
@@ -108,13 +111,12 @@ func TestDialerSuspectsSilentPeer(t *testing.T) {
 	}
 	bh.cut.Store(true)
 	start := time.Now()
-	deadline := start.Add(30 * time.Second)
-	for !d.isSuspect(addr) {
-		if time.Now().After(deadline) {
-			t.Fatal("a silent peer is not suspect after 30 s")
+	testutil.SucceedsWithin(t, 30*time.Second, func() error {
+		if !d.isSuspect(addr) {
+			return errors.New("a silent peer is not suspect")
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	t.Logf("suspect after %s", time.Since(start).Round(time.Millisecond))
 	// Refused for being suspect, not after waiting for a connection that
 	// claims to be up.
@@ -123,15 +125,5 @@ func TestDialerSuspectsSilentPeer(t *testing.T) {
 	}
 
 	bh.heal()
-	deadline = time.Now().Add(30 * time.Second)
-	for {
-		err := d.Ready(ctx, addr, time.Second)
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the peer answers again, yet Ready refuses it after 30 s: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testutil.SucceedsWithin(t, 30*time.Second, func() error { return d.Ready(ctx, addr, time.Second) })
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/ordodb/ordo/kv/kverr"
 	"github.com/ordodb/ordo/rpc/rpcpb"
 	"github.com/ordodb/ordo/sql/catalog"
+	"github.com/ordodb/ordo/tests/testutil"
 )
 
 var failpointBuild struct {
@@ -172,21 +173,21 @@ func TestFailpointCrashes(t *testing.T) {
 // starts at key.
 func leaseholderAt(ctx context.Context, t *testing.T, c *Cluster, key []byte) int {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	lh := -1
+	testutil.SucceedsWithin(t, 20*time.Second, func() error {
 		ranges, err := c.UserRanges(ctx, 0)
-		if err == nil {
-			for _, r := range ranges {
-				if bytes.Equal(r.Desc.StartKey, key) && r.Leaseholder >= 0 {
-					return r.Leaseholder
-				}
+		if err != nil {
+			return err
+		}
+		for _, r := range ranges {
+			if bytes.Equal(r.Desc.StartKey, key) && r.Leaseholder >= 0 {
+				lh = r.Leaseholder
+				return nil
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no leaseholder of the range at %s within 20 s (%v)", keys.Pretty(key), err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return fmt.Errorf("no leaseholder of the range at %s", keys.Pretty(key))
+	})
+	return lh
 }
 
 // balances reads both rows through url, on a new connection.
@@ -229,16 +230,15 @@ func transfer(ctx context.Context, url string) error {
 // and returns it.
 func waitCrashed(ctx context.Context, t *testing.T, c *Cluster, armed []int) int {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	crashed := -1
+	testutil.SucceedsWithin(t, 20*time.Second, func() error {
 		for _, i := range armed {
 			if c.reapExited(i) {
-				return i
+				crashed = i
+				return nil
 			}
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			t.Fatal(errors.New("no armed node crashed within 20 s"))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return errors.New("no armed node crashed")
+	})
+	return crashed
 }

@@ -2,6 +2,7 @@ package nemesis
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/ordodb/ordo/tests/cluster"
+	"github.com/ordodb/ordo/tests/testutil"
 )
 
 // On four real processes: the membership nemesis decommissions a node,
@@ -46,21 +48,18 @@ func TestMembershipAndKillAllNemeses(t *testing.T) {
 			gone = i
 		}
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
+	testutil.SucceedsWithin(t, 2*time.Minute, func() error {
 		ranges, err := c.UserRanges(ctx, (gone+1)%len(c.Nodes))
-		left := err != nil || len(ranges) == 0
+		if err != nil || len(ranges) == 0 {
+			return fmt.Errorf("range list: %d ranges, %v", len(ranges), err)
+		}
 		for _, r := range ranges {
-			left = left || slices.Contains(r.Replicas, gone)
+			if slices.Contains(r.Replicas, gone) {
+				return fmt.Errorf("n%d still holds a replica of r%d after its decommission", gone+1, r.Desc.RangeId)
+			}
 		}
-		if !left {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("n%d still holds user replicas 2 minutes after its decommission (%v)", gone+1, err)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+		return nil
+	})
 	if err := f.Heal(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -77,20 +76,19 @@ func TestMembershipAndKillAllNemeses(t *testing.T) {
 	if err := f.Heal(ctx); err != nil {
 		t.Fatal(err)
 	}
-	deadline = time.Now().Add(time.Minute)
-	for {
-		var n int
+	testutil.SucceedsWithin(t, time.Minute, func() error {
 		conn, err := pgx.Connect(ctx, url(2))
-		if err == nil {
-			err = conn.QueryRow(ctx, "SELECT count(*) FROM t").Scan(&n)
-			_ = conn.Close(ctx)
+		if err != nil {
+			return err
 		}
-		if err == nil && n == 100 {
-			break
+		defer func() { _ = conn.Close(ctx) }()
+		var n int
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after the whole-cluster restart: count %d, %v", n, err)
+		if n != 100 {
+			return fmt.Errorf("after the whole-cluster restart: count %d, want 100", n)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
 }
