@@ -159,6 +159,9 @@ func insertTargets(d *catalog.Descriptor, cols []*pg.Node) ([]int, error) {
 	seen := map[int]bool{}
 	for _, n := range cols {
 		rt := n.GetResTarget()
+		if len(rt.Indirection) > 0 {
+			return nil, posErr(sqlerr.Unsupported("INSERT into elements of an array column is not supported"), rt.Location)
+		}
 		i := t.ColumnIndex(rt.Name)
 		if i < 0 || t.Columns[i].Hidden {
 			return nil, posErr(pgcode.New(sqlerr.UndefinedColumn, "column %q of relation %q does not exist", rt.Name, d.Name), rt.Location)
@@ -321,12 +324,29 @@ func setTarget(b *sem.Builder, d *catalog.Descriptor, rt *pg.ResTarget) (setClau
 		e.Detail = fmt.Sprintf("Column %q is an identity column defined as GENERATED ALWAYS.", col.Name)
 		return setClause{}, e
 	}
-	e, err := b.Build(rt.Val)
+	e, err := setValue(b, rt, col)
 	if err != nil {
 		return setClause{}, err
 	}
 	e, err = b.AssignTo(e, col.Type, col.Name)
 	return setClause{col: i, e: e}, err
+}
+
+// setValue builds a SET target's value: rt.Val, or for col[i] = v the
+// column's array with element i set.
+func setValue(b *sem.Builder, rt *pg.ResTarget, col catalog.Column) (sem.Expr, error) {
+	if len(rt.Indirection) == 0 {
+		return b.Build(rt.Val)
+	}
+	arr, err := b.Build(pg.MakeColumnRefNode([]*pg.Node{pg.MakeStrNode(col.Name)}, rt.Location))
+	if err != nil {
+		return nil, err
+	}
+	e, err := b.BuildArrayAssign(arr, col.Name, rt.Indirection, rt.Val)
+	if pe, ok := err.(*pgcode.Error); ok {
+		return nil, posErr(pe, rt.Location)
+	}
+	return e, err
 }
 
 // Exec runs the INSERT. Its row writes are batched (writebuf.go), and an

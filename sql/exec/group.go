@@ -82,7 +82,7 @@ func (sp *selectPlan) accumulate(c *Ctx, g *group, r sem.Row) error {
 				return err
 			}
 		}
-		if a.Name == "string_agg" { // holds every value
+		if a.Name == "string_agg" || a.Name == "array_agg" { // holds every value
 			if err := c.grow("aggregation", datumBytes(v)+datumBytes(sep)); err != nil {
 				return err
 			}

@@ -115,13 +115,22 @@ func infoColumnsRows(c *Ctx) ([]sem.Row, error) {
 				def = col.Default
 			}
 			row := sem.Row{db, schemaOf(c, d), d.Name, col.Name, int64(n), def, yesNo(!col.NotNull),
-				col.Type.Name()}
+				infoDataType(col.Type)}
 			row = append(row, typeMetrics(col.Type)...)
 			row = append(row, db, "pg_catalog", col.Type.TypName(), fmt.Sprint(n), yesNo(col.Identity != ""), "NEVER", "YES")
 			out = append(out, row)
 		}
 	}
 	return out, err
+}
+
+// infoDataType is information_schema's data_type: the type's name, or
+// ARRAY for an array.
+func infoDataType(t types.T) string {
+	if t.Family == types.ArrayFamily {
+		return "ARRAY"
+	}
+	return t.Name()
 }
 
 // typeMetrics are columns' character_maximum_length through

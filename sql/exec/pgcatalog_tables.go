@@ -182,13 +182,17 @@ func attributeRow(rel int64, col catalog.Column, num int) sem.Row {
 	case t.Size() < 0:
 		storage = "x"
 	}
-	if t.Family == types.StringFamily {
+	elem, ndims := t, int64(0)
+	if t.Family == types.ArrayFamily {
+		elem, ndims = t.Elem(), 1
+	}
+	if elem.Family == types.StringFamily {
 		coll = defaultCollation
 	}
-	if t.Size() == 8 {
+	if elem.Size() == 8 {
 		align = "d"
 	}
-	return sem.Row{rel, col.Name, int64(t.OID), int64(-1), int64(t.Size()), int64(num), int64(0),
+	return sem.Row{rel, col.Name, int64(t.OID), int64(-1), int64(t.Size()), int64(num), ndims,
 		int64(-1), int64(t.TypeMod()), t.Size() > 0 && t.Size() <= 8, align,
 		storage, "", col.NotNull, col.Default != "" && col.Identity == "",
 		false, col.Identity, "", false,

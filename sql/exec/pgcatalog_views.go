@@ -99,7 +99,7 @@ func infoViewColumnsRows(c *Ctx) ([]sem.Row, error) {
 	for _, d := range ds {
 		for i, col := range d.View.Columns {
 			n := int64(i + 1)
-			row := sem.Row{db, schemaOf(c, d), d.Name, col.Name, n, nil, "YES", col.Type.Name()}
+			row := sem.Row{db, schemaOf(c, d), d.Name, col.Name, n, nil, "YES", infoDataType(col.Type)}
 			row = append(row, typeMetrics(col.Type)...)
 			row = append(row, db, "pg_catalog", col.Type.TypName(), strconv.FormatInt(n, 10), "NO", "NEVER", "NO")
 			out = append(out, row)

@@ -276,13 +276,52 @@ func (c *Codec) PrimaryKeyFromSuffix(pk []byte) []byte {
 // appendValueDatum is AppendDatum except that a decimal is stored as its
 // text, since the key encoding drops the scale (1.50 would read as 1.5).
 func appendValueDatum(b []byte, t types.T, d types.Datum) []byte {
-	if x, ok := d.(*apd.Decimal); ok {
+	switch x := d.(type) {
+	case *apd.Decimal:
 		return encoding.AppendString(b, types.DecimalText(x), asc)
+	case []types.Datum:
+		return appendValueArray(b, t, x)
 	}
 	return AppendDatum(b, t, d)
 }
 
+// appendValueArray is an array column's value: its elements' value
+// encodings (a numeric element keeps its scale, which the key encoding
+// drops), NULL elements as NULLs.
+func appendValueArray(b []byte, t types.T, a []types.Datum) []byte {
+	var elems []byte
+	for _, e := range a {
+		if e == nil {
+			elems = encoding.AppendNull(elems, asc)
+			continue
+		}
+		elems = appendValueDatum(elems, t.Elem(), e)
+	}
+	return encoding.AppendBytes(b, elems, asc)
+}
+
+func decodeValueArray(b []byte, t types.T) ([]byte, types.Datum, error) {
+	rest, elems, err := encoding.DecodeBytes(b, asc)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := []types.Datum{}
+	for len(elems) > 0 {
+		var d types.Datum
+		if r, null := encoding.DecodeIfNull(elems); null {
+			elems = r
+		} else if elems, d, err = decodeValueDatum(elems, t.Elem()); err != nil {
+			return nil, nil, err
+		}
+		out = append(out, d)
+	}
+	return rest, out, nil
+}
+
 func decodeValueDatum(b []byte, t types.T) ([]byte, types.Datum, error) {
+	if t.Family == types.ArrayFamily {
+		return decodeValueArray(b, t)
+	}
 	if t.Family != types.DecimalFamily {
 		return DecodeDatum(b, t)
 	}

@@ -28,7 +28,7 @@ func (a *AggSpec) String() string {
 }
 
 var aggNames = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true,
-	"bool_and": true, "bool_or": true, "every": true, "string_agg": true}
+	"bool_and": true, "bool_or": true, "every": true, "string_agg": true, "array_agg": true}
 
 // IsAggregate reports whether name is an aggregate function.
 func IsAggregate(name string) bool { return aggNames[name] }
@@ -41,6 +41,9 @@ func aggType(name string, arg Expr) types.T {
 		return types.Bool
 	case "string_agg":
 		return types.Text
+	case "array_agg":
+		t, _ := types.ArrayOfMod(arg.Type())
+		return t
 	case "min", "max":
 		return arg.Type()
 	}
@@ -67,6 +70,7 @@ type Acc struct {
 	best  types.Datum
 	b     types.Datum
 	parts []string
+	elems []types.Datum // array_agg's
 	seen  map[string]bool
 }
 
@@ -86,7 +90,7 @@ func (acc *Acc) Add(v, sep types.Datum) error {
 		acc.n++
 		return nil
 	}
-	if v == nil {
+	if v == nil && s.Name != "array_agg" { // array_agg keeps NULLs
 		return nil
 	}
 	if acc.seen != nil {
@@ -106,6 +110,13 @@ func appendKey(b []byte, v types.Datum) []byte {
 		return encoding.AppendInt(b, x, encoding.Ascending)
 	case *apd.Decimal:
 		return encoding.AppendDecimal(b, x, encoding.Ascending)
+	case []types.Datum:
+		b = append(b, "array:"...)
+		for _, e := range x {
+			k := appendKey(nil, e)
+			b = append(encoding.EncodeUvarintAscending(b, uint64(len(k))), k...)
+		}
+		return b
 	}
 	return fmt.Appendf(b, "%T:%v", v, v)
 }
@@ -127,6 +138,8 @@ func (acc *Acc) add(v, sep types.Datum) error {
 			acc.parts = append(acc.parts, sep.(string))
 		}
 		acc.parts = append(acc.parts, v.(string))
+	case "array_agg":
+		acc.elems = append(acc.elems, v)
 	default:
 		return acc.addSum(v)
 	}
@@ -182,6 +195,8 @@ func (acc *Acc) Result() (types.Datum, error) {
 		return acc.b, nil
 	case "string_agg":
 		return strings.Join(acc.parts, ""), nil
+	case "array_agg":
+		return acc.elems, nil
 	case "avg":
 		return acc.avg()
 	}

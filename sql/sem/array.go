@@ -12,8 +12,7 @@ import (
 
 // Arrays (see types/array.go): ARRAY[...], ARRAY(subquery), x op ANY/ALL
 // (array), a || b, a[i], casts to array types, and the array functions
-// psql's catalog queries call. Arrays are values only: no table column
-// has an array type.
+// psql's catalog queries call. Table columns may have array types.
 
 // anyArray is the declared type of an argument that takes any array; an
 // untyped literal passed for it is read as text[].
@@ -296,14 +295,22 @@ func (b *Builder) buildIndirection(x *pg.A_Indirection) (Expr, error) {
 	}
 	for _, n := range x.Indirection {
 		idx := n.GetAIndices()
-		if idx == nil || idx.IsSlice || e.Type().Family != types.ArrayFamily {
+		if _, ok := e.(*Slice); ok || len(x.Indirection) > 1 && e.Type().Family == types.ArrayFamily {
+			return nil, sqlerr.Unsupported("multidimensional arrays are not supported")
+		}
+		if idx == nil || e.Type().Family != types.ArrayFamily {
 			return nil, sqlerr.Unsupported("only subscripts of arrays are supported")
 		}
-		i, err := b.Build(idx.Uidx)
-		if err != nil {
-			return nil, err
+		if idx.IsSlice {
+			lo, hi, err := b.sliceBounds(idx)
+			if err != nil {
+				return nil, err
+			}
+			e = &Slice{Array: e, Lo: lo, Hi: hi}
+			continue
 		}
-		if i, err = b.Coerce(i, types.Int8); err != nil {
+		i, err := b.subscript(idx.Uidx)
+		if err != nil {
 			return nil, err
 		}
 		e = &Subscript{Array: e, Index: i}
@@ -311,19 +318,143 @@ func (b *Builder) buildIndirection(x *pg.A_Indirection) (Expr, error) {
 	return e, nil
 }
 
-// castType resolves a cast's target type, arrays included.
-func castType(tn *pg.TypeName) (types.T, error) {
-	if len(tn.ArrayBounds) == 0 {
-		return ResolveType(tn)
+// subscript types an array subscript; nil stays nil (an omitted bound).
+func (b *Builder) subscript(n *pg.Node) (Expr, error) {
+	if n == nil {
+		return nil, nil
 	}
+	i, err := b.Build(n)
+	if err != nil {
+		return nil, err
+	}
+	return b.Coerce(i, types.Int8)
+}
+
+func (b *Builder) sliceBounds(idx *pg.A_Indices) (lo, hi Expr, err error) {
+	if lo, err = b.subscript(idx.Lidx); err == nil {
+		hi, err = b.subscript(idx.Uidx)
+	}
+	return lo, hi, err
+}
+
+// Slice is a[lo:hi] (either bound may be omitted): the elements in the
+// bounds, renumbered from 1; empty when none is.
+type Slice struct{ Array, Lo, Hi Expr }
+
+func (e *Slice) Type() types.T  { return e.Array.Type() }
+func (e *Slice) String() string { return fmt.Sprintf("%s[%v:%v]", e.Array, e.Lo, e.Hi) }
+func (e *Slice) Eval(c *Ctx, r Row) (types.Datum, error) {
+	a, err := e.Array.Eval(c, r)
+	if err != nil || a == nil {
+		return nil, err
+	}
+	elems := a.([]types.Datum)
+	lo, hi := int64(1), int64(len(elems))
+	for _, bound := range []struct {
+		x Expr
+		v *int64
+	}{{e.Lo, &lo}, {e.Hi, &hi}} {
+		if bound.x == nil {
+			continue
+		}
+		v, err := bound.x.Eval(c, r)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		*bound.v = v.(int64)
+	}
+	lo, hi = max(lo, 1), min(hi, int64(len(elems)))
+	if lo > hi {
+		return []types.Datum{}, nil
+	}
+	return append([]types.Datum{}, elems[lo-1:hi]...), nil
+}
+
+// castType resolves a cast's target type, arrays included.
+func castType(tn *pg.TypeName) (types.T, error) { return ResolveType(tn) }
+
+// resolveArrayType is elem[], elem[][] or elem ARRAY: PostgreSQL ignores
+// the bounds and the number of dimensions a type is declared with, and
+// keeps the element's modifiers (varchar(10)[]).
+func resolveArrayType(tn *pg.TypeName) (types.T, error) {
 	elem := &pg.TypeName{Names: tn.Names, Typmods: tn.Typmods, Location: tn.Location}
 	et, err := ResolveType(elem)
 	if err != nil {
 		return types.T{}, err
 	}
-	t, ok := types.ArrayOf(et)
+	t, ok := types.ArrayOfMod(et)
 	if !ok {
 		return types.T{}, posErr(sqlerr.Unsupported("arrays of %s are not supported", et.Name()), tn.Location)
 	}
 	return t, nil
+}
+
+// ArraySet is the new value of a column set through a subscript
+// (UPDATE ... SET a[i] = v): a with element i replaced, NULLs filling the
+// gap when i is past the end.
+type ArraySet struct{ Array, Index, Value Expr }
+
+func (e *ArraySet) Type() types.T  { return e.Array.Type() }
+func (e *ArraySet) String() string { return fmt.Sprintf("%s[%s] := %s", e.Array, e.Index, e.Value) }
+func (e *ArraySet) Eval(c *Ctx, r Row) (types.Datum, error) {
+	a, err := e.Array.Eval(c, r)
+	if err != nil {
+		return nil, err
+	}
+	i, err := e.Index.Eval(c, r)
+	if err != nil {
+		return nil, err
+	}
+	v, err := e.Value.Eval(c, r)
+	if err != nil {
+		return nil, err
+	}
+	if i == nil {
+		return nil, pgcode.New(sqlerr.NullValueNotAllowed, "array subscript in assignment must not be null")
+	}
+	old, _ := a.([]types.Datum)
+	n := i.(int64)
+	if n < 1 || len(old) == 0 && n != 1 {
+		return nil, sqlerr.Unsupported("arrays with a lower bound other than 1 are not supported")
+	}
+	if n > 1<<20 {
+		return nil, pgcode.New(sqlerr.ProgramLimitExceeded, "array size exceeds the maximum allowed (%d)", 1<<20)
+	}
+	out := make([]types.Datum, max(int(n), len(old)))
+	copy(out, old)
+	out[n-1] = v
+	return out, nil
+}
+
+// BuildArrayAssign types col[i] = val, a SET target with a subscript;
+// arr is the column's current value.
+func (b *Builder) BuildArrayAssign(arr Expr, col string, ind []*pg.Node, val *pg.Node) (Expr, error) {
+	var idx *pg.A_Indices
+	if len(ind) == 1 {
+		idx = ind[0].GetAIndices()
+	}
+	if idx == nil || idx.IsSlice || arr.Type().Family != types.ArrayFamily {
+		return nil, sqlerr.Unsupported("only assignments to one element of an array column are supported")
+	}
+	i, err := b.Build(idx.Uidx)
+	if err != nil {
+		return nil, err
+	}
+	if i, err = b.Coerce(i, types.Int8); err != nil {
+		return nil, pgcode.New(sqlerr.DatatypeMismatch, "array subscript must have type integer")
+	}
+	v, err := b.Build(val)
+	if err != nil {
+		return nil, err
+	}
+	et := arr.Type().Elem()
+	if v.Type().Family != types.UnknownFamily && !types.CanAssign(v.Type(), et) {
+		e := pgcode.New(sqlerr.DatatypeMismatch, "subscripted assignment to %q requires type %s but expression is of type %s", col, et.Name(), v.Type().Name())
+		e.Hint = "You will need to rewrite or cast the expression."
+		return nil, e
+	}
+	if v, err = b.AssignTo(v, et, col); err != nil {
+		return nil, err
+	}
+	return &ArraySet{Array: arr, Index: i, Value: v}, nil
 }

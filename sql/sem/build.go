@@ -219,7 +219,7 @@ func ResolveType(tn *pg.TypeName) (types.T, error) {
 		name = n.GetString_().GetSval()
 	}
 	if len(tn.ArrayBounds) > 0 {
-		return types.T{}, sqlerr.Unsupported("array types are not supported yet")
+		return resolveArrayType(tn)
 	}
 	t, ok := types.Lookup(name)
 	if !ok {
@@ -361,8 +361,8 @@ func (b *Builder) AssignTo(e Expr, t types.T, col string) (Expr, error) {
 		err.Hint = "You will need to rewrite or cast the expression."
 		return nil, err
 	}
-	if p, ok := e.(*Param); ok && p.T == t {
-		return e, nil
+	if p, ok := e.(*Param); ok && p.T == t && t.TypeMod() < 0 {
+		return e, nil // a parameter is decoded as its type, but not fitted to its modifiers
 	}
 	return &Cast{Arg: e, T: t, Assign: true}, nil
 }

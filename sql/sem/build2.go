@@ -126,6 +126,9 @@ func (b *Builder) buildBinary(op string, ln, rn *pg.Node, loc int32) (Expr, erro
 	if e, ok, err := b.buildJSONOp(op, l, r); ok {
 		return e, withPos(err, loc)
 	}
+	if e, ok, err := b.buildArrayContains(op, l, r); ok {
+		return e, withPos(err, loc)
+	}
 	if c, ok := cmpNames[op]; ok {
 		l, r, err := b.unify(l, r, op)
 		if err != nil {

@@ -29,6 +29,9 @@ func (b *Builder) buildFunc(f *pg.FuncCall) (Expr, error) {
 	if e, ok, err := b.buildTimeFunc(name, args); ok {
 		return e, withPos(err, f.Location)
 	}
+	if e, ok, err := b.buildArrayFunc(name, args); ok {
+		return e, withPos(err, f.Location)
+	}
 	switch name {
 	case "concat":
 		return b.buildConcat(args)
@@ -252,6 +255,13 @@ func (b *Builder) aggArgType(name string, arg Expr) (Expr, error) {
 	case "min", "max":
 		if t.Family == types.UnknownFamily {
 			return b.Coerce(arg, types.Text)
+		}
+	case "array_agg":
+		if t.Family == types.UnknownFamily {
+			return b.Coerce(arg, types.Text)
+		}
+		if _, ok := types.ArrayOf(t); !ok || t.Family == types.ArrayFamily {
+			return nil, sqlerr.Unsupported("array_agg of %s is not supported", t.Name())
 		}
 	}
 	return arg, nil

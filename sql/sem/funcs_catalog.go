@@ -65,15 +65,25 @@ func formatType(_ *Ctx, a []types.Datum) (types.Datum, error) {
 		return "???", nil
 	}
 	if mod, ok := a[1].(int64); ok && mod >= 0 {
-		switch t.Family {
-		case types.StringFamily:
-			t = t.WithWidth(int32(mod - 4))
-		case types.DecimalFamily:
-			m := int32(mod - 4)
-			t = t.WithPrecision(m>>16, m&0xffff)
-		}
+		t = withTypMod(t, int32(mod))
 	}
 	return t.SQLString(), nil
+}
+
+// withTypMod applies an atttypmod to t (an array's is its element's).
+func withTypMod(t types.T, mod int32) types.T {
+	f := t.Family
+	if f == types.ArrayFamily {
+		f = t.Elem().Family
+	}
+	switch f {
+	case types.StringFamily:
+		t = t.WithWidth(mod - 4)
+	case types.DecimalFamily:
+		m := mod - 4
+		t = t.WithPrecision(m>>16, m&0xffff)
+	}
+	return t
 }
 
 // RegisterFunc adds a strict function implemented outside sem: the

@@ -7,17 +7,21 @@ import (
 
 	"github.com/ordodb/ordo/pgwire/pgcode"
 	"github.com/ordodb/ordo/pgwire/pgwirebase"
+	"github.com/ordodb/ordo/sql/sqlerr"
 )
 
-// Arrays are one-dimensional, with lower bound 1, as the catalog's arrays
-// and ARRAY(subquery) produce them. Their Datum is []Datum (nil elements
-// are NULL); their type is T{Family: ArrayFamily, OID: the array type's
-// OID}, and the element type follows from the OID.
+// Arrays are one-dimensional, with lower bound 1. Their Datum is []Datum
+// (nil elements are NULL); their type is T{Family: ArrayFamily, OID: the
+// array type's OID}: the element type follows from the OID, and the
+// element's modifiers (varchar(10)[], numeric(5,2)[]) are the array type's
+// Width, Prec and Scale, as PostgreSQL's atttypmod of an array column is
+// its element's.
 
 // arrayElems maps array type OIDs to their element types' OIDs.
 var arrayElems = map[uint32]uint32{
 	1000: 16, 1005: 21, 1007: 23, 1016: 20, 1021: 700, 1022: 701, 1231: 1700,
 	1009: 25, 1015: 1043, 1014: 1042, 1003: 19, 1001: 17, 1028: 26,
+	1182: 1082, 1115: 1114, 1185: 1184, 1187: 1186, 2951: 2950, 3807: 3802,
 }
 
 var elemArrays = map[uint32]uint32{}
@@ -44,8 +48,20 @@ func ArrayOf(elem T) (T, bool) {
 	return T{Family: ArrayFamily, OID: a}, ok
 }
 
-// Elem returns an array type's element type.
-func (t T) Elem() T { return byOID[arrayElems[t.OID]] }
+// Elem returns an array type's element type, modifiers included.
+func (t T) Elem() T {
+	e := byOID[arrayElems[t.OID]]
+	e.Width, e.Prec, e.Scale = t.Width, t.Prec, t.Scale
+	return e
+}
+
+// ArrayOfMod is ArrayOf keeping elem's modifiers (a column of type
+// varchar(10)[]).
+func ArrayOfMod(elem T) (T, bool) {
+	a, ok := ArrayOf(elem)
+	a.Width, a.Prec, a.Scale = elem.Width, elem.Prec, elem.Scale
+	return a, ok
+}
 
 // ArrayTypeOID is pg_type.typarray: the OID of t's array type, 0 if none.
 func (t T) ArrayTypeOID() uint32 { return elemArrays[t.OID] }
@@ -93,6 +109,9 @@ func malformedArray(s, detail string) error {
 // parseArray parses a one-dimensional array literal.
 func parseArray(t T, s string, loc *time.Location) (Datum, error) {
 	in := strings.TrimSpace(s)
+	if in != "" && in[0] == '[' {
+		return nil, sqlerr.Unsupported("array literals with dimension decorations are not supported")
+	}
 	if in == "" || in[0] != '{' {
 		return nil, malformedArray(s, `Array value must start with "{" or dimension information.`)
 	}
@@ -100,6 +119,9 @@ func parseArray(t T, s string, loc *time.Location) (Datum, error) {
 		return nil, malformedArray(s, "Unexpected end of input.")
 	}
 	body := in[1 : len(in)-1]
+	if b := strings.TrimLeft(body, " \t\n"); b != "" && b[0] == '{' {
+		return nil, sqlerr.Unsupported("multidimensional arrays are not supported")
+	}
 	out := []Datum{}
 	if strings.TrimSpace(body) == "" {
 		return out, nil
@@ -195,7 +217,9 @@ func castArray(d Datum, from, to T, loc *time.Location) (Datum, error) {
 		if e == nil {
 			continue
 		}
-		v, err := Cast(e, from.Elem(), to.Elem(), loc)
+		// Lengths and precisions are fitted by fitWidth (explicitly or
+		// for assignment), like a scalar's.
+		v, err := convert(e, from.Elem(), to.Elem(), loc)
 		if err != nil {
 			return nil, err
 		}
@@ -209,3 +233,38 @@ func castArray(d Datum, from, to T, loc *time.Location) (Datum, error) {
 type arrayDetail string
 
 func (d arrayDetail) Error() string { return string(d) }
+
+// fitArray applies the element type's length or precision to each element.
+func fitArray(a []Datum, to T, explicit bool) (Datum, error) {
+	et := to.Elem()
+	if et.Width == 0 && et.Prec == 0 && et.OID != Name.OID {
+		return a, nil
+	}
+	out := make([]Datum, len(a))
+	for i, e := range a {
+		v, err := fitWidth(e, et, explicit)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// arrayFromPgtype converts a decoded binary array's elements to Datums of
+// t's element type.
+func arrayFromPgtype(t T, a []any) (Datum, error) {
+	et := t.Elem()
+	out := make([]Datum, len(a))
+	for i, e := range a {
+		if e == nil {
+			continue
+		}
+		v, err := fromPgtype(et, e)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}

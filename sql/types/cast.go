@@ -232,6 +232,10 @@ func wallUTC(t time.Time) time.Time {
 // fitWidth applies char(n)/varchar(n) lengths and numeric(p,s).
 func fitWidth(d Datum, to T, explicit bool) (Datum, error) {
 	switch x := d.(type) {
+	case []Datum:
+		if to.Family == ArrayFamily {
+			return fitArray(x, to, explicit)
+		}
 	case string:
 		return fitString(x, to, explicit)
 	case *apd.Decimal:

@@ -136,6 +136,10 @@ func parseDecimal(s string) (Datum, error) {
 // fromPgtype converts pgtype's Go representation to a Datum of t.
 func fromPgtype(t T, v any) (Datum, error) {
 	switch x := v.(type) {
+	case []any:
+		if t.Family == ArrayFamily {
+			return arrayFromPgtype(t, x)
+		}
 	case pgtype.Numeric:
 		return parseDecimal(string(x))
 	case uint32:

@@ -121,6 +121,8 @@ func (t T) Name() string { return names[t.OID] }
 // SQLString is the name with its modifiers: "character varying(10)".
 func (t T) SQLString() string {
 	switch {
+	case t.Family == ArrayFamily:
+		return t.Elem().SQLString() + "[]"
 	case t.Width > 0:
 		return fmt.Sprintf("%s(%d)", t.Name(), t.Width)
 	case t.Prec > 0:
