@@ -338,7 +338,7 @@ func typeRows(*Ctx) ([]sem.Row, error) {
 		if t.Family == types.ArrayFamily {
 			elem = int64(t.Elem().OID)
 		}
-		if t.Family == types.StringFamily {
+		if t.Family == types.StringFamily || t.Family == types.ArrayFamily && t.Elem().Family == types.StringFamily {
 			coll = defaultCollation
 		}
 		if t.Family == types.UnknownFamily {

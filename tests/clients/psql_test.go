@@ -17,14 +17,14 @@ import (
 
 // psqlSchema is the schema the meta-command outputs are compared on: a
 // serial primary key, UNIQUE, NOT NULL, CHECK, defaults, a secondary
-// index, a bigserial (sequences), numeric and varchar modifiers, and a
+// index, a bigserial (sequences), numeric and varchar modifiers, array columns, and a
 // view (a join with GROUP BY: not automatically updatable in PostgreSQL
 // either, so information_schema agrees).
 var psqlSchema = []string{
 	"CREATE TABLE users (id serial PRIMARY KEY, name text NOT NULL UNIQUE, age int CHECK (age >= 0), created timestamptz DEFAULT now())",
 	"CREATE INDEX users_created_idx ON users (created)",
 	"CREATE TABLE orders (id bigserial PRIMARY KEY, user_id int NOT NULL, amount numeric(10,2) NOT NULL DEFAULT 0, note varchar(40))",
-	"CREATE TABLE notes (body text)",
+	"CREATE TABLE notes (body text, tags text[] NOT NULL, codes varchar(10)[], scores int[])",
 	"CREATE VIEW user_orders AS SELECT u.name, count(o.id) AS orders FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.name",
 	"CREATE ROLE alice LOGIN",
 }
