@@ -2,14 +2,17 @@ package sem
 
 import (
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/ordodb/ordo/pgwire/pgcode"
+	"github.com/ordodb/ordo/pgwire/pgwirebase"
 	"github.com/ordodb/ordo/sql/types"
 )
 
 // The array containment operators (@>, <@, &&) and the array functions
-// that are operators in disguise (array_append, array_prepend, array_cat,
-// array_position, array_remove).
+// whose types follow their array argument's (array_append, array_prepend,
+// array_cat, array_position, array_remove, array_to_string).
 
 // ArrayContains is l @> r (every element of r is in l), or l && r when
 // Overlap (some element is in both). NULL elements match nothing.
@@ -87,8 +90,52 @@ func (b *Builder) buildArrayFunc(name string, args []Expr) (Expr, bool, error) {
 		return e, true, err
 	case (name == "array_position" || name == "array_remove") && len(args) == 2 && isArrayArg(args[0]):
 		return b.buildArraySearch(name, args[0], args[1])
+	case name == "array_to_string" && len(args) >= 2 && len(args) <= 3 && args[0].Type().Family == types.ArrayFamily:
+		return b.buildArrayToString(args)
 	}
 	return nil, false, nil
+}
+
+// buildArrayToString is array_to_string(array, delimiter [, null_string])
+// over an array of any element type, each element in its text form.
+func (b *Builder) buildArrayToString(args []Expr) (Expr, bool, error) {
+	for i := 1; i < len(args); i++ {
+		c, err := b.Coerce(args[i], types.Text)
+		if err != nil {
+			return nil, true, noFunc("array_to_string", args)
+		}
+		args[i] = c
+	}
+	et := args[0].Type().Elem()
+	fn := func(c *Ctx, a []types.Datum) (types.Datum, error) {
+		if a[0] == nil || a[1] == nil {
+			return nil, nil
+		}
+		var parts []string
+		for _, e := range a[0].([]types.Datum) {
+			switch {
+			case e != nil:
+				parts = append(parts, elemText(c, et, e))
+			case len(a) > 2 && a[2] != nil:
+				parts = append(parts, a[2].(string))
+			}
+		}
+		return strings.Join(parts, a[1].(string)), nil
+	}
+	return &Func{Name: "array_to_string", Args: args, T: types.Text, Fn: fn}, true, nil
+}
+
+// elemText is an element's text form, in the session's time zone.
+func elemText(c *Ctx, t types.T, d types.Datum) string {
+	loc := time.UTC
+	if c != nil && c.Env != nil {
+		loc = c.Env.Location()
+	}
+	b, err := types.Format(nil, t, d, pgwirebase.FormatText, loc)
+	if err != nil {
+		return fmt.Sprint(d)
+	}
+	return string(b)
 }
 
 // isArrayArg reports whether e may be an array argument: an array, or an
