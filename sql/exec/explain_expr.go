@@ -103,7 +103,62 @@ func (f *exprFmt) expr(e sem.Expr) string {
 	case *sem.Subquery:
 		return f.subquery(x)
 	}
+	if s, ok := f.arrayExpr(e); ok {
+		return s
+	}
 	return e.String()
+}
+
+// arrayExpr renders the array expressions as PostgreSQL prints them.
+func (f *exprFmt) arrayExpr(e sem.Expr) (string, bool) {
+	switch x := e.(type) {
+	case *sem.Subscript:
+		return fmt.Sprintf("%s[%s]", f.expr(x.Array), f.expr(x.Index)), true
+	case *sem.Slice:
+		bound := func(b sem.Expr) string {
+			if b == nil {
+				return ""
+			}
+			return f.expr(b)
+		}
+		return fmt.Sprintf("%s[%s:%s]", f.expr(x.Array), bound(x.Lo), bound(x.Hi)), true
+	case *sem.ArrayConcat:
+		return fmt.Sprintf("(%s || %s)", f.expr(x.L), f.expr(x.R)), true
+	case *sem.ArrayContains:
+		l, op, r := x.L, "@>", x.R
+		switch {
+		case x.Overlap:
+			op = "&&"
+		case x.Contained:
+			l, op, r = r, "<@", l
+		}
+		return fmt.Sprintf("(%s %s %s)", f.expr(l), op, f.expr(r)), true
+	case *sem.ArrayQuantified:
+		q := "ANY"
+		if x.All {
+			q = "ALL"
+		}
+		return fmt.Sprintf("(%s %s %s (%s))", f.expr(x.Arg), cmpOps[x.Op], q, f.expr(x.Array)), true
+	case *sem.ArrayExpr:
+		if k, ok := constArray(x); ok {
+			return constString(k), true // PostgreSQL folds ARRAY[2, 4] into '{2,4}'
+		}
+		return fmt.Sprintf("ARRAY[%s]", f.list(x.Elems)), true
+	}
+	return "", false
+}
+
+// constArray is ARRAY[...] of constants as one constant.
+func constArray(x *sem.ArrayExpr) (*sem.Const, bool) {
+	v := make([]types.Datum, len(x.Elems))
+	for i, e := range x.Elems {
+		k, ok := e.(*sem.Const)
+		if !ok {
+			return nil, false
+		}
+		v[i] = k.V
+	}
+	return &sem.Const{T: x.T, V: v}, true
 }
 
 // unparen drops the parentheses of a nested AND in an AND (likewise OR),

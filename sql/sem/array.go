@@ -327,7 +327,20 @@ func (b *Builder) subscript(n *pg.Node) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return b.Coerce(i, types.Int8)
+	return b.subscriptInt(i)
+}
+
+// subscriptInt makes a subscript an integer: any integer type as it is
+// (its value is an int64), others coerced to integer.
+func (b *Builder) subscriptInt(i Expr) (Expr, error) {
+	if i.Type().Family == types.IntFamily {
+		return i, nil
+	}
+	c, err := b.Coerce(i, types.Int4)
+	if err != nil {
+		return nil, pgcode.New(sqlerr.DatatypeMismatch, "array subscript must have type integer")
+	}
+	return c, nil
 }
 
 func (b *Builder) sliceBounds(idx *pg.A_Indices) (lo, hi Expr, err error) {
@@ -436,12 +449,9 @@ func (b *Builder) BuildArrayAssign(arr Expr, col string, ind []*pg.Node, val *pg
 	if idx == nil || idx.IsSlice || arr.Type().Family != types.ArrayFamily {
 		return nil, sqlerr.Unsupported("only assignments to one element of an array column are supported")
 	}
-	i, err := b.Build(idx.Uidx)
+	i, err := b.subscript(idx.Uidx)
 	if err != nil {
 		return nil, err
-	}
-	if i, err = b.Coerce(i, types.Int8); err != nil {
-		return nil, pgcode.New(sqlerr.DatatypeMismatch, "array subscript must have type integer")
 	}
 	v, err := b.Build(val)
 	if err != nil {

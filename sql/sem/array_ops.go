@@ -19,6 +19,8 @@ import (
 type ArrayContains struct {
 	L, R    Expr
 	Overlap bool
+	// Contained records that it was written r <@ l, for EXPLAIN.
+	Contained bool
 }
 
 func (e *ArrayContains) Type() types.T { return types.Bool }
@@ -76,7 +78,7 @@ func (b *Builder) buildArrayContains(op string, l, r Expr) (Expr, bool, error) {
 	if op == "<@" {
 		l, r = r, l
 	}
-	return &ArrayContains{L: l, R: r, Overlap: op == "&&"}, true, nil
+	return &ArrayContains{L: l, R: r, Overlap: op == "&&", Contained: op == "<@"}, true, nil
 }
 
 // buildArrayFunc builds the array functions whose result type is their
