@@ -245,6 +245,7 @@ func (s *Server) startNode(ident *rpcpb.StoreIdent, nodes []*rpcpb.NodeDescripto
 		SnapshotRate:       func() int64 { return settings.SnapshotMaxRate.Get(s.settings.Load()) },
 		SpillBytes:         func() int64 { return settings.SpillBytes.Get(s.settings.Load()) },
 		TxnRangeBytes:      func() int64 { return settings.TxnRangeBytes.Get(s.settings.Load()) },
+		FilterCompiler:     compileRowFilter,
 	})
 	s.transport.SetNodeID(ident.NodeId)
 	if err := st.Start(); err != nil {

@@ -13,10 +13,12 @@ import (
 
 	"github.com/ordodb/ordo/kv/failpoint"
 	"github.com/ordodb/ordo/pgwire"
+	"github.com/ordodb/ordo/range/replica"
 	"github.com/ordodb/ordo/rpc/rpcpb"
 	"github.com/ordodb/ordo/server/settings"
 	"github.com/ordodb/ordo/sql"
 	"github.com/ordodb/ordo/sql/kvapi"
+	"github.com/ordodb/ordo/sql/rowfilter"
 	"github.com/ordodb/ordo/txn"
 )
 
@@ -104,6 +106,16 @@ func (s *Server) sqlAddrOf(id uint64) (string, bool) {
 	return "", false
 }
 
+// compileRowFilter is the store's filter compiler: the SQL layer's row
+// filters (sql/rowfilter), evaluated at this node's leaseholders.
+func compileRowFilter(spec []byte) (replica.Predicate, error) {
+	f, err := rowfilter.Compile(spec)
+	if err != nil {
+		return nil, err
+	}
+	return f.Match, nil
+}
+
 // sqlDB adapts the transaction coordinator to the SQL layer's KV interface.
 type sqlDB struct{ c *txn.Coordinator }
 
@@ -140,6 +152,25 @@ func (x *sqlTxn) Scan(ctx context.Context, start, end []byte, limit int, reverse
 		out[i] = kvapi.KeyValue{Key: r.Key, Value: r.Value}
 	}
 	return out, nil
+}
+
+// ScanFiltered implements kvapi.FilterScanner: the filter rides each
+// range's SCAN to its leaseholder.
+func (x *sqlTxn) ScanFiltered(ctx context.Context, start, end []byte, limit int, reverse bool, lock kvapi.Lock, filter []byte) ([]kvapi.KeyValue, int, error) {
+	var rows []*rpcpb.KeyValue
+	var scanned int
+	err := x.op(ctx, func(ctx context.Context) (err error) {
+		rows, scanned, err = x.t.ScanFiltered(ctx, start, end, limit, reverse, lockOf(lock), filter)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]kvapi.KeyValue, len(rows))
+	for i, r := range rows {
+		out[i] = kvapi.KeyValue{Key: r.Key, Value: r.Value}
+	}
+	return out, scanned, nil
 }
 
 func (x *sqlTxn) Put(ctx context.Context, key, value []byte) error {

@@ -134,33 +134,48 @@ func (t *Txn) Insert(ctx context.Context, key, value []byte) error {
 // Scan reads up to limit (0: all) keys in [start, end) in order (reverse if
 // asked), locking the whole span so no key can appear in it meanwhile.
 func (t *Txn) Scan(ctx context.Context, start, end []byte, limit int, reverse bool, lock Lock) ([]*rpcpb.KeyValue, error) {
-	var out []*rpcpb.KeyValue
+	rows, _, err := t.ScanFiltered(ctx, start, end, limit, reverse, lock, nil)
+	return rows, err
+}
+
+// ScanFiltered is Scan with a row filter each range's leaseholder evaluates
+// (rpcpb.Op.Filter; nil: none): only matching rows come back, and limit
+// counts them. The whole span is locked all the same, rows filtered out
+// included. scanned is the number of rows the leaseholders read.
+func (t *Txn) ScanFiltered(ctx context.Context, start, end []byte, limit int, reverse bool, lock Lock, filter []byte) (rows []*rpcpb.KeyValue, scanned int, err error) {
 	if reverse {
 		// Ranges are visited forward; the span is locked whole either way.
-		all, err := t.Scan(ctx, start, end, 0, false, lock)
+		all, scanned, err := t.ScanFiltered(ctx, start, end, 0, false, lock, filter)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		slices.Reverse(all)
 		if limit > 0 && len(all) > limit {
 			all = all[:limit]
 		}
-		return all, nil
+		return all, scanned, nil
 	}
+	var out []*rpcpb.KeyValue
 	for bytes.Compare(start, end) < 0 {
 		remaining := 0
 		if limit > 0 {
 			remaining = limit - len(out)
 		}
 		res, desc, err := t.send(ctx, start, true, func(d *rpcpb.RangeDescriptor) []*rpcpb.Op {
-			return []*rpcpb.Op{{Kind: rpcpb.Op_SCAN, Key: start, EndKey: clampEnd(end, d), Limit: int64(remaining), Lock: lockOrShared(lock)}}
+			return []*rpcpb.Op{{Kind: rpcpb.Op_SCAN, Key: start, EndKey: clampEnd(end, d), Limit: int64(remaining), Lock: lockOrShared(lock), Filter: filter}}
 		})
 		if err != nil {
-			return nil, err
+			return nil, 0, err
+		}
+		if filter != nil && res[0].Scanned < int64(len(res[0].Rows)) {
+			// A node that predates filters ignores the field (and reports
+			// no rows read): its rows are unfiltered and its limit wrong.
+			return nil, 0, kverr.BadRequestf("range %d: the leaseholder does not evaluate scan filters", desc.RangeId)
 		}
 		out = append(out, res[0].Rows...)
+		scanned += int(res[0].Scanned)
 		if limit > 0 && len(out) >= limit {
-			return out[:limit], nil
+			return out[:limit], scanned, nil
 		}
 		if res[0].More {
 			start = append(bytes.Clone(res[0].Rows[len(res[0].Rows)-1].Key), 0)
@@ -168,7 +183,7 @@ func (t *Txn) Scan(ctx context.Context, start, end []byte, limit int, reverse bo
 		}
 		start = desc.EndKey
 	}
-	return out, nil
+	return out, scanned, nil
 }
 
 // deleteRangeBatch is how many keys DeleteRange reads and deletes at a time.

@@ -15,11 +15,11 @@ import (
 // maxScanRows bounds a scan without a limit.
 const maxScanRows = 100_000
 
-// evalReads evaluates read-only ops.
-func evalReads(rd storage.Reader, ops []*rpcpb.Op) ([]*rpcpb.OpResult, error) {
+// evalReads evaluates read-only ops; filters compiles their scan filters.
+func evalReads(rd storage.Reader, ops []*rpcpb.Op, filters *FilterCache) ([]*rpcpb.OpResult, error) {
 	out := make([]*rpcpb.OpResult, len(ops))
 	for i, op := range ops {
-		res, err := evalRead(rd, op)
+		res, err := evalRead(rd, op, filters)
 		if err != nil {
 			return nil, err
 		}
@@ -28,31 +28,49 @@ func evalReads(rd storage.Reader, ops []*rpcpb.Op) ([]*rpcpb.OpResult, error) {
 	return out, nil
 }
 
-func evalRead(rd storage.Reader, op *rpcpb.Op) (*rpcpb.OpResult, error) {
+func evalRead(rd storage.Reader, op *rpcpb.Op, filters *FilterCache) (*rpcpb.OpResult, error) {
 	switch op.Kind {
 	case rpcpb.Op_GET:
 		v, found, err := rd.Get(op.Key)
 		return &rpcpb.OpResult{Found: found, Value: v}, err
 	case rpcpb.Op_SCAN:
-		return evalScan(rd, op)
+		pred, err := scanPredicate(filters, op.Filter)
+		if err != nil {
+			return nil, err
+		}
+		return evalScan(rd, op, pred)
 	}
 	return nil, kverr.BadRequestf("op %v is not a read", op.Kind)
 }
 
-func evalScan(rd storage.Reader, op *rpcpb.Op) (*rpcpb.OpResult, error) {
+// evalScan reads op's span up to its limit of rows; with pred, only the
+// rows it matches are returned and count towards the limit.
+func evalScan(rd storage.Reader, op *rpcpb.Op, pred Predicate) (*rpcpb.OpResult, error) {
 	limit := op.Limit
 	if limit <= 0 || limit > maxScanRows {
 		limit = maxScanRows
 	}
 	res := &rpcpb.OpResult{}
+	var ferr error
 	err := rd.Scan(op.Key, op.EndKey, op.Reverse, func(k, v []byte) bool {
 		if int64(len(res.Rows)) == limit {
 			res.More = true
 			return false
 		}
+		res.Scanned++
+		if pred != nil {
+			ok, err := matches(pred, k, v)
+			if err != nil || !ok {
+				ferr = err
+				return err == nil
+			}
+		}
 		res.Rows = append(res.Rows, &rpcpb.KeyValue{Key: bytes.Clone(k), Value: bytes.Clone(v)})
 		return true
 	})
+	if err == nil {
+		err = ferr
+	}
 	return res, err
 }
 
@@ -62,7 +80,11 @@ func evalScan(rd storage.Reader, op *rpcpb.Op) (*rpcpb.OpResult, error) {
 func evalWrite(b *storage.Batch, op *rpcpb.Op) (res *rpcpb.OpResult, deterministic error, fatal error) {
 	switch op.Kind {
 	case rpcpb.Op_GET, rpcpb.Op_SCAN:
-		res, err := evalRead(b, op)
+		if len(op.Filter) > 0 {
+			// Replicated evaluation must not depend on a node's compiler.
+			return nil, kverr.BadRequestf("scan filter: not evaluated in a replicated command"), nil
+		}
+		res, err := evalRead(b, op, nil)
 		return res, nil, err
 	case rpcpb.Op_PUT:
 		return &rpcpb.OpResult{}, nil, b.Set(op.Key, op.Value)

@@ -117,5 +117,5 @@ func (r *Replica) read(ctx context.Context, ops []*rpcpb.Op) ([]*rpcpb.OpResult,
 	if err := checkOpKeys(desc, ops); err != nil {
 		return nil, err
 	}
-	return evalReads(r.cfg.Engine, ops)
+	return evalReads(r.cfg.Engine, ops, r.cfg.Filters)
 }

@@ -69,6 +69,9 @@ type Config struct {
 	// OnFatal is called when Raft finds a broken invariant, just before it
 	// panics (nil: it only panics); it must stop the node.
 	OnFatal func(error)
+	// Filters compiles the filters scans carry (Op.Filter), shared by the
+	// store's replicas; nil: a scan with a filter is a BAD_REQUEST.
+	Filters *FilterCache
 }
 
 func (c *Config) setDefaults() {

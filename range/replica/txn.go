@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -285,6 +286,15 @@ func (r *Replica) txnOps(ctx context.Context, term, gen uint64, desc *rpcpb.Rang
 
 func (r *Replica) txnOp(ctx context.Context, term, gen uint64, meta *rpcpb.TxnMeta, op *rpcpb.Op, timeout time.Duration) (*rpcpb.OpResult, error) {
 	span, mode := locktable.PointSpan(op.Key), locktable.Exclusive
+	// Compiled before any lock is taken: a filter this node cannot run is
+	// refused without side effects.
+	pred, err := scanPredicate(r.cfg.Filters, op.Filter)
+	if err != nil {
+		return nil, fmt.Errorf("range %d: %w", r.rangeID, err)
+	}
+	if pred != nil && op.Kind != rpcpb.Op_SCAN {
+		return nil, kverr.BadRequestf("range %d: a filter on op %v", r.rangeID, op.Kind)
+	}
 	switch op.Kind {
 	case rpcpb.Op_GET, rpcpb.Op_SCAN:
 		mode = locktable.Shared
@@ -301,7 +311,7 @@ func (r *Replica) txnOp(ctx context.Context, term, gen uint64, meta *rpcpb.TxnMe
 	if err := r.acquire(ctx, term, gen, meta, span, mode, timeout); err != nil {
 		return nil, err
 	}
-	res, err := r.evalTxnOp(term, gen, meta, op)
+	res, err := r.evalTxnOp(term, gen, meta, op, pred)
 	if err == nil && mode == locktable.Exclusive && op.Kind != rpcpb.Op_GET && op.Kind != rpcpb.Op_SCAN {
 		err = r.maybeSpill(ctx, term, gen, meta)
 	}
@@ -453,7 +463,8 @@ func (r *Replica) wakeLocked(rg *txnRegime, grants []locktable.Grant) {
 }
 
 // evalTxnOp reads or buffers one op under the lock just granted.
-func (r *Replica) evalTxnOp(term, gen uint64, meta *rpcpb.TxnMeta, op *rpcpb.Op) (*rpcpb.OpResult, error) {
+// pred is op's compiled scan filter (nil: none).
+func (r *Replica) evalTxnOp(term, gen uint64, meta *rpcpb.TxnMeta, op *rpcpb.Op, pred Predicate) (*rpcpb.OpResult, error) {
 	id := locktable.TxnID(meta.Id)
 	r.txn.mu.Lock()
 	defer r.txn.mu.Unlock()
@@ -469,7 +480,7 @@ func (r *Replica) evalTxnOp(term, gen uint64, meta *rpcpb.TxnMeta, op *rpcpb.Op)
 		v, found, err := r.readOwn(rg, id, op.Key)
 		return &rpcpb.OpResult{Found: found, Value: v}, err
 	case rpcpb.Op_SCAN:
-		return r.scanOwn(rg, id, op)
+		return r.scanOwn(rg, id, op, pred)
 	case rpcpb.Op_PUT:
 		return &rpcpb.OpResult{}, lockError(rg.table.PutPending(id, op.Key, op.Value, op.Seq))
 	case rpcpb.Op_DELETE:
@@ -505,7 +516,11 @@ func (r *Replica) readOwn(rg *txnRegime, id locktable.TxnID, key []byte) ([]byte
 	return r.cfg.Engine.Get(key)
 }
 
-func (r *Replica) scanOwn(rg *txnRegime, id locktable.TxnID, op *rpcpb.Op) (*rpcpb.OpResult, error) {
+// scanOwn scans op's span as the transaction sees it: its pending (and
+// provisional) writes merged over the stored rows. With pred, the rows of
+// that merged view are filtered, so a row the transaction changed is judged
+// by its new value, and the limit counts matching rows.
+func (r *Replica) scanOwn(rg *txnRegime, id locktable.TxnID, op *rpcpb.Op, pred Predicate) (*rpcpb.OpResult, error) {
 	span := locktable.Span{Key: op.Key, EndKey: op.EndKey}
 	pending := rg.table.PendingWrites(id, span)
 	if rg.table.Spilled(id) {
@@ -519,27 +534,71 @@ func (r *Replica) scanOwn(rg *txnRegime, id locktable.TxnID, op *rpcpb.Op) (*rpc
 	if limit <= 0 || limit > maxScanRows {
 		limit = maxScanRows
 	}
-	var stored []locktable.KV
-	err := r.cfg.Engine.Scan(op.Key, op.EndKey, op.Reverse, func(k, v []byte) bool {
-		stored = append(stored, locktable.KV{Key: bytes.Clone(k), Value: bytes.Clone(v)})
-		return len(stored) < limit+len(pending)+1
-	})
+	stored, scanned, err := r.scanStored(op, pending, pred, limit)
 	if err != nil {
 		return nil, err
 	}
-	kvs, err := locktable.MergeScan(&locktable.SliceIterator{KVs: stored}, pending, locktable.ScanOptions{Limit: limit + 1, Reverse: op.Reverse})
+	mergeLimit := limit + 1
+	if pred != nil {
+		mergeLimit = 0 // pending rows are filtered after the merge
+	}
+	kvs, err := locktable.MergeScan(&locktable.SliceIterator{KVs: stored}, pending, locktable.ScanOptions{Limit: mergeLimit, Reverse: op.Reverse})
 	if err != nil {
 		return nil, err
 	}
-	res := &rpcpb.OpResult{}
-	for i, kv := range kvs {
-		if i == limit {
+	res := &rpcpb.OpResult{Scanned: int64(scanned)}
+	for _, kv := range kvs {
+		if len(res.Rows) == limit {
 			res.More = true
 			break
 		}
+		if pred != nil && isPending(pending, kv.Key) {
+			// Stored rows were judged as they were read.
+			res.Scanned++
+			if ok, err := matches(pred, kv.Key, kv.Value); err != nil || !ok {
+				if err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
 		res.Rows = append(res.Rows, &rpcpb.KeyValue{Key: kv.Key, Value: kv.Value})
 	}
+	if pred == nil {
+		res.Scanned = int64(len(res.Rows))
+	}
 	return res, nil
+}
+
+// scanStored reads the stored rows of op's span that a merge with pending
+// needs to yield limit+1 rows: with pred, the rows it matches and those a
+// pending write replaces (judged after the merge). Each pending write hides
+// at most one stored row, hence the bound. scanned counts the stored rows
+// read that no pending write replaces.
+func (r *Replica) scanStored(op *rpcpb.Op, pending []locktable.Write, pred Predicate, limit int) (stored []locktable.KV, scanned int, err error) {
+	var ferr error
+	err = r.cfg.Engine.Scan(op.Key, op.EndKey, op.Reverse, func(k, v []byte) bool {
+		if pred != nil && !isPending(pending, k) {
+			scanned++
+			ok, err := matches(pred, k, v)
+			if err != nil || !ok {
+				ferr = err
+				return err == nil
+			}
+		}
+		stored = append(stored, locktable.KV{Key: bytes.Clone(k), Value: bytes.Clone(v)})
+		return len(stored) < limit+len(pending)+1
+	})
+	if err == nil {
+		err = ferr
+	}
+	return stored, scanned, err
+}
+
+// isPending reports whether key has a write in pending (sorted by key).
+func isPending(pending []locktable.Write, key []byte) bool {
+	_, found := slices.BinarySearchFunc(pending, key, func(w locktable.Write, k []byte) int { return bytes.Compare(w.Key, k) })
+	return found
 }
 
 // prepareLocked marks txn prepared (it can no longer be wounded) and

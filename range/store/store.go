@@ -58,6 +58,10 @@ type Config struct {
 	// TxnRangeBytes bounds a transaction's locks and pending writes at one
 	// range (replica.Config.TxnRangeBytes; nil: the lock table's default).
 	TxnRangeBytes func() int64
+	// FilterCompiler compiles the row filters scans carry (Op.Filter),
+	// evaluated at this node's leaseholders; the server injects the SQL
+	// layer's. nil: scans with a filter are refused (BAD_REQUEST).
+	FilterCompiler replica.FilterCompiler
 	// TestingKnobs inject pauses in tests; zero in production.
 	TestingKnobs TestingKnobs
 }
@@ -115,6 +119,9 @@ type Store struct {
 	staged   map[uint64]*stagedRange
 	// appliedCh is closed when a snapshot of the range is next applied.
 	appliedCh map[uint64]chan struct{}
+	// filters caches the scan filters compiled with cfg.FilterCompiler
+	// (nil without one).
+	filters *replica.FilterCache
 }
 
 // New returns a store; Start loads its replicas and starts its loops.
@@ -124,6 +131,7 @@ func New(cfg Config) *Store {
 		snapSem: make(chan struct{}, maxOutgoingSnapshots), staged: map[uint64]*stagedRange{}, appliedCh: map[uint64]chan struct{}{}}
 	s.mu.replicas = map[uint64]*replica.Replica{}
 	s.mu.splitting = map[uint64]bool{}
+	s.filters = replica.NewFilterCache(cfg.FilterCompiler)
 	return s
 }
 
@@ -142,6 +150,7 @@ func (s *Store) replicaConfig() replica.Config {
 		SpillBytes:    s.cfg.SpillBytes,
 		TxnRangeBytes: s.cfg.TxnRangeBytes,
 		OnFatal:       s.cfg.OnFatal,
+		Filters:       s.filters,
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/ordodb/ordo/kv/keys"
 	"github.com/ordodb/ordo/kv/kverr"
 	"github.com/ordodb/ordo/kv/storage"
+	"github.com/ordodb/ordo/range/replica"
 	"github.com/ordodb/ordo/rpc/rpcpb"
 	"github.com/ordodb/ordo/tests/testutil"
 )
@@ -100,6 +101,8 @@ type testCluster struct {
 	rangeBytes func() int64
 	// knobs, if set, gives each node's store its testing knobs.
 	knobs func(node uint64) TestingKnobs
+	// filters, if set, is the stores' scan filter compiler.
+	filters replica.FilterCompiler
 }
 
 func userDesc(id uint64, start, end []byte, nodes int) *rpcpb.RangeDescriptor {
@@ -156,6 +159,7 @@ func (tc *testCluster) startStore(id uint64, eng *storage.Engine) *Store {
 		cfg.SpillBytes = func() int64 { return n }
 	}
 	cfg.TxnRangeBytes = tc.rangeBytes
+	cfg.FilterCompiler = tc.filters
 	if tc.knobs != nil {
 		cfg.TestingKnobs = tc.knobs(id)
 	}

@@ -791,7 +791,14 @@ type Op struct {
 	Lock LockMode `protobuf:"varint,10,opt,name=lock,proto3,enum=ordo.rpc.LockMode" json:"lock,omitempty"`
 	// Transactional writes: the coordinator's sequence number, which a
 	// ROLLBACK_TO undoes (0 until the transaction sets a savepoint).
-	Seq           uint64 `protobuf:"varint,11,opt,name=seq,proto3" json:"seq,omitempty"`
+	Seq uint64 `protobuf:"varint,11,opt,name=seq,proto3" json:"seq,omitempty"`
+	// SCAN: a row filter the leaseholder evaluates on every row it reads,
+	// returning only the matching ones (limit counts matches). The spec is
+	// opaque below sql: the node compiles it with the filter compiler its
+	// server configured, and a node without one answers BAD_REQUEST rather
+	// than return unfiltered rows. Locking is unchanged: the whole span is
+	// locked, filtered rows included.
+	Filter        []byte `protobuf:"bytes,12,opt,name=filter,proto3" json:"filter,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -903,6 +910,13 @@ func (x *Op) GetSeq() uint64 {
 	return 0
 }
 
+func (x *Op) GetFilter() []byte {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
 type OpResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Found bool                   `protobuf:"varint,1,opt,name=found,proto3" json:"found,omitempty"`
@@ -912,8 +926,11 @@ type OpResult struct {
 	Swapped  bool  `protobuf:"varint,4,opt,name=swapped,proto3" json:"swapped,omitempty"`
 	IntValue int64 `protobuf:"varint,5,opt,name=int_value,json=intValue,proto3" json:"int_value,omitempty"`
 	// SCAN: more rows exist past the limit.
-	More          bool  `protobuf:"varint,6,opt,name=more,proto3" json:"more,omitempty"`
-	Deleted       int64 `protobuf:"varint,7,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	More    bool  `protobuf:"varint,6,opt,name=more,proto3" json:"more,omitempty"`
+	Deleted int64 `protobuf:"varint,7,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	// SCAN: the rows the leaseholder read for the result (with a filter,
+	// more than it returned).
+	Scanned       int64 `protobuf:"varint,8,opt,name=scanned,proto3" json:"scanned,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -993,6 +1010,13 @@ func (x *OpResult) GetMore() bool {
 func (x *OpResult) GetDeleted() int64 {
 	if x != nil {
 		return x.Deleted
+	}
+	return 0
+}
+
+func (x *OpResult) GetScanned() int64 {
+	if x != nil {
+		return x.Scanned
 	}
 	return 0
 }
@@ -4033,7 +4057,7 @@ const file_ordo_proto_rawDesc = "" +
 	"\x12RaftStreamResponse\"2\n" +
 	"\bKeyValue\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\fR\x05value\"\xa1\x03\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\"\xb9\x03\n" +
 	"\x02Op\x12%\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x11.ordo.rpc.Op.KindR\x04kind\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\fR\x03key\x12\x17\n" +
@@ -4046,7 +4070,8 @@ const file_ordo_proto_rawDesc = "" +
 	"\x05delta\x18\t \x01(\x03R\x05delta\x12&\n" +
 	"\x04lock\x18\n" +
 	" \x01(\x0e2\x12.ordo.rpc.LockModeR\x04lock\x12\x10\n" +
-	"\x03seq\x18\v \x01(\x04R\x03seq\"r\n" +
+	"\x03seq\x18\v \x01(\x04R\x03seq\x12\x16\n" +
+	"\x06filter\x18\f \x01(\fR\x06filter\"r\n" +
 	"\x04Kind\x12\a\n" +
 	"\x03GET\x10\x00\x12\a\n" +
 	"\x03PUT\x10\x01\x12\n" +
@@ -4058,7 +4083,7 @@ const file_ordo_proto_rawDesc = "" +
 	"\fDELETE_RANGE\x10\x06\x12\f\n" +
 	"\bMETA_PUT\x10\a\x12\n" +
 	"\n" +
-	"\x06INSERT\x10\b\"\xc3\x01\n" +
+	"\x06INSERT\x10\b\"\xdd\x01\n" +
 	"\bOpResult\x12\x14\n" +
 	"\x05found\x18\x01 \x01(\bR\x05found\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12&\n" +
@@ -4066,7 +4091,8 @@ const file_ordo_proto_rawDesc = "" +
 	"\aswapped\x18\x04 \x01(\bR\aswapped\x12\x1b\n" +
 	"\tint_value\x18\x05 \x01(\x03R\bintValue\x12\x12\n" +
 	"\x04more\x18\x06 \x01(\bR\x04more\x12\x18\n" +
-	"\adeleted\x18\a \x01(\x03R\adeleted\"\xb5\x03\n" +
+	"\adeleted\x18\a \x01(\x03R\adeleted\x12\x18\n" +
+	"\ascanned\x18\b \x01(\x03R\ascanned\"\xb5\x03\n" +
 	"\x05Error\x12(\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x14.ordo.rpc.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x19\n" +

@@ -29,7 +29,7 @@ func (d *describer) scanNode(s *scanNode) (*xnode, []colName) {
 	}
 	if len(rest) > 0 {
 		n.props = append(n.props, "Filter: "+f.expr(andAll(rest)))
-		n.props = append(n.props, "Filter Pushed Down: no (evaluated on the gateway)")
+		n.props = append(n.props, "Filter Pushed Down: "+pushedDown(f, s))
 	}
 	if s.limit != nil {
 		lim := f.expr(uncast(s.limit))
@@ -68,4 +68,17 @@ func (st *opStats) loopsOrOne() int64 {
 // perLoop is PostgreSQL's rounding of a total over loops.
 func perLoop(total, loops int64) int64 {
 	return (total + loops/2) / loops
+}
+
+// pushedDown says which of a scan's Filter conjuncts its leaseholders
+// evaluate (pushSplit).
+func pushedDown(f *exprFmt, s *scanNode) string {
+	pushed, gateway := s.pushSplit()
+	switch {
+	case len(pushed) == 0:
+		return "no (evaluated on the gateway)"
+	case len(gateway) == 0:
+		return "yes (evaluated by the leaseholders)"
+	}
+	return f.expr(andAll(pushed)) + " (the rest on the gateway)"
 }

@@ -214,7 +214,7 @@ func (s *scanNode) fetch(c *Ctx) ([]kvapi.KeyValue, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.kv().Scan(c.Context, start, end, limit, false, s.lock)
+	return s.scanPushed(c, start, end, limit)
 }
 
 // eqPrefix encodes the leading primary key columns bound by equality.

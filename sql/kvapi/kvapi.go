@@ -170,3 +170,15 @@ func WriteBatch(ctx context.Context, t Txn, ws []Write) ([]bool, error) {
 	}
 	return exists, nil
 }
+
+// FilterScanner may be implemented by a Txn whose scans can carry a row
+// filter evaluated where the rows are (each range's leaseholder):
+// ScanFiltered is Scan returning only the pairs filter matches, limit
+// counting matches. filter is a spec of sql/rowfilter (opaque below sql).
+// Locking is Scan's: a locking scan locks the whole span, the pairs
+// filtered out included. scanned is the number of pairs read to answer
+// (those filtered out included), for EXPLAIN ANALYZE. An error evaluating
+// the filter is an error of the scan, never a dropped pair.
+type FilterScanner interface {
+	ScanFiltered(ctx context.Context, start, end []byte, limit int, reverse bool, lock Lock, filter []byte) (kvs []KeyValue, scanned int, err error)
+}
