@@ -201,12 +201,16 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwirebase.ResultWr
 		// The first statement of an implicit transaction has no earlier
 		// results to keep: a conflict re-runs it in a new transaction.
 		var res *exec.Result
+		if maxRows <= 0 {
+			s.sink = newRowSink(w, p.st.cols, p.formats, s.loc, false)
+		}
 		err := s.timeStatement(p.st.ast, func() error {
 			return s.guard(ctx, func() (err error) {
 				res, _, err = s.runRetrying(ctx, p.st.ast, p.st, p.params, s.mode == noTxn)
 				return err
 			})
 		})
+		s.sink = nil
 		if ferr := s.flushNotices(w); err == nil {
 			err = ferr
 		}

@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	"fmt"
+	"hash"
 	"hash/fnv"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -12,6 +13,7 @@ import (
 	"github.com/ordodb/ordo/sql/exec"
 	"github.com/ordodb/ordo/sql/kvapi"
 	"github.com/ordodb/ordo/sql/sqlerr"
+	"github.com/ordodb/ordo/sql/types"
 )
 
 // Limits of the replay log of one transaction block.
@@ -54,24 +56,43 @@ func (l *txnLog) add(ast *pg.Node, st *stmt, params []any, res *exec.Result) {
 		l.entries = nil
 		return
 	}
-	l.entries = append(l.entries, logEntry{ast: ast, st: st, params: params, digest: digest(res)})
+	d := res.Digest
+	if !res.Streamed {
+		d = digest(res)
+	}
+	l.entries = append(l.entries, logEntry{ast: ast, st: st, params: params, digest: d})
 }
 
-// digest hashes a result's tag and rows.
+// digest hashes a result's rows and tag (see digester).
 func digest(res *exec.Result) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(res.Tag))
+	d := newDigester()
 	for _, r := range res.Rows {
-		for _, d := range r {
-			if d == nil {
-				h.Write([]byte{0})
-				continue
-			}
-			fmt.Fprintf(h, "\x01%T:%v", d, d)
-		}
-		h.Write([]byte{2})
+		d.add(r)
 	}
-	return h.Sum64()
+	return d.sum(res.Tag)
+}
+
+// digester hashes a result row by row, so that a streamed result (whose
+// rows are not kept) gets the digest its materialised form would.
+type digester struct{ h hash.Hash64 }
+
+func newDigester() digester { return digester{h: fnv.New64a()} }
+
+func (d digester) add(r []types.Datum) {
+	for _, v := range r {
+		if v == nil {
+			d.h.Write([]byte{0})
+			continue
+		}
+		fmt.Fprintf(d.h, "\x01%T:%v", v, v)
+	}
+	d.h.Write([]byte{2})
+}
+
+func (d digester) sum(tag string) uint64 {
+	d.h.Write([]byte{3})
+	d.h.Write([]byte(tag))
+	return d.h.Sum64()
 }
 
 // retryable reports whether err is a conflict a block replay may hide.

@@ -67,6 +67,10 @@ type Session struct {
 		ids map[uint64]bool
 	}
 	sp savepoints // SAVEPOINTs of the open block (savepoint.go)
+	// sink, when set, receives the rows of the statement runRetrying runs
+	// next if its plan streams (stream.go); runPlanned takes it, so the
+	// statements of a block replay never stream.
+	sink *rowSink
 	// txnID is the id of the open KV transaction (0 if none or unknown),
 	// read by other sessions' pg_stat_activity and pg_locks.
 	txnID atomic.Uint64
@@ -229,12 +233,17 @@ func (s *Session) queryOne(ctx context.Context, st parser.Stmt, single bool, w p
 	if isUtility(st.AST) {
 		return s.utility(ctx, st.AST, w)
 	}
+	s.sink = newRowSink(w, nil, nil, s.loc, true)
 	res, cols, err := s.runRetrying(ctx, st.AST, nil, nil, single && s.mode == noTxn)
+	s.sink = nil
 	if ferr := s.flushNotices(w); err == nil {
 		err = ferr
 	}
 	if err != nil {
 		return err
+	}
+	if res.Streamed {
+		return w.Complete(res.Tag)
 	}
 	return writeResult(w, cols, nil, res, s.loc, true)
 }
@@ -258,16 +267,24 @@ func (s *Session) runRetrying(ctx context.Context, ast *pg.Node, st *stmt, param
 }
 
 func (s *Session) runRetryingLoop(ctx context.Context, ast *pg.Node, st *stmt, params []any, alone bool) (*exec.Result, []exec.ResultCol, error) {
+	sink := s.sink
+	s.sink = nil
 	for attempt := 0; ; attempt++ {
 		s.notices = nil
+		if sink != nil {
+			sink.reset()
+		}
+		s.sink = sink
 		res, cols, err := s.runPlanned(ctx, ast, st, params)
+		s.sink = nil
 		if err == nil {
 			if s.mode == explicitTxn || s.mode == implicitTxn {
 				s.log.add(ast, st, params, res)
 			}
 			return res, cols, nil
 		}
-		if !retryable(err) || attempt >= s.exec.cfg.MaxRetries {
+		if !retryable(err) || attempt >= s.exec.cfg.MaxRetries || (sink != nil && sink.started) {
+			// Rows already sent cannot be taken back: no retry.
 			return nil, nil, err
 		}
 		if alone {
@@ -299,7 +316,7 @@ func (s *Session) runPlanned(ctx context.Context, ast *pg.Node, st *stmt, params
 	if err := s.checkReadOnly(ast); err != nil {
 		return nil, nil, err
 	}
-	res, err := plan.Exec(s.execCtx(ctx, params))
+	res, err := s.execPlan(s.execCtx(ctx, params), plan)
 	if err != nil {
 		return nil, nil, sqlerr.FromKV(err)
 	}
@@ -309,6 +326,24 @@ func (s *Session) runPlanned(ctx context.Context, ast *pg.Node, st *stmt, params
 		}
 	}
 	return res, plan.Columns(), nil
+}
+
+// execPlan runs plan, streaming its rows to the session's sink when both
+// allow (stream.go).
+func (s *Session) execPlan(c *exec.Ctx, plan exec.Plan) (*exec.Result, error) {
+	sink := s.sink
+	s.sink = nil
+	if sp, ok := plan.(exec.Streamer); ok && sink != nil && sp.Streams(c) {
+		if sink.cols == nil {
+			sink.cols = plan.Columns()
+		}
+		tag, err := sp.Stream(c, sink.emit)
+		if err != nil {
+			return nil, err
+		}
+		return sink.result(tag), nil
+	}
+	return plan.Exec(c)
 }
 
 // createIndexOnline runs an autocommit CREATE INDEX as transactions of

@@ -92,3 +92,6 @@ func datumBytes(d types.Datum) int64 {
 
 // release returns the account to used bytes: what was held since is gone.
 func (c *Ctx) release(used int64) { c.memUsed = used }
+
+// RowBytes estimates the memory a row takes (as the budget counts it).
+func RowBytes(r sem.Row) int64 { return rowBytes(r) }

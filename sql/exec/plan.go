@@ -26,6 +26,10 @@ type ResultCol struct {
 type Result struct {
 	Rows [][]types.Datum
 	Tag  string
+	// Streamed says the rows were sent to the client as they were made
+	// (Rows is empty); Digest is then their digest (set by the session).
+	Streamed bool
+	Digest   uint64
 }
 
 // Ctx is what execution needs.
