@@ -105,6 +105,10 @@ func (e *env) NextVal(ctx context.Context, name string) (int64, error) {
 	return v, err
 }
 
+// NoteSequenceWrite records that the open transaction wrote the
+// sequence's descriptor (ALTER SEQUENCE).
+func (e *env) NoteSequenceWrite(id uint64) { e.s.noteSequenceWrite(id) }
+
 // ForgetSequence drops the node's cached block of a dropped sequence.
 func (e *env) ForgetSequence(id uint64) { e.s.exec.seqs.forget(id) }
 

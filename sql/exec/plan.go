@@ -125,6 +125,8 @@ func (p *Planner) Prepare(stmt *pg.Node) (Plan, error) {
 		return ddl(func(c *Ctx) (*Result, error) { return alterTable(c, s.AlterTableStmt) }), nil
 	case *pg.Node_CreateSeqStmt:
 		return ddl(func(c *Ctx) (*Result, error) { return createSequence(c, s.CreateSeqStmt) }), nil
+	case *pg.Node_AlterSeqStmt:
+		return ddl(func(c *Ctx) (*Result, error) { return alterSequence(c, s.AlterSeqStmt) }), nil
 	case *pg.Node_RenameStmt:
 		return ddl(func(c *Ctx) (*Result, error) { return rename(c, s.RenameStmt) }), nil
 	case *pg.Node_CreateSchemaStmt:

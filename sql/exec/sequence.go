@@ -326,3 +326,155 @@ func dropSequenceUser(c *Ctx, seq, d *catalog.Descriptor, cascade bool) error {
 	}
 	return nil
 }
+
+// alterSequence runs ALTER SEQUENCE: the options given replace the
+// sequence's in a new version of its descriptor, which retires every
+// node's cached block once it commits (as setval does); RESTART sets the
+// value in a transaction of its own, as setval does.
+func alterSequence(c *Ctx, s *pg.AlterSeqStmt) (*Result, error) {
+	rv := s.Sequence
+	_, id, found, err := c.names().Lookup(c.Context, rv.Schemaname, rv.Relname, kvapi.LockExclusive)
+	if e, ok := err.(*pgcode.Error); ok && s.MissingOk && e.Code == sqlerr.InvalidSchemaName {
+		err, found = nil, false
+	}
+	if err != nil {
+		return nil, withPos(err, rv.Location)
+	}
+	var d *catalog.Descriptor
+	if found {
+		if d, err = c.Cat.Get(c.Context, id, kvapi.LockExclusive); err != nil {
+			return nil, err
+		}
+	}
+	if d == nil {
+		if s.MissingOk {
+			c.Notice(&pgcode.Error{Severity: pgcode.SeverityNotice, Code: pgcode.SuccessfulCompletion,
+				Message: fmt.Sprintf("relation %q does not exist, skipping", rv.Relname)})
+			return &Result{Tag: "ALTER SEQUENCE"}, nil
+		}
+		return nil, posErr(sqlerr.UndefinedTable(relName(rv)), rv.Location)
+	}
+	if d.Kind != catalog.KindSequence {
+		return nil, posErr(pgcode.New(sqlerr.WrongObjectType, "%q is not a sequence", rv.Relname), rv.Location)
+	}
+	seq, restart, err := alterSequenceOptions(d.Sequence, s.Options)
+	if err != nil {
+		return nil, err
+	}
+	m, err := c.Cat.Mutable(c.Context, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	m.Sequence = seq
+	if err := c.Cat.Put(c.Context, m); err != nil {
+		return nil, err
+	}
+	if n, ok := c.Eval.Env.(interface{ NoteSequenceWrite(uint64) }); ok {
+		n.NoteSequenceWrite(d.ID)
+	}
+	forgetSequence(c, d.ID)
+	if restart != nil {
+		if err := catalog.SetVal(c.Context, c.DB, d.ID, *restart, false); err != nil {
+			return nil, err
+		}
+	}
+	return &Result{Tag: "ALTER SEQUENCE"}, nil
+}
+
+// alterSequenceOptions applies ALTER SEQUENCE's options to old, with
+// PostgreSQL's rules: NO MINVALUE / NO MAXVALUE restore the defaults for
+// the type and direction; a new AS type moves a bound that was the old
+// type's limit to the new type's; RESTART without a value restarts at
+// START. restart is the value to restart at, nil if none.
+func alterSequenceOptions(old *catalog.Sequence, opts []*pg.Node) (*catalog.Sequence, *int64, error) {
+	oldT := old.Type
+	if oldT.OID == 0 {
+		oldT = types.Int8
+	}
+	o := &seqOpts{t: oldT, increment: old.Increment, cache: old.Cache, cycle: old.Cycle, seen: map[string]bool{}}
+	var restart *int64
+	restartGiven := false
+	for _, n := range opts {
+		de := n.GetDefElem()
+		if de.Defname == "restart" {
+			if restartGiven {
+				return nil, nil, posErr(pgcode.New(pgcode.SyntaxError, "conflicting or redundant options"), de.Location)
+			}
+			restartGiven = true
+			v, err := defInt(de)
+			if err != nil {
+				return nil, nil, err
+			}
+			restart = v
+			continue
+		}
+		if err := o.set(de); err != nil {
+			return nil, nil, err
+		}
+	}
+	s := *old
+	s.Type, s.Increment, s.Cache, s.Cycle = o.t, o.increment, o.cache, o.cycle
+	if s.Increment == 0 {
+		return nil, nil, pgcode.New(pgcode.InvalidParameterValue, "INCREMENT must not be zero")
+	}
+	lo, hi := intRange(o.t)
+	if o.t.OID != oldT.OID {
+		oldLo, oldHi := intRange(oldT)
+		if s.Max == oldHi {
+			s.Max = hi
+		}
+		if s.Min == oldLo {
+			s.Min = lo
+		}
+	}
+	if o.seen["minvalue"] {
+		switch {
+		case o.min != nil:
+			s.Min = *o.min
+		case s.Increment > 0:
+			s.Min = 1
+		default:
+			s.Min = lo
+		}
+	}
+	if o.seen["maxvalue"] {
+		switch {
+		case o.max != nil:
+			s.Max = *o.max
+		case s.Increment > 0:
+			s.Max = hi
+		default:
+			s.Max = -1
+		}
+	}
+	if o.start != nil {
+		s.Start = *o.start
+	}
+	tn := typeLabel(o.t)
+	if s.Max < lo || s.Max > hi {
+		return nil, nil, pgcode.New(pgcode.InvalidParameterValue, "MAXVALUE (%d) is out of range for sequence data type %s", s.Max, tn)
+	}
+	if s.Min < lo || s.Min > hi {
+		return nil, nil, pgcode.New(pgcode.InvalidParameterValue, "MINVALUE (%d) is out of range for sequence data type %s", s.Min, tn)
+	}
+	if s.Min >= s.Max {
+		return nil, nil, pgcode.New(pgcode.InvalidParameterValue, "MINVALUE (%d) must be less than MAXVALUE (%d)", s.Min, s.Max)
+	}
+	if err := checkSequenceStart(&s); err != nil {
+		return nil, nil, err
+	}
+	if restartGiven {
+		v := s.Start
+		if restart != nil {
+			v = *restart
+		}
+		if v < s.Min {
+			return nil, nil, pgcode.New(pgcode.InvalidParameterValue, "RESTART value (%d) cannot be less than MINVALUE (%d)", v, s.Min)
+		}
+		if v > s.Max {
+			return nil, nil, pgcode.New(pgcode.InvalidParameterValue, "RESTART value (%d) cannot be greater than MAXVALUE (%d)", v, s.Max)
+		}
+		restart = &v
+	}
+	return &s, restart, nil
+}
