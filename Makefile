@@ -90,6 +90,14 @@ test-docker:
 bench: build
 	./scripts/bench.sh $(if $(BENCH_JSON),--json $(BENCH_JSON))
 
+# Issue 6's figures: point select, point update and registration insert on a
+# 3-node ordo cluster and PostgreSQL 15, at 1 and 8 clients, -M prepared, as
+# ordo/PG ratios (scripts/bench-sql.sh, about 5 minutes; DURATION, WARMUP etc.
+# see its header). BENCH_JSON=FILE also writes the figures as JSON.
+.PHONY: bench-sql
+bench-sql: build
+	./scripts/bench-sql.sh $(if $(BENCH_JSON),--json $(BENCH_JSON))
+
 # pgbench -i -s 10 (COPY, dtgvp; then INSERT ... SELECT, -I dtGvp) on a
 # 3-node ordo cluster and on PostgreSQL 15, one after the other: init times
 # and their ratio (scripts/pgbench-init.sh; PGBENCH_SCALE for another scale).
