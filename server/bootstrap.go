@@ -239,8 +239,14 @@ func (s *Server) clusterInfo(ctx context.Context, addr string) (*rpcpb.ClusterIn
 	return c.ClusterInfo(ctx, &rpcpb.ClusterInfoRequest{})
 }
 
+// foundingGrace is how long a new node that an initialised cluster already
+// lists (by its address) waits for the JoinBootstrap of a founding member
+// before it asks for a new node id instead.
+const foundingGrace = 30 * time.Second
+
 // joinLoop asks the join list for a node id until one answers.
 func (s *Server) joinLoop() {
+	s.joinStarted = time.Now()
 	for {
 		if s.NodeID() != 0 {
 			return
@@ -263,6 +269,14 @@ func (s *Server) tryJoin(addr string) bool {
 	defer cancel()
 	info, err := s.clusterInfo(ctx, addr)
 	if err != nil || !info.Initialized {
+		return false
+	}
+	if s.listedFounder(info) && time.Since(s.joinStarted) < foundingGrace {
+		// The cluster is being bootstrapped with this node as a founding
+		// member: its JoinBootstrap is on its way. Joining now would hold
+		// this node busy (a Join waits for the meta range's quorum, which
+		// needs the bootstrapping node) and make that JoinBootstrap fail,
+		// and so ordo init (seen as AlreadyExists in TestClusterFaults).
 		return false
 	}
 	s.mu.Lock()
@@ -297,6 +311,17 @@ func (s *Server) tryJoin(addr string) bool {
 		s.cfg.Logger.Error("start after join", "err", err)
 	}
 	return true
+}
+
+// listedFounder reports whether an initialised cluster's node list has
+// this node's address.
+func (s *Server) listedFounder(info *rpcpb.ClusterInfoResponse) bool {
+	for _, n := range info.Nodes {
+		if n.Address == s.cfg.AdvertiseAddr {
+			return true
+		}
+	}
+	return false
 }
 
 // join serves a new node's request for a node id.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ordodb/ordo/kv"
 	"github.com/ordodb/ordo/kv/keys"
@@ -36,11 +37,13 @@ type Server struct {
 	dialer    *rpc.Dialer
 	transport *rpc.RaftTransport
 	dir       *directory
-	ds        *kv.DistSender
-	db        *kv.DB
-	live      *livenessTracker
-	coord     *txn.Coordinator
-	metrics   *nodeMetrics
+	// joinStarted is when joinLoop started (read only by its goroutine).
+	joinStarted time.Time
+	ds          *kv.DistSender
+	db          *kv.DB
+	live        *livenessTracker
+	coord       *txn.Coordinator
+	metrics     *nodeMetrics
 	// settings is the latest snapshot of the cluster settings.
 	settings atomic.Pointer[settings.Values]
 
