@@ -35,8 +35,9 @@ func (s *scanNode) filterPushed() bool {
 
 // scanPushed is the KV scan of a full or range scan: it returns, in key
 // order, the pairs of [start, end) that match the pushed conjuncts
-// (pushSplit), at most limit (0: no limit) of them, and fewer only when the
-// span has no more or the scan's own LIMIT is reached (matchLimit); a
+// (pushSplit), at most limit (0: no limit) of them — more when some are
+// evaluated on the gateway, which reads the span whole — and fewer only when
+// the span has no more or the scan's own LIMIT is reached (matchLimit); a
 // caller reading pages resumes after the last key. The
 // conjuncts go with the KV scan when the transaction takes filters
 // (kvapi.FilterScanner), and the leaseholders evaluate them; otherwise, or
@@ -67,7 +68,7 @@ func (s *scanNode) scanPushed(c *Ctx, start, end []byte, limit int) ([]kvapi.Key
 		}
 		return s.scanFiltered(c, fs, start, end, limit, spec)
 	}
-	return s.scanUnsent(c, fs, start, end, limit, spec, unsent(pushed, sent))
+	return s.scanUnsent(c, fs, start, end, spec, unsent(pushed, sent))
 }
 
 // matchLimit is the number of matching rows the scan needs (0: all) when
@@ -96,8 +97,10 @@ func (s *scanNode) scanFiltered(c *Ctx, fs kvapi.FilterScanner, start, end []byt
 }
 
 // scanUnsent reads the whole span (filtered by spec, if any) and keeps the
-// pairs that match the conjuncts rest on the gateway.
-func (s *scanNode) scanUnsent(c *Ctx, fs kvapi.FilterScanner, start, end []byte, limit int, spec []byte, rest []sem.Expr) ([]kvapi.KeyValue, error) {
+// pairs that match the conjuncts rest on the gateway: all of them, with no
+// limit, since the span was read whole (a caller reading pages,
+// scanNode.each, would otherwise read the rest of it again for each page).
+func (s *scanNode) scanUnsent(c *Ctx, fs kvapi.FilterScanner, start, end []byte, spec []byte, rest []sem.Expr) ([]kvapi.KeyValue, error) {
 	var kvs []kvapi.KeyValue
 	var err error
 	if spec != nil {
@@ -123,9 +126,6 @@ func (s *scanNode) scanUnsent(c *Ctx, fs kvapi.FilterScanner, start, end []byte,
 		}
 	}
 	c.analyze.scanned(s, len(kvs)-len(out), 0)
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
 	return out, nil
 }
 

@@ -136,7 +136,7 @@ func (s *scanNode) each(c *Ctx, f func(sem.Row) error) error {
 			return err
 		}
 		if len(kvs) < page {
-			return nil
+			return nil // the span is exhausted (more than page: it was read whole)
 		}
 		if limit > 0 {
 			if limit -= len(kvs); limit <= 0 {
